@@ -1,0 +1,242 @@
+"""Load and check the JSON configuration file before anything uses it.
+
+Every problem names the key and says what is wrong in plain words, so the
+screen and the serial log can tell the user what to fix. The B-route ID and
+password never appear in a message, a repr or a summary.
+"""
+import json
+
+PATH = "config.json"
+
+BOARDS = ("auto", "m5stickc", "m5stickc-plus", "m5stickc-plus2")
+_REQUIRED = ("broute_id", "broute_password")
+_WIFI_KEYS = ("ssid", "password")
+
+
+class ConfigError(Exception):
+    """The configuration cannot be used; `problems` lists (key, text) pairs.
+
+    `key` is the first offending key, or None for the file as a whole.
+    """
+
+    def __init__(self, problems):
+        self.problems = problems
+        self.key = problems[0][0]
+        super().__init__(_line(problems[0]))
+
+    def lines(self):
+        return [_line(p) for p in self.problems]
+
+
+def _line(problem):
+    key, text = problem
+    return text if key is None else "%s: %s" % (key, text)
+
+
+# A check returns None when the value is good, or a short text saying what a
+# good value looks like.
+def _int_in(lo, hi):
+    def check(v):
+        if isinstance(v, bool) or not isinstance(v, int):
+            return "must be a whole number from %d to %d" % (lo, hi)
+        if not lo <= v <= hi:
+            return "must be from %d to %d (got %d)" % (lo, hi, v)
+    return check
+
+
+def _number_in(lo, hi):
+    def check(v):
+        if isinstance(v, bool) or not isinstance(v, (int, float)):
+            return "must be a number from %s to %s" % (lo, hi)
+        if not lo <= v <= hi:
+            return "must be from %s to %s (got %s)" % (lo, hi, v)
+    return check
+
+
+def _one_of(choices):
+    def check(v):
+        if v not in choices:
+            return "must be one of %s" % ", ".join(repr(c) for c in choices)
+    return check
+
+
+def _bool(v):
+    if not isinstance(v, bool):
+        return "must be true or false"
+
+
+def _tx_pin(v):
+    # GPIO 34-39 are input only on the ESP32.
+    if isinstance(v, bool) or not isinstance(v, int) or not 0 <= v <= 33:
+        return "must be an output-capable GPIO number from 0 to 33"
+
+
+def _broute_id(v):
+    if not isinstance(v, str):
+        return "must be text in quotes (the 32-character ID from your power company)"
+    if len(v) != 32:
+        return "must be 32 characters long (got %d)" % len(v)
+    if not _alnum(v):
+        return "must hold only letters and digits"
+
+
+def _broute_password(v):
+    if not isinstance(v, str):
+        return "must be text in quotes (the 12-character password from your power company)"
+    if len(v) != 12:
+        return "must be 12 characters long (got %d)" % len(v)
+    if not _alnum(v):
+        return "must hold only letters and digits"
+
+
+def _alnum(s):
+    for c in s:
+        if not ("0" <= c <= "9" or "A" <= c <= "Z" or "a" <= c <= "z"):
+            return False
+    return True
+
+
+def _wifi(v):
+    if v is None:
+        return None
+    if not isinstance(v, dict):
+        return 'must be {"ssid": "...", "password": "..."} or null'
+    for k in v:
+        if k not in _WIFI_KEYS:
+            return "unknown key %r inside wifi (only ssid and password)" % k
+    ssid = v.get("ssid")
+    if not isinstance(ssid, str) or not 1 <= len(ssid) <= 32:
+        return "ssid must be text of 1 to 32 characters"
+    pw = v.get("password", "")
+    if not isinstance(pw, str) or not (pw == "" or 8 <= len(pw) <= 64):
+        return "password must be text of 8 to 64 characters (or empty for an open network)"
+
+
+# (key, default, check), in the order problems are reported.
+OPTIONS = (
+    ("broute_id", None, _broute_id),
+    ("broute_password", None, _broute_password),
+    ("board", "auto", _one_of(BOARDS)),
+    ("uart_rx", 26, _one_of((26, 36))),
+    ("uart_tx", 0, _tx_pin),
+    ("contract_amperes", 30, _int_in(5, 120)),
+    ("warn_ratio", 0.8, _number_in(0.1, 1.0)),
+    ("poll_seconds", 10, _int_in(5, 300)),
+    ("rotation", 1, _int_in(0, 3)),
+    ("brightness", 80, _int_in(0, 100)),
+    ("buzzer", True, _bool),
+    ("scan_cache", True, _bool),
+    ("wifi", None, _wifi),
+    ("utc_offset_minutes", 540, _int_in(-720, 840)),
+)
+KEYS = tuple(o[0] for o in OPTIONS)
+
+
+class Config:
+    """Validated settings as attributes; repr and summary hide the secrets."""
+
+    def __init__(self, values):
+        for k in values:
+            setattr(self, k, values[k])
+
+    def warn_watts(self):
+        # 100 V single-phase three-wire: each phase carries up to the contract.
+        return int(self.contract_amperes * 100 * self.warn_ratio)
+
+    def summary(self):
+        return "board=%s rx=G%d contract=%dA warn=%d%% poll=%ds rotation=%d wifi=%s" % (
+            self.board, self.uart_rx, self.contract_amperes, int(self.warn_ratio * 100 + 0.5),
+            self.poll_seconds, self.rotation, "on" if self.wifi else "off")
+
+    def __repr__(self):
+        return "<Config %s>" % self.summary()
+
+
+def validate(data):
+    """Check a decoded JSON object; return a Config or raise ConfigError."""
+    if not isinstance(data, dict):
+        raise ConfigError([(None, "the file must hold one JSON object: { ... }")])
+    problems = []
+    for k in data:
+        if k.startswith("_"):
+            continue  # "_comment" style keys are notes for people
+        if k not in KEYS:
+            problems.append((k, "unknown key (check the spelling against config.example.json)"))
+    values = {}
+    for k, default, check in OPTIONS:
+        if k not in data:
+            if k in _REQUIRED:
+                problems.append((k, "missing: it is required"))
+            values[k] = default
+            continue
+        err = check(data[k])
+        if err:
+            problems.append((k, err))
+        values[k] = data[k]
+    if problems:
+        raise ConfigError(problems)
+    values["warn_ratio"] = float(values["warn_ratio"])
+    return Config(values)
+
+
+def parse(text):
+    """Decode and validate config text (str or bytes)."""
+    if isinstance(text, (bytes, bytearray)):
+        try:
+            text = text.decode()
+        except UnicodeError:
+            raise ConfigError([(None, "the file is not UTF-8 text")])
+    # MicroPython's json accepts missing and trailing commas that CPython
+    # refuses: check first so the board and the deploy tool agree.
+    problem = _syntax_problem(text)
+    if problem is None:
+        try:
+            data = json.loads(text)
+        except ValueError:
+            problem = "check the commas, quotes and braces"
+    if problem:
+        raise ConfigError([(None, "not valid JSON: " + problem)])
+    return validate(data)
+
+
+def load(path=PATH):
+    """Read, decode and validate the config file at `path`."""
+    try:
+        with open(path, "rb") as f:
+            text = f.read()
+    except OSError:
+        raise ConfigError([(None, "no config file %s: copy config.example.json there and fill in "
+                                  "your B-route ID and password" % path)])
+    return parse(text)
+
+
+def _syntax_problem(text):
+    """Point at the first usual hand-editing mistake, since json gives no position."""
+    line = 1
+    in_str = esc = False
+    last = ""  # last significant character outside strings
+    for c in text:
+        if in_str:
+            if esc:
+                esc = False
+            elif c == "\\":
+                esc = True
+            elif c == '"':
+                in_str = False
+            elif c == "\n":
+                return "line %d: a text value is missing its closing quote" % line
+            continue
+        if c == "\n":
+            line += 1
+        elif c == "'":
+            return "line %d: use double quotes \" not single quotes '" % line
+        elif c in "}]" and last == ",":
+            return "line %d: remove the comma before %s" % (line, c)
+        elif c in '"{[' and last and last in '"}]0123456789el':
+            return "line %d: a comma is missing before this" % line
+        elif c not in " \t\r":
+            last = c
+            in_str = c == '"'
+    if in_str:
+        return "a text value is missing its closing quote"
+    return None
