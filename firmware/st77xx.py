@@ -1,0 +1,165 @@
+"""ST7735S / ST7789 panels as a framebuf.FrameBuffer (RGB565).
+
+The UI draws into the frame buffer, then show() pushes it in one pass, so the
+panel never shows a half-drawn frame. framebuf stores RGB565 little-endian and
+the panels want the high byte first: rgb() returns byte-swapped colours, which
+is the only place the byte order is handled. Per-panel facts (init sequence,
+MADCTL and offsets per rotation) are data in PANELS, not code branches.
+"""
+import framebuf
+import time
+from micropython import const
+
+_CASET = const(0x2A)
+_RASET = const(0x2B)
+_RAMWR = const(0x2C)
+_MADCTL = const(0x36)
+_DISPOFF = const(0x28)
+_DISPON = const(0x29)
+_SLPIN = const(0x10)
+_SLPOUT = const(0x11)
+_ROWS = const(16)  # rows per SPI write in show(): 5 KB at 160 px, ~1.5 ms at 27 MHz
+
+# Init sequences as (command, argument count, arguments..., delay ms) records.
+# ST7735S, as M5Stack's M5StickC ST7735_Init.h, argument counts checked
+# against the ST7735S datasheet (INVCTR B4h takes one argument).
+_INIT_7735S = bytes((
+    0x01, 0, 150,                      # SWRESET
+    0x11, 0, 120,                      # SLPOUT
+    0xB1, 3, 0x05, 0x3C, 0x3C, 0,      # FRMCTR1
+    0xB2, 3, 0x05, 0x3C, 0x3C, 0,      # FRMCTR2
+    0xB3, 6, 0x05, 0x3C, 0x3C, 0x05, 0x3C, 0x3C, 0,  # FRMCTR3
+    0xB4, 1, 0x03, 0,                  # INVCTR
+    0xC0, 3, 0xA4, 0x04, 0x84, 0,      # PWCTR1
+    0xC1, 1, 0xC5, 0,                  # PWCTR2
+    0xC2, 2, 0x0D, 0x00, 0,            # PWCTR3
+    0xC3, 2, 0x8D, 0x6A, 0,            # PWCTR4
+    0xC4, 2, 0x8D, 0xEE, 0,            # PWCTR5
+    0xC5, 1, 0x21, 0,                  # VMCTR1
+    0xFC, 1, 0x80, 0,                  # PWCTR6
+    0xF0, 1, 0x11, 0,                  # extension command enable (M5Stack)
+    0xD6, 1, 0xCB, 0,                  # power save off (M5Stack)
+    0x3A, 1, 0x05, 0,                  # COLMOD 16 bit
+    0xE0, 16, 0x0D, 0x0C, 0x0C, 0x0E, 0x0E, 0x00, 0x00, 0x00,
+    0x00, 0x09, 0x23, 0x31, 0x00, 0x0C, 0x03, 0x1A, 0,  # GMCTRP1
+    0xE1, 16, 0x0A, 0x05, 0x06, 0x07, 0x08, 0x01, 0x00, 0x00,
+    0x00, 0x05, 0x20, 0x2E, 0x00, 0x0A, 0x01, 0x1A, 0,  # GMCTRN1
+    0x21, 0, 0,                        # INVON: this panel needs inversion
+    0x13, 0, 10,                       # NORON
+))
+
+# ST7789V2 as M5Stack's M5StickC-Plus driver; reset is done by the RST pin.
+_INIT_7789 = bytes((
+    0x11, 0, 120,                      # SLPOUT
+    0x13, 0, 0,                        # NORON
+    0xB6, 2, 0x0A, 0x82, 0,            # display function control
+    0x3A, 1, 0x55, 0,                  # COLMOD 16 bit
+    0xB2, 5, 0x0C, 0x0C, 0x00, 0x33, 0x33, 0,  # PORCTRL
+    0xB7, 1, 0x35, 0,                  # GCTRL
+    0xBB, 1, 0x28, 0,                  # VCOMS
+    0xC0, 1, 0x0C, 0,                  # LCMCTRL
+    0xC2, 2, 0x01, 0xFF, 0,            # VDVVRHEN
+    0xC3, 1, 0x10, 0,                  # VRHS
+    0xC4, 1, 0x20, 0,                  # VDVS
+    0xC6, 1, 0x0F, 0,                  # FRCTRL2
+    0xD0, 2, 0xA4, 0xA1, 0,            # PWCTRL1
+    0xE0, 14, 0xD0, 0x00, 0x02, 0x07, 0x0A, 0x28, 0x32, 0x44,
+    0x42, 0x06, 0x0E, 0x12, 0x14, 0x17, 0,  # PVGAMCTRL
+    0xE1, 14, 0xD0, 0x00, 0x02, 0x07, 0x0A, 0x28, 0x31, 0x54,
+    0x47, 0x0E, 0x1C, 0x17, 0x1B, 0x1E, 0,  # NVGAMCTRL
+    0x21, 0, 0,                        # INVON
+))
+
+# name: (portrait width, portrait height, init, rotations)
+# rotation r: (MADCTL, column offset, row offset); odd r is landscape.
+PANELS = {
+    "st7735s": (80, 160, _INIT_7735S,
+                ((0xCC, 26, 1), (0xA8, 1, 26), (0x08, 26, 1), (0x68, 1, 26))),
+    "st7789": (135, 240, _INIT_7789,
+               ((0x08, 52, 40), (0x68, 40, 53), (0xC8, 53, 40), (0xA8, 40, 52))),
+}
+
+
+def rgb(r, g, b):
+    """RGB888 -> RGB565 with the bytes swapped, so framebuf stores it big-endian."""
+    c = ((r & 0xF8) << 8) | ((g & 0xFC) << 3) | (b >> 3)
+    return ((c & 0xFF) << 8) | (c >> 8)
+
+
+class ST77xx(framebuf.FrameBuffer):
+    """Frame buffer + panel. `rotation` 1 or 3 is landscape (3 = flipped 1)."""
+
+    def __init__(self, spi, dc, cs, rst, panel="st7735s", rotation=1,
+                 sleep_ms=time.sleep_ms):
+        pw, ph, self._init, self._rot = PANELS[panel]
+        self.width, self.height = (ph, pw) if rotation & 1 else (pw, ph)
+        # Allocated before anything else so the 25.6 KB block is contiguous.
+        self.buffer = bytearray(self.width * self.height * 2)
+        super().__init__(self.buffer, self.width, self.height, framebuf.RGB565)
+        self._spi, self._dc, self._cs, self._rst = spi, dc, cs, rst
+        self._sleep = sleep_ms
+        self._cmd = bytearray(1)
+        self._win = bytearray(4)
+        self.rotation = rotation
+        self._mv = memoryview(self.buffer)
+
+    def reset(self):
+        """Hardware reset then the panel's init sequence (~400 ms, at boot only)."""
+        self._cs(1)
+        if self._rst is not None:
+            for level, ms in ((1, 5), (0, 20), (1, 150)):
+                self._rst(level)
+                self._sleep(ms)
+        seq, i = self._init, 0
+        while i < len(seq):
+            n = seq[i + 1]
+            self.command(seq[i], seq[i + 2:i + 2 + n])
+            if seq[i + 2 + n]:
+                self._sleep(seq[i + 2 + n])
+            i += n + 3
+        self.set_rotation(self.rotation)
+        self.command(_DISPON)
+        self._sleep(20)
+
+    def command(self, cmd, data=None):
+        self._cs(0)
+        self._dc(0)
+        self._cmd[0] = cmd
+        self._spi.write(self._cmd)
+        if data:
+            self._dc(1)
+            self._spi.write(data)
+        self._cs(1)
+
+    def set_rotation(self, rotation):
+        """Swap between the two landscape (or portrait) orientations: same size."""
+        if (rotation ^ self.rotation) & 1:
+            raise ValueError("rotation must keep the frame buffer's orientation")
+        self.rotation = rotation
+        self._cmd[0] = self._rot[rotation][0]
+        self.command(_MADCTL, self._cmd)
+
+    def power(self, on):
+        """Panel sleep: with the backlight off this saves the panel's current too."""
+        self.command(_SLPOUT if on else _SLPIN)
+        self.command(_DISPON if on else _DISPOFF)
+
+    def _window(self, cmd, start, end):
+        w = self._win
+        w[0], w[1], w[2], w[3] = start >> 8, start & 0xFF, end >> 8, end & 0xFF
+        self.command(cmd, w)
+
+    def show(self, y0=0, y1=None):
+        """Push rows y0..y1-1 (all by default); ~8 ms for 160x80 at 27 MHz."""
+        y1 = self.height if y1 is None else y1
+        _, cx, ry = self._rot[self.rotation]
+        self._window(_CASET, cx, cx + self.width - 1)
+        self._window(_RASET, ry + y0, ry + y1 - 1)
+        self.command(_RAMWR)
+        self._cs(0)
+        self._dc(1)
+        row = self.width * 2
+        mv = self._mv
+        for y in range(y0, y1, _ROWS):
+            self._spi.write(mv[y * row:min(y + _ROWS, y1) * row])
+        self._cs(1)

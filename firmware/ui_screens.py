@@ -1,0 +1,166 @@
+"""The screens. Each draw_* paints the whole frame buffer from the model;
+positions derive from the display size and the fonts' heights."""
+import model as M
+import ui_fmt
+from ui_theme import (BG, FG, DIM, FAINT, BAR, WARN, ALARM, EXPORT, ERR_BAR,
+                      LEVEL_COLOUR, L_NONE, L_EXPORT, level)
+
+_WAITING = {  # what the big area says before the first reading
+    M.STARTING: "Starting...",
+    M.SCANNING: "Finding meter",
+    M.JOINING: "Connecting",
+    M.CONNECTED: "Reading...",
+    M.REAUTH: "Re-connecting",
+    M.RATE_LIMITED: "Waiting",
+    M.ERROR: "No reading",
+}
+
+
+def _right(w, x_end, y, s, c, n=-1):
+    return w.text(x_end - w.width(s, n), y, s, c, n)
+
+
+def _watts(t, m, y, stale):
+    """The wattage in big digits (kW with one decimal from 10 kW), unit in the
+    mid font on the digits' baseline, right-aligned; colour = load level."""
+    d, mid, buf = t.digits, t.mid, t.buf
+    top, bottom = d.ink()
+    lv = level(m)
+    c = DIM if stale else LEVEL_COLOUR[lv]
+    w = m.watts
+    if -10000 < w < 10000:
+        n = ui_fmt.put_int(buf, 0, w)
+        unit = "W"
+    else:
+        n = ui_fmt.put_tenths(buf, 0, w // 100)
+        unit = "kW"
+    uw = mid.width(unit)
+    x_unit = t.w - uw - 2
+    x = x_unit - 2 - d.width(buf, n)
+    d.text(x, y - top, buf, c, n)
+    mtop, mbottom = mid.ink()
+    mid.text(x_unit, y + bottom - top - mbottom, unit, c)
+    if lv == L_EXPORT:
+        mid.text(2, y, "Sell" if x > mid.width("Sell") + 4 else "", EXPORT)
+    return y + bottom - top + 1
+
+
+def _gauge(t, m, y):
+    """Thin bar: the larger phase current as a share of the contract amperes."""
+    a10 = m.max_amps10()
+    t.fb.fill_rect(0, y, t.w, 3, FAINT)
+    if a10 is None or m.watts is None:
+        return
+    share = min(t.w, t.w * a10 // (m.contract_a * 10))
+    t.fb.fill_rect(0, y, share, 3, LEVEL_COLOUR[level(m)])
+    # A tick at the warning threshold.
+    t.fb.vline(t.w * 8 // 10, y - 1, 5, FG)
+
+
+def _amps(buf, pos, label, a10):
+    pos = ui_fmt.put_str(buf, pos, label)
+    if a10 is None:
+        return ui_fmt.put_str(buf, pos, b"--")
+    return ui_fmt.put_str(buf, ui_fmt.put_tenths(buf, pos, a10), b"A")
+
+
+def draw_main(t, m, now_ms):
+    fb, s = t.fb, t.small
+    fb.fill(BG)
+    t.status_bar(m, now_ms)
+    y = t.bar_h + 3
+    dtop, dbottom = t.digits.ink()
+    if m.watts is None:
+        text = _WAITING[m.status]
+        t.mid.text((t.w - t.mid.width(text)) // 2, y + (dbottom - dtop - t.mid.height) // 2 + 2, text, DIM)
+        y += dbottom - dtop + 1
+    else:
+        age = m.age_s(now_ms)
+        y = _watts(t, m, y, age is not None and age >= 180)
+    y += 2
+    _gauge(t, m, y)
+    y += 5
+    buf = t.buf
+    n = _amps(buf, 0, b"R ", m.amps_r10)
+    n = _amps(buf, ui_fmt.put_str(buf, n, b"  "), b"T ", m.amps_t10)
+    s.text(1, y - 1, buf, FG, n)
+    if m.today_kwh is not None:
+        n = ui_fmt.put_str(buf, ui_fmt.put_tenths(buf, 0, int(m.today_kwh * 10 + 0.5)), b"kWh")
+        _right(s, t.w - 1, y - 1, buf, FG, n)
+    y += s.height
+    t.graph(m, 0, y, t.w, t.h - y, 60)
+
+
+def _title(t, text, colour=BAR):
+    t.fb.fill_rect(0, 0, t.w, t.bar_h, colour)
+    t.small.text(3, 1, text, FG)
+
+
+def draw_history(t, m, now_ms):
+    fb, s, buf = t.fb, t.small, t.buf
+    fb.fill(BG)
+    _title(t, "Last 60 min")
+    y = t.bar_h + 1
+    hi, lo = t.graph(m, 0, y, t.w, t.h - y - s.height, M.MINUTES)
+    n = ui_fmt.put_str(buf, ui_fmt.put_int(buf, 0, hi), b"W")
+    _right(s, t.w - 1, 1, buf, DIM, n)
+    base = t.h - s.height
+    s.text(1, base, "-60m", DIM)
+    _right(s, t.w - 1, base, "now", DIM)
+    if lo < 0:
+        n = ui_fmt.put_str(buf, ui_fmt.put_int(buf, 0, lo), b"W")
+        s.text((t.w - s.width(buf, n)) // 2, base, buf, EXPORT, n)
+
+
+def _kwh_row(t, y, label, value):
+    s, mid, buf = t.small, t.mid, t.buf
+    s.text(2, y + mid.height - s.height, label, DIM)
+    if value is None:
+        n = ui_fmt.put_str(buf, 0, b"--")
+    else:
+        n = ui_fmt.put_tenths(buf, 0, int(value * 10 + 0.5))
+    x = _right(s, t.w - 2, y + mid.height - s.height, " kWh", DIM) - s.width(" kWh")
+    _right(mid, x, y, buf, FG, n)
+
+
+def draw_totals(t, m, now_ms):
+    t.fb.fill(BG)
+    _title(t, "Energy")
+    rows = (("Today", m.today_kwh), ("Bought", m.energy_kwh), ("Sold", m.energy_rev_kwh))
+    step = (t.h - t.bar_h) // len(rows)
+    y = t.bar_h + (step - t.mid.height) // 2
+    for label, value in rows:
+        _kwh_row(t, y, label, value)
+        y += step
+
+
+def draw_info(t, m, now_ms, extra=()):
+    """Device facts from the app (model.info) plus the board's own (extra)."""
+    s = t.small
+    t.fb.fill(BG)
+    _title(t, "Device")
+    y = t.bar_h + 1
+    for label, value in extra + m.info:
+        if y + s.height > t.h:
+            break
+        s.text(2, y, label, DIM)
+        _right(s, t.w - 2, y, value, FG)
+        y += s.height
+
+
+def draw_error(t, m, lines):
+    """Red title, then what to do, pre-wrapped into `lines` by the caller."""
+    s = t.small
+    t.fb.fill(BG)
+    t.fb.fill_rect(0, 0, t.w, t.bar_h, ERR_BAR)
+    t.small.text(3, 1, m.error_title, FG)
+    y = t.bar_h + 2
+    for line in lines:
+        if y + s.height > t.h:
+            break
+        s.text(3, y, line, FG)
+        y += s.height
+
+
+def error_lines(t, m):
+    return t.small.wrap(m.error_advice, t.w - 6)

@@ -1,0 +1,160 @@
+"""Colours, fonts chosen by display size, and the parts every screen shares:
+the status bar and the power graph. Layout comes from the display size, so the
+160x80 StickC and the 240x135 Plus run the same code."""
+from micropython import const
+import model as M
+from st77xx import rgb
+from writer import Writer
+import ui_fmt
+
+BG = rgb(0, 0, 0)
+FG = rgb(255, 255, 255)
+DIM = rgb(150, 150, 150)
+FAINT = rgb(60, 60, 60)
+BAR = rgb(26, 30, 40)
+OK = rgb(70, 220, 110)
+WARN = rgb(255, 170, 0)
+ALARM = rgb(255, 50, 50)
+EXPORT = rgb(60, 190, 255)
+INFO = rgb(120, 160, 255)
+ERR_BAR = rgb(170, 20, 20)
+
+# Load levels.
+L_NONE = const(0)
+L_OK = const(1)
+L_WARN = const(2)
+L_ALARM = const(3)
+L_EXPORT = const(4)
+LEVEL_COLOUR = (DIM, OK, WARN, ALARM, EXPORT)
+WARN_PERCENT = const(80)  # warn from 80 % of the contract amperes
+
+_STATUS = {  # kind: (dot colour, text)
+    M.STARTING: (DIM, "Starting"),
+    M.SCANNING: (INFO, "Scanning"),
+    M.JOINING: (INFO, "Joining meter"),
+    M.CONNECTED: (OK, "Connected"),
+    M.REAUTH: (WARN, "Re-authenticating"),
+    M.RATE_LIMITED: (WARN, "Rate-limited"),
+    M.ERROR: (ALARM, "Error"),
+}
+
+
+def level(m, watts=None):
+    """Load level from the larger phase current against the contract amperes;
+    from watts (100 V per contract ampere) when the meter gave no currents."""
+    w = m.watts if watts is None else watts
+    if w is None:
+        return L_NONE
+    if w < 0:
+        return L_EXPORT
+    a10 = m.max_amps10() if watts is None else None
+    pct = a10 * 10 // m.contract_a if a10 is not None else w // m.contract_a
+    if pct >= 100:
+        return L_ALARM
+    return L_WARN if pct >= WARN_PERCENT else L_OK
+
+
+class Theme:
+    def __init__(self, fb):
+        self.fb = fb
+        self.w, self.h = fb.width, fb.height
+        big = self.h >= 120
+        import font_small
+        import font_mid
+        if big:
+            import font_huge as font_digits
+        else:
+            import font_big as font_digits
+        self.small = Writer(fb, font_mid if big else font_small)
+        self.mid = Writer(fb, font_mid)
+        self.digits = Writer(fb, font_digits)
+        self.bar_h = self.small.height + 2
+        self.buf = bytearray(24)  # per-frame figures are formatted in here
+        self._status_key = None
+        self.status_text = ""
+
+    def status(self, m):
+        """Status line text, rebuilt only when what it shows changes."""
+        key = (m.status, m.scan_duration, m.rssi_dbm, m.detail)
+        if key != self._status_key:
+            self._status_key = key
+            text = _STATUS[m.status][1]
+            if m.status == M.SCANNING:
+                text = "Scanning, dur. %d" % m.scan_duration
+            elif m.status == M.CONNECTED and m.rssi_dbm is not None:
+                text = "Link %d dBm" % m.rssi_dbm
+            if m.detail:
+                text += " " + m.detail
+            self.status_text = text
+        return self.status_text
+
+    def status_bar(self, m, now_ms):
+        fb, s, h = self.fb, self.small, self.bar_h
+        fb.fill_rect(0, 0, self.w, h, BAR)
+        r = h // 4
+        fb.ellipse(r + 3, h // 2, r, r, _STATUS[m.status][0], True)
+        x_end = self.w - 2
+        if m.wifi is not None:
+            x_end = self._wifi_icon(x_end, h, m.wifi) - 3
+        age = m.age_s(now_ms)
+        if age is not None:
+            n = ui_fmt.put_age(self.buf, 0, age)
+            x_end -= s.width(self.buf, n)
+            s.text(x_end, 1, self.buf, WARN if age >= 180 else DIM, n)
+            x_end -= 4
+        if m.status == M.CONNECTED and m.lqi is not None:
+            x_end = self._signal_bars(x_end, h, m.lqi) - 4
+        x = 2 * r + 7
+        text = self.status(m)
+        # Clip to what fits left of the age: the status must never overlap it.
+        n = len(text)
+        while n and x + s.width(text, n) > x_end:
+            n -= 1
+        s.text(x, 1, text, FG, n)
+
+    def _signal_bars(self, x_end, h, lqi):
+        """Four bars; LQI 0..255 from the module (the HAT sees ~30..200)."""
+        n = 1 + (lqi >= 60) + (lqi >= 100) + (lqi >= 140)
+        bw = max(2, h // 7)
+        x = x_end - 4 * (bw + 1)
+        for i in range(4):
+            bh = (h - 4) * (i + 1) // 4
+            self.fb.fill_rect(x + i * (bw + 1), h - 2 - bh, bw, bh, FG if i < n else FAINT)
+        return x
+
+    def _wifi_icon(self, x_end, h, up):
+        """Three quarter-arcs: white when WiFi is up, red when configured but down."""
+        c = FG if up else ALARM
+        r = h - 5
+        cx, cy = x_end - r, h - 3
+        for k in (r, r * 2 // 3, r // 3):
+            self.fb.ellipse(cx, cy, k, k, c, False, 0b0011)
+        self.fb.fill_rect(cx - 1, cy - 1, 2, 2, c)
+        return cx - r
+
+    def graph(self, m, x, y, w, h, minutes=M.MINUTES):
+        """Bars of the last `minutes` one-minute averages, newest at the right,
+        coloured by load level; export drawn below a zero line."""
+        fb = self.fb
+        hi, lo = 100, 0
+        for age in range(minutes):
+            v = m.sample(age)
+            if v != M.NO_VALUE:
+                hi = max(hi, v)
+                lo = min(lo, v)
+        zero = y + h - 1 - (h - 1) * -lo // (hi - lo)
+        fb.hline(x, zero, w, FAINT)
+        bw = max(1, w // minutes)
+        right = x + w - bw
+        for age in range(minutes):
+            v = m.sample(age)
+            if v == M.NO_VALUE or v == 0:
+                continue
+            bh = (h - 1) * abs(v) // (hi - lo) or 1
+            c = LEVEL_COLOUR[level(m, v)]
+            bx = right - age * bw
+            if v > 0:
+                fb.fill_rect(bx, zero - bh, bw, bh, c)
+            else:
+                fb.fill_rect(bx, zero + 1, bw, bh, c)
+        return hi, lo
