@@ -60,6 +60,12 @@ def _eoj(b, i):
     return (b[i] << 16) | (b[i + 1] << 8) | b[i + 2]
 
 
+def _put_eoj(b, i, eoj):
+    b[i] = (eoj >> 16) & 0xFF
+    b[i + 1] = (eoj >> 8) & 0xFF
+    b[i + 2] = eoj & 0xFF
+
+
 class Frame:
     """A parsed view on a received frame; reuse one instance to avoid allocating per frame."""
 
@@ -150,10 +156,8 @@ class Builder:
         b[1] = _EHD2
         b[2] = (tid >> 8) & 0xFF
         b[3] = tid & 0xFF
-        for base, eoj in ((_SEOJ, seoj), (_DEOJ, deoj)):
-            b[base] = (eoj >> 16) & 0xFF
-            b[base + 1] = (eoj >> 8) & 0xFF
-            b[base + 2] = eoj & 0xFF
+        _put_eoj(b, _SEOJ, seoj)
+        _put_eoj(b, _DEOJ, deoj)
         b[_ESV] = esv
         b[_OPC] = opc
 
