@@ -2,17 +2,17 @@
 positions derive from the display size and the fonts' heights."""
 import model as M
 import ui_fmt
-from ui_theme import (BG, FG, DIM, FAINT, BAR, WARN, ALARM, EXPORT, ERR_BAR,
-                      LEVEL_COLOUR, L_NONE, L_EXPORT, level)
+from ui_theme import (BG, FG, DIM, FAINT, BAR, EXPORT, ERR_BAR,
+                      LEVEL_COLOUR, level)
 
-_WAITING = {  # what the big area says before the first reading
-    M.STARTING: "Starting...",
-    M.SCANNING: "Finding meter",
-    M.JOINING: "Connecting",
-    M.CONNECTED: "Reading...",
-    M.REAUTH: "Re-connecting",
-    M.RATE_LIMITED: "Waiting",
-    M.ERROR: "No reading",
+_WAITING = {  # what the big area says before the first reading, and a hint
+    M.STARTING: ("Starting", "Waking the Wi-SUN HAT"),
+    M.SCANNING: ("Finding meter", "This can take minutes"),
+    M.JOINING: ("Connecting", "Logging in to the meter"),
+    M.CONNECTED: ("Connected", "Asking for a reading"),
+    M.REAUTH: ("Re-connecting", "Renewing the session"),
+    M.RATE_LIMITED: ("Waiting", "Radio time limit reached"),
+    M.ERROR: ("No reading", ""),
 }
 
 
@@ -40,8 +40,6 @@ def _watts(t, m, y, stale):
     d.text(x, y - top, buf, c, n)
     mtop, mbottom = mid.ink()
     mid.text(x_unit, y + bottom - top - mbottom, unit, c)
-    if lv == L_EXPORT:
-        mid.text(2, y, "Sell" if x > mid.width("Sell") + 4 else "", EXPORT)
     return y + bottom - top + 1
 
 
@@ -57,11 +55,15 @@ def _gauge(t, m, y):
     t.fb.vline(t.w * 8 // 10, y - 1, 5, FG)
 
 
-def _amps(buf, pos, label, a10):
-    pos = ui_fmt.put_str(buf, pos, label)
+def _figure(t, x, y, label, a10, unit):
+    """Dim label then the value (tenths) in white: "R 25.1" style."""
+    s, buf = t.small, t.buf
+    x = s.text(x, y, label, DIM) + 2
     if a10 is None:
-        return ui_fmt.put_str(buf, pos, b"--")
-    return ui_fmt.put_str(buf, ui_fmt.put_tenths(buf, pos, a10), b"A")
+        n = ui_fmt.put_str(buf, 0, b"--")
+    else:
+        n = ui_fmt.put_str(buf, ui_fmt.put_tenths(buf, 0, a10), unit)
+    return s.text(x, y, buf, FG, n)
 
 
 def draw_main(t, m, now_ms):
@@ -71,22 +73,24 @@ def draw_main(t, m, now_ms):
     y = t.bar_h + 3
     dtop, dbottom = t.digits.ink()
     if m.watts is None:
-        text = _WAITING[m.status]
-        t.mid.text((t.w - t.mid.width(text)) // 2, y + (dbottom - dtop - t.mid.height) // 2 + 2, text, DIM)
-        y += dbottom - dtop + 1
-    else:
-        age = m.age_s(now_ms)
-        y = _watts(t, m, y, age is not None and age >= 180)
-    y += 2
+        text, hint = _WAITING[m.status]
+        t.mid.text((t.w - t.mid.width(text)) // 2, y, text, FG)
+        y += t.mid.height + 1
+        s.text((t.w - s.width(hint)) // 2, y, hint, DIM)
+        y = t.h - t.h // 4
+        t.graph(m, 0, y, t.w, t.h - y, 60)
+        return
+    age = m.age_s(now_ms)
+    y = _watts(t, m, y, age is not None and age >= 180) + 2
     _gauge(t, m, y)
     y += 5
-    buf = t.buf
-    n = _amps(buf, 0, b"R ", m.amps_r10)
-    n = _amps(buf, ui_fmt.put_str(buf, n, b"  "), b"T ", m.amps_t10)
-    s.text(1, y - 1, buf, FG, n)
+    x = _figure(t, 1, y - 1, "R", m.amps_r10, b"") + 4
+    _figure(t, x, y - 1, "T", m.amps_t10, b"A")
     if m.today_kwh is not None:
-        n = ui_fmt.put_str(buf, ui_fmt.put_tenths(buf, 0, int(m.today_kwh * 10 + 0.5)), b"kWh")
-        _right(s, t.w - 1, y - 1, buf, FG, n)
+        buf = t.buf
+        n = ui_fmt.put_tenths(buf, 0, int(m.today_kwh * 10 + 0.5))
+        x = _right(s, t.w - 1, y - 1, "kWh", DIM) - s.width("kWh")
+        _right(s, x - 1, y - 1, buf, FG, n)
     y += s.height
     t.graph(m, 0, y, t.w, t.h - y, 60)
 
@@ -135,16 +139,21 @@ def draw_totals(t, m, now_ms):
 
 
 def draw_info(t, m, now_ms, extra=()):
-    """Device facts from the app (model.info) plus the board's own (extra)."""
+    """Device facts from the board (extra) and the app (model.info), then the
+    radio link; no title bar, so six rows fit on the 80 px StickC."""
     s = t.small
     t.fb.fill(BG)
-    _title(t, "Device")
-    y = t.bar_h + 1
-    for label, value in extra + m.info:
+    rows = extra + m.info
+    if m.rssi_dbm is not None:
+        rows += (("Link", "%d dBm, LQI %d" % (m.rssi_dbm, m.lqi or 0)),)
+    y = 1
+    for label, value in rows:
         if y + s.height > t.h:
             break
         s.text(2, y, label, DIM)
-        _right(s, t.w - 2, y, value, FG)
+        vw = s.width(value)
+        t.fb.fill_rect(t.w - vw - 4, y, vw + 4, s.height, BG)  # long values win
+        s.text(t.w - 2 - vw, y, value, FG)
         y += s.height
 
 

@@ -15,7 +15,7 @@ ASCII = "".join(chr(c) for c in range(32, 127))
 # name, TTF, height in pixels, characters (None = printable ASCII)
 FONTS = (
     # Labels, status line and error text on the 160x80 StickC.
-    ("font_small", "DejaVuSansCondensed-Bold.ttf", 12, None),
+    ("font_small", "DejaVuSansCondensed-Bold.ttf", 13, None),
     # Secondary figures (amps, kWh) and the Plus's labels.
     ("font_mid", "DejaVuSansCondensed-Bold.ttf", 17, None),
     # The wattage on the StickC: digits only keeps it ~4 KB as .mpy.

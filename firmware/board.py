@@ -1,0 +1,150 @@
+"""Board wiring for the M5StickC, StickC Plus and StickC Plus2 (hardware.md).
+
+Every board offers the same interface to the app and the UI:
+  display (ST77xx frame buffer, .show()), backlight(level 0..8), flip(),
+  led(on), alert(on), facts() -> ((label, value), ...), pin_a / pin_b for
+  buttons.Button, load_state() / save_state(bytes) in RTC memory, and
+  `await uart_streams()` -> (StreamReader, StreamWriter) for the Wi-SUN HAT.
+create() tells them apart: an AXP192 at 0x34 means StickC or Plus (config
+chooses, StickC by default), none means Plus2.
+"""
+import asyncio
+import gc
+import machine
+from machine import Pin
+from micropython import const
+import axp192
+from st77xx import ST77xx
+
+_SPI_HZ = const(27_000_000)
+_STATE_MAGIC = const(0xB7)  # first RTC memory byte: ours, not another program's
+
+
+class _Board:
+    name = "?"
+    buzzer_pin = None
+
+    def __init__(self, display, hat_rx=26):
+        self.display = display
+        self.pin_a = Pin(37, Pin.IN)
+        self.pin_b = Pin(39, Pin.IN)
+        self._hat_rx = hat_rx
+        self._alert_task = None
+
+    def flip(self):
+        self.display.set_rotation(self.display.rotation ^ 2)
+        self.display.show()
+
+    def load_state(self):
+        mem = machine.RTC().memory()
+        return mem[1:] if len(mem) > 1 and mem[0] == _STATE_MAGIC else None
+
+    def save_state(self, state):
+        machine.RTC().memory(bytes((_STATE_MAGIC,)) + state)
+
+    async def uart_streams(self):
+        # UART1 with both pins given (its defaults are the IR and LED pins);
+        # 2 KB receive buffer so a long ERXUDP survives a busy moment.
+        uart = machine.UART(1, baudrate=115200, tx=0, rx=self._hat_rx,
+                            rxbuf=2048, timeout=0, timeout_char=0)
+        return asyncio.StreamReader(uart), asyncio.StreamWriter(uart, {})
+
+    def alert(self, on):
+        """Over the contract amperes: LED on, and three beeps where there is a buzzer."""
+        self.led(on)
+        if on and self.buzzer_pin is not None and self._alert_task is None:
+            self._alert_task = asyncio.create_task(self._beep())
+
+    async def _beep(self):
+        pwm = machine.PWM(Pin(self.buzzer_pin), freq=2700, duty_u16=0)
+        for _ in range(3):
+            pwm.duty_u16(32768)
+            await asyncio.sleep_ms(120)
+            pwm.duty_u16(0)
+            await asyncio.sleep_ms(120)
+        pwm.deinit()
+        self._alert_task = None
+
+    def facts(self):
+        mv = self.battery_mv()
+        usb = self.usb_present()
+        return (("Board", self.name),
+                ("Power", "%d.%02d V%s" % (mv // 1000, mv % 1000 // 10, ", USB" if usb else "")))
+
+
+class StickC(_Board):
+    name = "StickC"
+    panel = "st7735s"
+
+    def __init__(self, i2c, hat_rx=26):
+        gc.collect()  # the frame buffer first, while the heap is unfragmented
+        spi = machine.SPI(1, baudrate=_SPI_HZ, polarity=0, phase=0,
+                          sck=Pin(13), mosi=Pin(15), miso=None)
+        display = ST77xx(spi, Pin(23, Pin.OUT), Pin(5, Pin.OUT, value=1),
+                         Pin(18, Pin.OUT), self.panel, rotation=1)
+        super().__init__(display, hat_rx)
+        self.pmu = axp192.AXP192(i2c)
+        self.pmu.init()
+        self._led = Pin(10, Pin.OUT, value=1)  # active low: off
+        display.fill(0)
+        display.reset()
+        display.show()
+
+    def backlight(self, level):
+        self.pmu.backlight(level)
+        self.display.power(level > 0)
+
+    def led(self, on):
+        self._led(0 if on else 1)
+
+    def battery_mv(self):
+        return self.pmu.battery_mv()
+
+    def usb_present(self):
+        return self.pmu.usb_present()
+
+
+class StickCPlus(StickC):
+    name = "StickC Plus"
+    panel = "st7789"
+    buzzer_pin = 2
+
+
+class StickCPlus2(_Board):
+    name = "StickC Plus2"
+
+    def __init__(self, hat_rx=26):
+        self._hold = Pin(4, Pin.OUT, value=1)  # else it powers off on battery
+        gc.collect()
+        spi = machine.SPI(1, baudrate=_SPI_HZ, polarity=0, phase=0,
+                          sck=Pin(13), mosi=Pin(15), miso=None)
+        display = ST77xx(spi, Pin(14, Pin.OUT), Pin(5, Pin.OUT, value=1),
+                         Pin(12, Pin.OUT), "st7789", rotation=1)
+        super().__init__(display, hat_rx)
+        self._bl = machine.PWM(Pin(27), freq=5000, duty_u16=0)
+        self._led = Pin(19, Pin.OUT, value=0)  # active high
+        self._adc = machine.ADC(Pin(38), atten=machine.ADC.ATTN_11DB)
+        display.fill(0)
+        display.reset()
+        display.show()
+
+    def backlight(self, level):
+        self._bl.duty_u16(65535 * min(level, axp192.LEVELS) // axp192.LEVELS)
+        self.display.power(level > 0)
+
+    def led(self, on):
+        self._led(1 if on else 0)
+
+    def battery_mv(self):
+        return self._adc.read_uv() * 2 // 1000  # divided by two on the board
+
+    def usb_present(self):
+        return None  # the Plus2 has no charger status line
+
+
+def create(kind="stickc", hat_rx=26):
+    """kind: "stickc" or "plus" (both have an AXP192); Plus2 is detected."""
+    i2c = machine.I2C(0, scl=Pin(22), sda=Pin(21), freq=400_000)
+    if axp192.ADDR in i2c.scan():
+        return (StickCPlus if kind == "plus" else StickC)(i2c, hat_rx)
+    return StickCPlus2(hat_rx)

@@ -1,0 +1,104 @@
+"""The UI controller: which screen, brightness, orientation, redraws.
+
+Button A cycles the screens, a long press on A steps the brightness down to
+off and back to full, button B flips the screen. That state is kept in RTC
+memory by the board (survives soft resets, never wears the flash). Redraws
+happen when the model changes or the shown age ticks, into the frame buffer,
+then one push: no flicker.
+"""
+import asyncio
+from time import ticks_ms
+from micropython import const
+import ui_screens
+from ui_theme import Theme, level, L_ALARM
+
+MAIN = const(0)
+HISTORY = const(1)
+TOTALS = const(2)
+INFO = const(3)
+_PAGES = const(4)
+BRIGHT_STEPS = (8, 5, 2, 0)  # long press walks these; 0 = screen off
+_DRAWS = (ui_screens.draw_main, ui_screens.draw_history, ui_screens.draw_totals,
+          ui_screens.draw_info)
+
+
+class Ui:
+    def __init__(self, board, model):
+        self.board = board
+        self.model = model
+        self.theme = Theme(board.display)
+        self.page, self.bright, flipped = MAIN, BRIGHT_STEPS[0], False
+        saved = board.load_state()
+        if saved and len(saved) >= 3 and saved[0] < _PAGES and saved[1] in BRIGHT_STEPS:
+            self.page, self.bright, flipped = saved[0], saved[1], bool(saved[2])
+        self.flipped = False
+        if flipped:
+            self.flip()
+        board.backlight(self.bright)
+        self._shown = None  # (page, model version, age) last pushed
+        self._err = (None, None, ())
+        self._alarm = False
+
+    def _save(self):
+        self.board.save_state(bytes((self.page, self.bright, self.flipped)))
+
+    # Button actions (the app wires the buttons to these).
+    def next_page(self):
+        if self.bright == 0:  # first press only wakes the screen
+            self.set_brightness(BRIGHT_STEPS[0])
+            return
+        self.page = (self.page + 1) % _PAGES
+        self._shown = None
+        self._save()
+
+    def step_brightness(self):
+        i = BRIGHT_STEPS.index(self.bright) if self.bright in BRIGHT_STEPS else -1
+        self.set_brightness(BRIGHT_STEPS[(i + 1) % len(BRIGHT_STEPS)])
+
+    def set_brightness(self, level_):
+        self.bright = level_
+        self.board.backlight(level_)
+        self._shown = None
+        self._save()
+
+    def flip(self):
+        self.flipped = not self.flipped
+        self.board.flip()
+        self._shown = None
+        self._save()
+
+    def render(self, now_ms=None):
+        """Draw the current screen into the frame buffer (no push)."""
+        now_ms = ticks_ms() if now_ms is None else now_ms
+        t, m = self.theme, self.model
+        if m.error_title:
+            if self._err[:2] != (m.error_title, m.error_advice):
+                self._err = (m.error_title, m.error_advice, ui_screens.error_lines(t, m))
+            ui_screens.draw_error(t, m, self._err[2])
+        elif self.page == INFO:
+            ui_screens.draw_info(t, m, now_ms, self.board.facts())
+        else:
+            _DRAWS[self.page](t, m, now_ms)
+
+    def update(self, now_ms=None):
+        """Redraw and push if anything visible changed; drive the alarm."""
+        now_ms = ticks_ms() if now_ms is None else now_ms
+        m = self.model
+        alarm = level(m) == L_ALARM
+        if alarm != self._alarm:
+            self._alarm = alarm
+            self.board.alert(alarm)
+        if self.bright == 0:
+            return False
+        key = (self.page, m.version, m.age_s(now_ms), self.page == INFO and now_ms // 5000)
+        if key == self._shown:
+            return False
+        self._shown = key
+        self.render(now_ms)
+        self.board.display.show()
+        return True
+
+    async def run(self, period_ms=250):
+        while True:
+            self.update()
+            await asyncio.sleep_ms(period_ms)
