@@ -1,0 +1,526 @@
+"""The B-route session: start the module, find and join the meter, poll it, recover.
+
+One task drives everything (pull model): a command is written, then the stream is read
+against a deadline, and every parsed event first goes through `_dispatch`, which keeps the
+flags that may change at any moment (EVENT 29/32/33/24-28, INF pushes, replies by TID).
+Recovery ladder (protocol.md section 5): resend, then rejoin, then module reset, then
+rescan, with a growing backoff; `state` and `reason` say what is going on at every step.
+"""
+from echonet import EchonetError, Frame, Builder, Tids, METER, INF, INFC, GET_RES, GET_SNA, \
+    SET_RES, SETC_SNA
+import bstate
+import skstack as sk
+import skcmd
+from compat import Clock, TimeoutError, const, ticks_add, ticks_diff
+from reading import Reading, Tracker
+
+_CMD_MS = const(5000)        # the module answers a command within milliseconds
+_RESP_MS = const(10000)      # a Get_Res takes ~1 s, up to ~4 s (protocol.md 5)
+_JOIN_MS = const(60000)      # PANA authentication takes a few seconds
+_REAUTH_MS = const(120000)   # EVENT 29 -> EVENT 25/24
+_RATE_MS = 3600000           # the ARIB limit is counted per hour
+_RETRY_MS = const(3000)      # after FAIL ER10 or EVENT 21 param 01
+_TRIES = const(3)            # sends of one request before rejoining
+_BACKOFF_MAX = 300000
+_SCAN_D = (4, 5, 6, 7, 8)    # scan durations, grown on failure (~4.6 s .. 69 s)
+
+_P_REAUTH = const(1)
+_P_RATE = const(2)
+
+REJOIN = const(1)
+RESCAN = const(2)
+RESET = const(3)
+
+_GET_INIT = b"\xD3\xE1\xD7\x9F"   # coefficient, unit, digits, Get property map
+_GET_POWER = b"\xE7\xE8"
+_GET_HISTORY = b"\xE2\xEA"        # today's 00:00 counter and the last fixed-time value
+
+AUTH_FAILED = "B-route authentication failed: check ID and password"
+NOT_FOUND = "No meter found"
+NO_MODULE = "Wi-SUN module not answering"
+
+
+class BrouteError(Exception):
+    """Session trouble: `level` is how far up the recovery ladder to go; `alarm` asks for a human."""
+
+    def __init__(self, level, reason, alarm=False):
+        super().__init__(reason)
+        self.level = level
+        self.reason = reason
+        self.alarm = alarm
+
+
+def _ascii(v):
+    return v.encode() if isinstance(v, str) else bytes(v)
+
+
+def _scan_ms(d):
+    return 28 * 96 * ((1 << d) + 1) // 10  # 28 channels x 9.6 ms x (2^D + 1)
+
+
+class Session:
+    def __init__(self, reader, writer, rbid, password, cache=None, clock=None, log=None,
+                 poll_ms=10000, energy_every=10):
+        rbid, password = _ascii(rbid), _ascii(password)
+        if len(rbid) != 32 or b" " in rbid:
+            raise ValueError("B-route ID must be 32 characters without spaces (got %d)" % len(rbid))
+        if not 1 <= len(password) <= 32 or b" " in password:
+            raise ValueError("B-route password must be 1-32 characters without spaces")
+        self._r, self._w = reader, writer
+        self._readinto = hasattr(reader, "readinto")
+        self._rbid, self._pw = rbid, password
+        self._cache, self._log = cache, log
+        self._clock = clock or Clock()
+        self.poll_ms = max(5000, poll_ms)
+        self.energy_every = max(1, energy_every)
+        self.reading = Reading()
+        self.listener = None
+        self.state = bstate.STARTING
+        self._phase = bstate.STARTING
+        self.reason = ""
+        self.scan_duration = 0
+        self.lqi = None
+        self.dialect = None
+        self.version = None
+        self.sends = self.timeouts = self.rejoins = self.scans = self.resets = self.eof = 0
+        self._p = sk.Parser()
+        self._frame = Frame()
+        self._bld = Builder(64)
+        self._infc_bld = Builder(64)
+        self._infc = bytearray(64)
+        self._infc_n = 0
+        self._tids = Tids()
+        self._tracker = Tracker(self.reading)
+        self._ready = self._joined = self._from_cache = False
+        self._target = None
+        self._ip = None
+        self._tx = None
+        self._fails = self._join_fails = self._start_fails = self._scan_i = 0
+        self._paused = 0
+        self._lost = None
+        self._want = -1
+        self._got = self._auth = 0
+        self._ev21 = -1
+        self._pd = self._found = None
+        self._scan_done = False
+        self._ll = None
+
+    # --- what the caller sees -------------------------------------------------------------
+    def rssi_dbm(self):
+        """RSSI estimated from the scan's LQI (protocol.md 2, Scan)."""
+        return None if self.lqi is None else int(round(0.275 * self.lqi - 104.27))
+
+    def _say(self, msg):
+        if self._log:
+            self._log(msg)
+
+    def _notify(self, kind):
+        if self.listener:
+            try:
+                self.listener(kind)
+            except Exception as e:  # a broken display must not stop the meter link
+                self._say("listener error: %r" % e)
+
+    def _show(self):
+        st = self._phase
+        if self._paused & _P_RATE:
+            st = bstate.RATE_LIMITED
+        elif self._paused & _P_REAUTH:
+            st = bstate.REAUTH
+        if st != self.state:
+            self.state = st
+            self._say("state: %s%s" % (bstate.name(st), " (%s)" % self.reason if st == bstate.ERROR else ""))
+            self._notify("state")
+
+    def _set_phase(self, st):
+        self._phase = st
+        self._show()
+
+    # --- the ladder -------------------------------------------------------------------------
+    async def run(self):
+        """Run forever; protocol trouble is recovered from, never raised."""
+        while True:
+            try:
+                if not self._ready:
+                    await self._start()
+                if self._target is None:
+                    await self._find()
+                await self._join()
+                await self._serve()
+            except sk.SkError as e:  # a command failed unexpectedly: start the module over
+                await self._recover(BrouteError(RESET, "Wi-SUN module: %s" % e))
+            except BrouteError as e:
+                await self._recover(e)
+
+    async def _recover(self, e):
+        self._joined = False
+        self._want = -1
+        self._paused = 0
+        self._lost = None
+        self._fails += 1
+        self.reason = e.reason
+        self._say("trouble: %s" % e.reason)
+        if e.level >= RESET:
+            self._ready = False
+        elif e.level == RESCAN:
+            self._target = None
+        else:
+            self.rejoins += 1
+        if e.alarm:
+            self._set_phase(bstate.ERROR)
+        await self._idle(min(_BACKOFF_MAX, 1000 << min(self._fails, 9)))
+
+    async def _start(self):
+        self._set_phase(bstate.RESETTING if self.resets else bstate.STARTING)
+        self.resets += 1
+        self._p.reset()
+        self._joined = False
+        try:
+            await self._write(b"\r\n")  # ends a half-typed line; the FAIL that may follow is ignored
+            await self._idle(100)
+            await self._cmd(b"SKRESET\r\n")
+            self._set_phase(bstate.STARTING)
+            try:
+                await self._cmd(skcmd.sreg(b"SFE", 0, 0))  # echo off: volatile register, not flash
+            except sk.SkError as e:
+                if e.code == sk.TIMEOUT:
+                    raise
+            await self._cmd(b"SKVER\r\n")
+            await self._cmd(b"SKINFO\r\n")
+            self._say("module %s, %s-stack dialect" % (self.version, self.dialect))
+            await self._cmd(skcmd.setpwd(self._pw), "SKSETPWD")
+            await self._cmd(skcmd.setrbid(self._rbid), "SKSETRBID")
+        except sk.SkError as e:
+            self._start_fails += 1
+            if e.code == sk.TIMEOUT and self._start_fails >= 2:
+                raise BrouteError(RESET, NO_MODULE, True)
+            raise
+        self._start_fails = 0
+        self._ready = True
+
+    async def _find(self):
+        c = self._cache.load() if self._cache else None
+        if c:
+            self._target, self._from_cache = c, True
+            self.lqi = c.get("lqi")
+            self._say("joining from the cached scan: channel %02X" % c["channel"])
+            return
+        self._from_cache = False
+        while self._scan_i < len(_SCAN_D):
+            d = self.scan_duration = _SCAN_D[self._scan_i]
+            self._set_phase(bstate.SCANNING)
+            self._notify("state")  # the duration changed even if the state did not
+            self.scans += 1
+            self._pd = self._found = None
+            self._scan_done = False
+            await self._cmd(skcmd.scan(self._p.dialect, d))
+            deadline = self._after(_scan_ms(d) + _CMD_MS)
+            while not self._scan_done and await self._event(deadline):
+                pass
+            self._pd = None
+            t = self._found
+            if t:
+                self.lqi = t.get("lqi")
+                t["ip"] = await self._ll64(t["addr"])
+                self._say("meter found: channel %02X, LQI %s" % (t["channel"], self.lqi))
+                self._target = t
+                self._scan_i = 0
+                if self._cache:
+                    self._cache.save(t)
+                return
+            self._scan_i += 1
+        self._scan_i = len(_SCAN_D) - 1  # keep scanning long once short scans failed
+        raise BrouteError(RESCAN, NOT_FOUND, True)
+
+    async def _join(self):
+        t = self._target
+        self._set_phase(bstate.JOINING)
+        await self._cmd(skcmd.sreg(b"S2", t["channel"], 2))
+        await self._cmd(skcmd.sreg(b"S3", t["pan_id"], 4))
+        if not t.get("ip"):
+            t["ip"] = await self._ll64(t["addr"])
+        ip = _ascii(t["ip"])
+        if ip != self._ip:
+            self._ip = ip
+            self._tx = skcmd.SendTo(self._p.dialect, ip)
+        self._auth = 0
+        try:
+            await self._cmd(skcmd.join(ip), "SKJOIN")
+            deadline = self._after(_JOIN_MS)
+            while not self._auth and await self._event(deadline):
+                pass
+        except sk.SkError as e:
+            if e.code == sk.TIMEOUT:
+                raise
+            self._ready = False  # ER10: e.g. the module restarted and lost the credentials
+        if self._auth == 0x25:
+            self._joined = True
+            self._join_fails = 0
+            return
+        self._join_fails += 1
+        if self._from_cache:
+            self._cache.clear()
+            raise BrouteError(RESCAN, "join from the cached scan failed")
+        if self._join_fails >= 3:
+            self._join_fails = 0
+            raise BrouteError(RESCAN, AUTH_FAILED, True)
+        raise BrouteError(RESET if self._join_fails == 2 else REJOIN, "join failed")
+
+    async def _serve(self):
+        self._set_phase(bstate.CONNECTED)
+        self._say("connected")
+        tr = self._tracker
+        await self._request(_GET_INIT)
+        energy = b"\xE7\xE8\xE0\xE3" if tr.supports(0xE3) else b"\xE7\xE8\xE0"
+        n = tries = 0
+        while True:
+            t0 = self._clock.ticks_ms()
+            await self._request(energy if n % self.energy_every == 0 else _GET_POWER)
+            n += 1
+            if self._fails:
+                self._fails = 0
+                self.reason = ""
+            if tries < 2 and tr.supports(0xE2):
+                if tr.need_day0:
+                    tries += 1
+                    await self._request(None)
+                    tr.need_day0, tr.need_history = False, True
+                elif tr.need_history:
+                    tries += 1
+                    await self._request(_GET_HISTORY)
+            await self._idle(ticks_diff(ticks_add(t0, self.poll_ms), self._clock.ticks_ms()))
+
+    # --- one ECHONET request: send, wait for the matching TID, resend --------------------
+    async def _request(self, epcs):
+        """Get `epcs` (None: SetC E5=0, today's history); returns the answering ESV."""
+        for _ in range(_TRIES):
+            await self._sendable()
+            tid = self._tids.next()
+            if epcs is None:
+                frame = self._bld.setc(tid, METER, 0xE5, b"\x00")
+            else:
+                frame = self._bld.get(tid, METER, epcs)
+            self._want, self._got = tid, 0
+            try:
+                await self._sendto(frame)
+            except sk.SkError as e:
+                if e.code != 10:
+                    raise
+                await self._idle(_RETRY_MS)  # FAIL ER10: back off and retry
+                continue
+            if self._ev21 == 1 and not self._got:
+                await self._idle(_RETRY_MS)  # EVENT 21 01: the radio send failed
+                continue
+            deadline = self._after(_RESP_MS)
+            while not self._got and not self._paused and await self._event(deadline):
+                pass
+            if self._got:
+                return self._got
+            if not self._paused:
+                self.timeouts += 1
+        self._want = -1
+        raise BrouteError(REJOIN, "meter not answering")
+
+    async def _sendable(self):
+        """Wait out EVENT 29 (until 25) and EVENT 32 (until 33); then send a pending INFC_Res."""
+        if self._paused:
+            deadline = self._after(_REAUTH_MS if self._paused & _P_REAUTH else _RATE_MS)
+            while self._paused:
+                if not await self._event(deadline):
+                    if self._paused & _P_REAUTH:
+                        raise BrouteError(REJOIN, "re-authentication timed out")
+                    self._paused = 0
+                    self._show()
+        if self._infc_n:
+            n, self._infc_n = self._infc_n, 0
+            await self._sendto(memoryview(self._infc)[:n])
+
+    async def _sendto(self, data):
+        self._ev21 = -1
+        self._w.write(self._tx.header(len(data)))
+        self._w.write(data)  # raw bytes right after the length, no CRLF (protocol.md 2)
+        await self._drain()
+        self.sends += 1
+        deadline = self._after(_CMD_MS)
+        ok = False
+        while True:
+            k = await self._event(deadline)
+            if k == sk.OK:
+                ok = True
+            elif k == sk.FAIL:
+                raise sk.SkError(self._p.code, "SKSENDTO")
+            elif not k:
+                if ok:
+                    return
+                raise sk.SkError(sk.TIMEOUT, "SKSENDTO")
+            if ok and (self._ev21 == 0 or self._ev21 == 1):
+                return
+
+    # --- module commands ------------------------------------------------------------------
+    async def _cmd(self, line, name=None):
+        """Write one command line; return on OK, raise SkError on FAIL or silence."""
+        await self._write(line)
+        deadline = self._after(_CMD_MS)
+        while True:
+            k = await self._event(deadline)
+            if k == sk.OK:
+                return
+            if k == sk.FAIL or not k:
+                raise sk.SkError(self._p.code if k else sk.TIMEOUT, name or skcmd.mask(line))
+
+    async def _ll64(self, addr):
+        """SKLL64 answers with the address line alone, without OK."""
+        self._ll = None
+        await self._write(skcmd.ll64(_ascii(addr)))
+        deadline = self._after(_CMD_MS)
+        while self._ll is None:
+            if not await self._event(deadline):
+                raise sk.SkError(sk.TIMEOUT, "SKLL64")
+        return str(self._ll, "ascii")
+
+    async def _write(self, data):
+        self._w.write(data)
+        await self._drain()
+
+    async def _drain(self):
+        try:
+            await self._clock.wait(self._w.drain(), _CMD_MS)
+        except TimeoutError:
+            raise sk.SkError(sk.TIMEOUT, "write")
+
+    # --- reading the stream ---------------------------------------------------------------
+    def _after(self, ms):
+        return ticks_add(self._clock.ticks_ms(), ms)
+
+    async def _idle(self, ms):
+        """Keep reading (events, INF pushes) for `ms`; answers an INFC on the way."""
+        deadline = self._after(max(0, ms))
+        while await self._event(deadline):
+            if self._infc_n and self._joined and not self._paused:
+                await self._sendable()
+
+    async def _event(self, deadline):
+        """The next event kind after dispatching it, or 0 at the deadline."""
+        p = self._p
+        while True:
+            k = p.next()
+            if k:
+                self._dispatch(k)
+                if self._lost:
+                    reason, self._lost = self._lost, None
+                    self._joined = False
+                    raise BrouteError(REJOIN, reason)
+                return k
+            if not await self._fill(deadline):
+                return 0
+
+    async def _fill(self, deadline):
+        left = ticks_diff(deadline, self._clock.ticks_ms())
+        if left <= 0:
+            return False
+        try:
+            if self._readinto:
+                n = await self._clock.wait(self._r.readinto(self._p.space()), left)
+                if n:
+                    self._p.commit(n)
+            else:
+                data = await self._clock.wait(self._r.read(256), left)
+                n = len(data)
+                self._p.feed(data)
+        except TimeoutError:
+            return False
+        if not n:  # end of stream: nothing will come; wait out the deadline instead of spinning
+            self.eof += 1
+            await self._clock.sleep_ms(left)
+            return False
+        return True
+
+    def _dispatch(self, k):
+        p = self._p
+        if k == sk.EVENT:
+            self._on_event(p.code, p.param)
+        elif k == sk.ERXUDP:
+            self._on_udp(p)
+        elif k == sk.EVER:
+            self.version = str(p.token(1), "ascii")
+        elif k == sk.EINFO:
+            p.dialect = sk.dialect_of_einfo(p)
+            self.dialect = sk.DIALECT_NAMES[p.dialect]
+        elif k == sk.ADDR:
+            self._ll = p.token(0)
+        elif k == sk.EPANDESC:
+            self._pick()
+            self._pd = {}
+        elif k == sk.FIELD and self._pd is not None:
+            if p.fkey == sk.F_CHANNEL:
+                self._pd["channel"] = p.value
+            elif p.fkey == sk.F_PAN:
+                self._pd["pan_id"] = p.value
+            elif p.fkey == sk.F_ADDR:
+                self._pd["addr"] = p.text().strip().upper()
+            elif p.fkey == sk.F_LQI:
+                self._pd["lqi"] = p.value
+
+    def _pick(self):
+        """Keep the best complete EPANDESC of this scan."""
+        d = self._pd
+        if d and len(d) == 4 and d["channel"] >= 0 and d["pan_id"] >= 0 and len(d["addr"]) == 16:
+            if self._found is None or d["lqi"] > self._found["lqi"]:
+                self._found = d
+
+    def _on_event(self, code, param):
+        if code == 0x21:
+            self._ev21 = param
+        elif code == 0x22:
+            self._pick()
+            self._scan_done = True
+        elif code == 0x25:
+            self._auth = code
+            if self._paused & _P_REAUTH:
+                self._paused &= ~_P_REAUTH
+                self._show()
+        elif code == 0x24:
+            self._auth = code
+            if self._joined:
+                self._lost = "re-authentication failed"
+        elif code == 0x26 or code == 0x27 or code == 0x28:
+            if self._joined:
+                self._lost = "session ended (EVENT %X)" % code
+        elif code == 0x29:
+            if self._joined:
+                self._paused |= _P_REAUTH
+                self._show()
+        elif code == 0x32:
+            self._paused |= _P_RATE
+            self._show()
+        elif code == 0x33 and self._paused & _P_RATE:
+            self._paused &= ~_P_RATE
+            self._show()
+
+    def _on_udp(self, p):
+        # only the meter, only ECHONET Lite (PANA on 02CC arrives during SKJOIN)
+        if self._ip is None or not p.tok_eq(1, self._ip):
+            return
+        if p.tok_hex(3) != sk.PORT_ECHONET or p.tok_hex(4) != sk.PORT_ECHONET:
+            return
+        try:
+            f = self._frame.parse(p.payload)
+            esv = f.esv
+            if esv == INF or esv == INFC:
+                if f.seoj == METER and f.find(0xE7) < 0:  # pushes feed the day's baseline only
+                    self._tracker.apply(f)
+                if esv == INFC:
+                    mv = self._infc_bld.infc_res(f)
+                    self._infc[:len(mv)] = mv
+                    self._infc_n = len(mv)
+            elif f.seoj == METER and f.tid == self._want and \
+                    (esv == GET_RES or esv == GET_SNA or esv == SET_RES or esv == SETC_SNA):
+                self._want = -1
+                self._got = esv
+                if self._tracker.apply(f):
+                    r = self.reading
+                    r.seq += 1
+                    r.ticks = self._clock.ticks_ms()
+                    self._notify("reading")
+        except (EchonetError, IndexError) as e:
+            self._say("bad frame from the meter: %s" % e)
