@@ -1,0 +1,153 @@
+"""Fault injection: what can go wrong on a real B-route link, on demand.
+
+A fault is `NAME[:ARG][@T]` (ARG a number of seconds where it takes one,
+T simulated seconds since start). Armed faults wait for the next matching
+action (a SKSENDTO, a meter reply, a join); the others happen at once.
+`Faults.roll()` picks one at random with probability RATE per SKSENDTO,
+from a seeded RNG, so a random run can be replayed.
+"""
+import random
+
+from sim_dialect import MULTICAST, link_local
+from sim_meter import CONTROLLER, METER, frame
+
+# armed: consumed by the next SKSENDTO (tx-*, er10), meter reply (drop..corrupt) or join
+ARMED = {
+    "tx-fail": "next SKSENDTO: EVENT 21 param 01, the frame is not sent",
+    "tx-ns": "next SKSENDTO: EVENT 21 param 02 (neighbour solicitation), then 00",
+    "er10": "next SKSENDTO: FAIL ER10",
+    "drop": "the meter's next reply is lost (the client times out)",
+    "dup": "the meter's next reply arrives twice",
+    "stale-tid": "the meter's next reply is preceded by one with the previous TID",
+    "corrupt": "one byte of the next reply's ERXUDP line is mangled",
+    "auth-fail": "the next join / rejoin / re-authentication ends in EVENT 24",
+}
+IMMEDIATE = {
+    "reauth-ok": "EVENT 29, sends fail for ARG s (2), then EVENT 25",
+    "reauth-fail": "EVENT 29, then EVENT 24 after ARG s (2): the session is gone",
+    "peer-term": "EVENT 26: the meter ended the session",
+    "term": "EVENT 27: the session ended",
+    "term-timeout": "EVENT 28: the session ended, the peer did not answer",
+    "rate-limit": "EVENT 32, SKSENDTO refused with FAIL ER10 for ARG s (60), then EVENT 33",
+    "mute": "the module ignores input and says nothing for ARG s (30)",
+    "restart": "the module restarts by itself: echo on, registers reset, session lost",
+    "meter-gone": "the meter vanishes (no beacons, joins fail, no replies) for ARG s (forever)",
+    "meter-back": "the meter is back",
+    "garbage": "random bytes and a CRLF on the UART",
+    "half-line": "a line cut short with no CRLF; the next line follows straight on",
+    "foreign-node": "an ECHONET frame from another node (other IPv6 address)",
+    "foreign-eoj": "a frame from the meter's address but another object (0x027901)",
+    "pana": "PANA traffic on port 02CC from the meter",
+}
+NAMES = dict(ARMED, **IMMEDIATE)
+
+# what --random-faults chooses from: everything a client should ride out
+_RANDOM = ("tx-fail", "tx-ns", "er10", "drop", "dup", "stale-tid", "corrupt", "garbage",
+           "half-line", "foreign-node", "foreign-eoj", "pana", "reauth-ok", "rate-limit:20",
+           "term", "mute:15")
+
+_OTHER_MAC = "02005E1000000001"
+
+
+class FaultError(ValueError):
+    """A fault spec that names no known fault or has a bad number."""
+
+
+def parse_spec(spec):
+    """'NAME[:ARG][@T]' -> (name, arg or None, t or None)."""
+    at = None
+    if "@" in spec:
+        spec, t = spec.split("@", 1)
+        at = _number(t, spec)
+    name, _, arg = spec.partition(":")
+    if name not in NAMES:
+        raise FaultError("unknown fault %r (known: %s)" % (name, ", ".join(sorted(NAMES))))
+    return name, (_number(arg, name) if arg else None), at
+
+
+def _number(text, what):
+    try:
+        return float(text)
+    except ValueError:
+        raise FaultError("bad number %r in fault %r" % (text, what)) from None
+
+
+class Faults:
+    """Armed faults, the timed schedule, the random roll and a record of what fired."""
+
+    def __init__(self, specs=(), rate=0.0, seed=0):
+        self.scheduled = []     # (t, name, arg) from NAME@T specs
+        self.armed = {}
+        self.fired = []         # (t, name) in the order they took effect
+        self.rate = rate
+        self._rng = random.Random(seed)
+        for spec in specs:
+            name, arg, at = parse_spec(spec)
+            self.scheduled.append((at or 0.0, name, arg))
+
+    def arm(self, name):
+        self.armed[name] = self.armed.get(name, 0) + 1
+
+    def take(self, name, now):
+        """True (once per arming) if `name` is armed; records it as fired."""
+        n = self.armed.get(name, 0)
+        if not n:
+            return False
+        self.armed[name] = n - 1
+        self.fired.append((now, name))
+        return True
+
+    def roll(self):
+        """A random fault spec, or None, for one SKSENDTO."""
+        if self.rate and self._rng.random() < self.rate:
+            return self._rng.choice(_RANDOM)
+        return None
+
+    def rand(self):
+        return self._rng
+
+
+def apply(module, name, arg, now):
+    """Arm an armed fault, or make an immediate one happen on `module` now."""
+    if name in ARMED:
+        module.faults.arm(name)
+        return
+    module.faults.fired.append((now, name))
+    m = module.meter
+    rng = module.faults.rand()
+    if name in ("reauth-ok", "reauth-fail"):
+        if module.session is None:
+            return
+        module.reauth = True
+        module.event(now, 0x29)
+        ok = name == "reauth-ok" and not module.faults.take("auth-fail", now)
+        module.after(now + (arg or 2.0), lambda t: module.reauth_done(t, ok), session=True)
+    elif name in ("peer-term", "term", "term-timeout"):
+        if module.session is not None:
+            module.event(now, {"peer-term": 0x26, "term": 0x27, "term-timeout": 0x28}[name])
+            module.end_session()
+    elif name == "rate-limit":
+        module.rate_limit(now, arg or 60.0)
+    elif name == "mute":
+        module.muted_until = now + (arg or 30.0)
+    elif name == "restart":
+        module.restart()
+    elif name == "meter-gone":
+        m.present = False
+        if arg:
+            module.after(now + arg, lambda t: setattr(m, "present", True), always=True)
+    elif name == "meter-back":
+        m.present = True
+    elif name == "garbage":
+        module.emit(now, bytes(rng.randrange(256) for _ in range(rng.randint(4, 40))) + b"\r\n")
+    elif name == "half-line":
+        line = module.dialect.event(0x21, m.ip, 0)
+        module.emit(now, line[:rng.randint(3, len(line) - 3)])
+    elif name == "foreign-node":
+        data = frame(rng.randrange(0x10000), METER, CONTROLLER, 0x72, [(0xE7, b"\x00\x00\x03\xe8")])
+        module.rx(now, link_local(_OTHER_MAC), _OTHER_MAC, 0x0E1A, data)
+    elif name == "foreign-eoj":
+        data = frame(rng.randrange(0x10000), 0x027901, CONTROLLER, 0x73, [(0x80, b"\x30")])
+        module.rx(now, m.ip, m.mac, 0x0E1A, data, dst=MULTICAST)
+    elif name == "pana":
+        module.rx(now, m.ip, m.mac, 0x02CC, module.pana_packet(), secured=0)

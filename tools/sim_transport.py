@@ -1,0 +1,173 @@
+"""Byte pipes between a Module and a client: a TCP port or a pseudo-terminal.
+
+The only I/O of the simulator. One loop moves bytes: input to
+`Module.feed`, whatever `Module.read` returns back out, waking up when the
+module next has something due. Simulated time is wall time divided by the
+time scale, so `--time-scale 0.01` makes a 17.5 s scan take 0.175 s.
+"""
+import fcntl
+import os
+import select
+import socket
+import threading
+import time
+import tty
+
+_SECRETS = (b"SKSETPWD", b"SKSETRBID")
+_POLL = 0.05   # s: longest sleep, so stop() and injected faults act promptly
+
+
+class Clock:
+    """Simulated seconds since start: real seconds / scale."""
+
+    def __init__(self, scale=1.0):
+        self.scale = scale
+        self._t0 = time.monotonic()
+
+    def now(self):
+        return (time.monotonic() - self._t0) / self.scale
+
+    def wait_for(self, due):
+        """Real seconds until simulated time `due`."""
+        return max(0.0, (due - self.now()) * self.scale)
+
+
+def mask(data):
+    """A traffic log line with credentials cut off."""
+    for word in _SECRETS:
+        i = data.find(word)
+        if i >= 0:
+            return data[:i + len(word)] + b" ****"
+    return data
+
+
+class Server:
+    """Serves one Module over TCP (one client at a time) or a pty."""
+
+    def __init__(self, module, scale=1.0, log=None):
+        self.module = module
+        self.clock = Clock(scale)
+        self.lock = threading.Lock()
+        self.log = log
+        self._listener = self._client = None
+        self._master = self._slave = None
+        self._link = None
+        self._stop = False
+        self._thread = None
+        self.controls = {}    # extra fd -> callback(fd), e.g. stdin commands
+
+    def open_tcp(self, host, port):
+        """Listen; returns the (host, port) bound, so port 0 picks a free one."""
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.bind((host, port))
+        s.listen(1)
+        self._listener = s
+        return s.getsockname()
+
+    def open_pty(self, path):
+        """Make `path` a symlink to a raw pty slave; returns the slave's name."""
+        self._master, self._slave = os.openpty()
+        tty.setraw(self._slave)  # no CR/LF translation, no tty echo
+        fl = fcntl.fcntl(self._master, fcntl.F_GETFL)
+        fcntl.fcntl(self._master, fcntl.F_SETFL, fl | os.O_NONBLOCK)
+        name = os.ttyname(self._slave)
+        if os.path.islink(path):
+            os.unlink(path)
+        os.symlink(name, path)
+        self._link = path
+        return name
+
+    def inject(self, spec):
+        with self.lock:
+            self.module.inject(spec, self.clock.now())
+
+    def start(self):
+        self._thread = threading.Thread(target=self.serve, daemon=True)
+        self._thread.start()
+        return self
+
+    def request_stop(self):
+        self._stop = True
+
+    def stop(self):
+        self._stop = True
+        if self._thread is not None:
+            self._thread.join(5)
+        self.close()
+
+    def close(self):
+        for s in (self._client, self._listener):
+            if s is not None:
+                s.close()
+        for fd in (self._master, self._slave):
+            if fd is not None:
+                os.close(fd)
+        if self._link and os.path.islink(self._link):
+            os.unlink(self._link)
+        self._client = self._listener = self._master = self._slave = self._link = None
+
+    def serve(self):
+        while not self._stop:
+            due = self.module.next_due()
+            wait = _POLL if due is None else min(_POLL, self.clock.wait_for(due))
+            ready, _, _ = select.select(self._inputs(), [], [], wait)
+            for src in ready:
+                if src in self.controls:
+                    self.controls[src](src)
+                    continue
+                with self.lock:
+                    self._receive(src)
+            with self.lock:
+                self._send(self.module.read(self.clock.now()))
+
+    def _inputs(self):
+        fds = list(self.controls)
+        if self._master is not None:
+            fds.append(self._master)
+        elif self._client is not None:
+            fds.append(self._client)
+        else:
+            fds.append(self._listener)  # one client at a time: the next waits in the backlog
+        return fds
+
+    def _receive(self, src):
+        if src is self._listener:
+            self._client, addr = self._listener.accept()
+            self._client.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            self._say("client connected from %s:%d" % addr)
+            return
+        try:
+            data = os.read(src, 4096) if src == self._master else src.recv(4096)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError:
+            data = b""
+        if not data:
+            if src is self._client:
+                self._client.close()
+                self._client = None
+                self._say("client disconnected")
+            return
+        if self.log:
+            self.log(">> " + repr(mask(data)))
+        self.module.feed(data, self.clock.now())
+
+    def _send(self, out):
+        if not out:
+            return
+        if self.log:
+            self.log("<< " + repr(out))
+        try:
+            if self._master is not None:
+                os.write(self._master, out)
+            elif self._client is not None:
+                self._client.sendall(out)
+        except BlockingIOError:
+            self._say("pty full: output dropped (no client reading)")
+        except OSError as e:
+            self._say("send failed: %s" % e)
+
+    def _say(self, msg):
+        if self.log:
+            self.log(msg)
