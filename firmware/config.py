@@ -19,8 +19,9 @@ class ConfigError(Exception):
     `key` is the first offending key, or None for the file as a whole.
     """
 
-    def __init__(self, problems):
+    def __init__(self, problems, missing=False):
         self.problems = problems
+        self.missing = missing  # no file at all (rather than a wrong one)
         self.key = problems[0][0]
         super().__init__(_line(problems[0]))
 
@@ -206,8 +207,18 @@ def load(path=PATH):
             text = f.read()
     except OSError:
         raise ConfigError([(None, "no config file %s: copy config.example.json there and fill in "
-                                  "your B-route ID and password" % path)])
+                                  "your B-route ID and password" % path)], missing=True)
     return parse(text)
+
+
+def peek_board(path=PATH):
+    """The board named in a config that failed validation, so its error shows on the right panel."""
+    try:
+        with open(path) as f:
+            kind = json.load(f).get("board")
+    except Exception:  # missing, unreadable, not JSON, not an object: any of it means "auto"
+        return "auto"
+    return kind if kind in BOARDS else "auto"
 
 
 def _syntax_problem(text):

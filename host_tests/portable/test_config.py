@@ -136,7 +136,7 @@ def test_missing_file_says_what_to_do():
     try:
         config.load("/nonexistent-dir/config.json")
     except config.ConfigError as e:
-        assert e.key is None
+        assert e.key is None and e.missing
         assert "no config file" in str(e) and "config.example.json" in str(e)
     else:
         raise AssertionError("missing file accepted")
@@ -146,3 +146,20 @@ def test_bytes_input_and_floats_are_accepted():
     text = json.dumps(_good(warn_ratio=1)).encode()
     c = config.parse(text)
     assert c.warn_ratio == 1.0 and isinstance(c.warn_ratio, float)
+
+
+def test_peek_board_salvages_the_board_from_a_broken_config():
+    path = _root() + "/build/peek-test.json"
+    try:
+        import os
+        os.mkdir(_root() + "/build")
+    except OSError:
+        pass
+    for text, want in (('{"board": "m5stickc-plus", "rotation": 9}', "m5stickc-plus"),
+                       ('{"board": "m5stack"}', "auto"), ("[1]", "auto"), ("{oops", "auto")):
+        with open(path, "w") as f:
+            f.write(text)
+        assert config.peek_board(path) == want, text
+    assert config.peek_board("/nonexistent-dir/config.json") == "auto"
+    e = _parse_error('{"board": "m5stickc-plus", "rotation": 9}')
+    assert not e.missing
