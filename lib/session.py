@@ -208,8 +208,9 @@ class Session:
         self._from_cache = False
         while self._scan_i < len(_SCAN_D):
             d = self.scan_duration = _SCAN_D[self._scan_i]
+            if self.state == bstate.SCANNING:
+                self._notify("state")  # the duration changed though the state did not
             self._set_phase(bstate.SCANNING)
-            self._notify("state")  # the duration changed even if the state did not
             self.scans += 1
             self._pd = self._found = None
             self._scan_done = False
