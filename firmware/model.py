@@ -28,9 +28,10 @@ class Model:
         self.watts = None             # instantaneous power, negative = export
         self.amps_r10 = None          # phase R current, deci-amperes
         self.amps_t10 = None          # phase T current, deci-amperes
-        self.today_kwh = None
-        self.energy_kwh = None        # cumulative import (meter total)
-        self.energy_rev_kwh = None    # cumulative export
+        # Energy in tenths of a kWh (ints: drawing them allocates no floats).
+        self.today_kwh10 = None       # since local midnight
+        self.energy_kwh10 = None      # cumulative import (meter total)
+        self.energy_rev_kwh10 = None  # cumulative export
         self.reading_ms = None        # ticks_ms() when the reading arrived
         self.status = STARTING
         self.scan_duration = 0
@@ -58,6 +59,13 @@ class Model:
         self.reading_ms = now_ms
         if watts is not None:
             self.add_power(watts, now_ms)
+        self.changed()
+
+    def set_energy(self, today_kwh, energy_kwh, energy_rev_kwh):
+        """kWh as floats or None, as the session gives them."""
+        self.today_kwh10 = _tenths(today_kwh)
+        self.energy_kwh10 = _tenths(energy_kwh)
+        self.energy_rev_kwh10 = _tenths(energy_rev_kwh)
         self.changed()
 
     def set_error(self, title, advice):
@@ -94,3 +102,7 @@ class Model:
         if a is None:
             return b
         return a if b is None or a > b else b
+
+
+def _tenths(kwh):
+    return None if kwh is None else int(kwh * 10 + 0.5)

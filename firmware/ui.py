@@ -27,6 +27,7 @@ class Ui:
         self.board = board
         self.model = model
         self.theme = Theme(board.display)
+        self._shown = [None, None, None, None]  # see update()
         self.page, self.bright, flipped = MAIN, BRIGHT_STEPS[0], False
         saved = board.load_state()
         if saved and len(saved) >= 3 and saved[0] < _PAGES and saved[1] in BRIGHT_STEPS:
@@ -35,7 +36,6 @@ class Ui:
         if flipped:
             self.flip()
         board.backlight(self.bright)
-        self._shown = None  # (page, model version, age) last pushed
         self._err = (None, None, ())
         self._alarm = False
 
@@ -48,7 +48,7 @@ class Ui:
             self.set_brightness(BRIGHT_STEPS[0])
             return
         self.page = (self.page + 1) % _PAGES
-        self._shown = None
+        self._shown[0] = None
         self._save()
 
     def step_brightness(self):
@@ -58,13 +58,13 @@ class Ui:
     def set_brightness(self, level_):
         self.bright = level_
         self.board.backlight(level_)
-        self._shown = None
+        self._shown[0] = None
         self._save()
 
     def flip(self):
         self.flipped = not self.flipped
         self.board.flip()
-        self._shown = None
+        self._shown[0] = None
         self._save()
 
     def render(self, now_ms=None):
@@ -90,10 +90,17 @@ class Ui:
             self.board.alert(alarm)
         if self.bright == 0:
             return False
-        key = (self.page, m.version, m.age_s(now_ms), self.page == INFO and now_ms // 5000)
-        if key == self._shown:
+        # What is on screen: page, model version, shown age (the info page
+        # refreshes every 5 s). Kept in a list: a key tuple would allocate.
+        age = m.age_s(now_ms)
+        tick = now_ms // 5000 if self.page == INFO else 0
+        k = self._shown
+        if k[0] == self.page and k[1] == m.version and k[2] == age and k[3] == tick:
             return False
-        self._shown = key
+        k[0] = self.page
+        k[1] = m.version
+        k[2] = age
+        k[3] = tick
         self.render(now_ms)
         self.board.display.show()
         return True

@@ -86,9 +86,9 @@ def draw_main(t, m, now_ms):
     y += 5
     x = _figure(t, 1, y - 1, "R", m.amps_r10, b"") + 4
     _figure(t, x, y - 1, "T", m.amps_t10, b"A")
-    if m.today_kwh is not None:
+    if m.today_kwh10 is not None:
         buf = t.buf
-        n = ui_fmt.put_tenths(buf, 0, int(m.today_kwh * 10 + 0.5))
+        n = ui_fmt.put_tenths(buf, 0, m.today_kwh10)
         x = _right(s, t.w - 1, y - 1, "kWh", DIM) - s.width("kWh")
         _right(s, x - 1, y - 1, buf, FG, n)
     y += s.height
@@ -105,7 +105,8 @@ def draw_history(t, m, now_ms):
     fb.fill(BG)
     _title(t, "Last 60 min")
     y = t.bar_h + 1
-    hi, lo = t.graph(m, 0, y, t.w, t.h - y - s.height, M.MINUTES)
+    t.graph(m, 0, y, t.w, t.h - y - s.height, M.MINUTES)
+    hi, lo = t.graph_hi, t.graph_lo
     n = ui_fmt.put_str(buf, ui_fmt.put_int(buf, 0, hi), b"W")
     _right(s, t.w - 1, 1, buf, DIM, n)
     base = t.h - s.height
@@ -122,7 +123,7 @@ def _kwh_row(t, y, label, value):
     if value is None:
         n = ui_fmt.put_str(buf, 0, b"--")
     else:
-        n = ui_fmt.put_tenths(buf, 0, int(value * 10 + 0.5))
+        n = ui_fmt.put_tenths(buf, 0, value)
     x = _right(s, t.w - 2, y + mid.height - s.height, " kWh", DIM) - s.width(" kWh")
     _right(mid, x, y, buf, FG, n)
 
@@ -130,7 +131,7 @@ def _kwh_row(t, y, label, value):
 def draw_totals(t, m, now_ms):
     t.fb.fill(BG)
     _title(t, "Energy")
-    rows = (("Today", m.today_kwh), ("Bought", m.energy_kwh), ("Sold", m.energy_rev_kwh))
+    rows = (("Today", m.today_kwh10), ("Bought", m.energy_kwh10), ("Sold", m.energy_rev_kwh10))
     step = (t.h - t.bar_h) // len(rows)
     y = t.bar_h + (step - t.mid.height) // 2
     for label, value in rows:

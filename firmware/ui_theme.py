@@ -71,13 +71,15 @@ class Theme:
         self.bar_h = self.small.height + 2
         self.buf = bytearray(24)  # per-frame figures are formatted in here
         self._status_key = None
+        self.graph_hi = self.graph_lo = 0
         self.status_text = ""
 
     def status(self, m):
         """Status line text, rebuilt only when what it shows changes."""
-        key = (m.status, m.scan_duration, m.rssi_dbm, m.detail)
-        if key != self._status_key:
-            self._status_key = key
+        k = self._status_key  # compared field by field: a key tuple would allocate
+        if (k is None or k[0] != m.status or k[1] != m.scan_duration
+                or k[2] != m.rssi_dbm or k[3] is not m.detail):
+            self._status_key = (m.status, m.scan_duration, m.rssi_dbm, m.detail)
             text = _STATUS[m.status][1]
             if m.status == M.SCANNING:
                 text = "Scanning, dur. %d" % m.scan_duration
@@ -127,7 +129,8 @@ class Theme:
         c = FG if up else ALARM
         r = h - 5
         cx, cy = x_end - r, h - 3
-        for k in (r, r * 2 // 3, r // 3):
+        for i in range(3, 0, -1):  # no tuple: the frame must not allocate
+            k = r * i // 3
             self.fb.ellipse(cx, cy, k, k, c, False, 0b0011)
         self.fb.fill_rect(cx - 1, cy - 1, 2, 2, c)
         return cx - r
@@ -157,4 +160,4 @@ class Theme:
                 fb.fill_rect(bx, zero - bh, bw, bh, c)
             else:
                 fb.fill_rect(bx, zero + 1, bw, bh, c)
-        return hi, lo
+        self.graph_hi, self.graph_lo = hi, lo  # for axis labels; a returned tuple would allocate

@@ -42,7 +42,7 @@ def day_history(m, base, swing):
 def connected(m, watts, r10, t10, age_s=8):
     m.status = M.CONNECTED
     m.rssi_dbm, m.lqi, m.wifi = -62, 120, True
-    m.today_kwh, m.energy_kwh, m.energy_rev_kwh = 5.42, 12345.6, 310.2
+    m.set_energy(5.42, 12345.6, 310.2)
     m.set_reading(watts, r10, t10, NOW - age_s * 1000)
 
 

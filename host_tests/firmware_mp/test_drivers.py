@@ -1,0 +1,105 @@
+"""AXP192 and ST77xx drivers against recording fakes: the exact bytes sent."""
+import fakes
+from fakes import FakeI2C
+from emu_board import FakePin, FakeSPI
+import axp192
+from st77xx import ST77xx, rgb
+
+
+def test_axp192_init_sequence():
+    i2c = FakeI2C({0x12: 0x10, 0x31: 0x03})
+    axp192.AXP192(i2c).init()
+    assert i2c.writes == [(0x28, 0xCC), (0x82, 0xFF), (0x84, 0xF2), (0x33, 0xC0),
+                          (0x36, 0x0C), (0x30, 0x80), (0x39, 0xFC), (0x35, 0xA2),
+                          (0x32, 0x46), (0x12, 0x4D), (0x31, 0x04)]
+
+
+def test_axp192_backlight_levels():
+    i2c = FakeI2C({0x28: 0xCC, 0x12: 0x4D})
+    pmu = axp192.AXP192(i2c)
+    pmu.backlight(8)
+    assert i2c.regs[0x28] == 0xFC and i2c.regs[0x12] & 0x04
+    pmu.backlight(1)
+    assert i2c.regs[0x28] == 0x8C  # LDO3 (LCD logic) nibble untouched
+    pmu.backlight(0)
+    assert not i2c.regs[0x12] & 0x04 and i2c.regs[0x12] & 0x08  # LDO2 off, LDO3 on
+
+
+def test_axp192_readings():
+    pmu = axp192.AXP192(FakeI2C({0x78: 0xDE, 0x79: 0x0A, 0x5A: 0xBB, 0x5B: 0x08,
+                                 0x5E: 0x5F, 0x5F: 0x0C, 0x00: 0x24, 0x01: 0x20}))
+    assert pmu.battery_mv() == (0xDEA * 11) // 10 == 3918
+    assert pmu.usb_mv() == 0xBB8 * 17 // 10
+    assert pmu.temp_c10() == 0x5FC - 1447
+    assert pmu.usb_present() and pmu.charging() and pmu.battery_present()
+
+
+def _panel(panel, rotation=1):
+    dc = FakePin()
+    spi = FakeSPI(dc)
+    spi.log = []
+    delays = []
+    d = ST77xx(spi, dc, FakePin(), FakePin(), panel, rotation, sleep_ms=delays.append)
+    return d, spi, delays
+
+
+def _commands(log):
+    """Group the SPI records into (command, data bytes) pairs."""
+    out = []
+    for dc, data in log:
+        if dc == 0:
+            out.append([data[0], b""])
+        else:
+            out[-1][1] += data
+    return out
+
+
+def test_st7735s_init_and_window():
+    d, spi, delays = _panel("st7735s")
+    assert (d.width, d.height, len(d.buffer)) == (160, 80, 25600)
+    d.reset()
+    cmds = _commands(spi.log)
+    assert cmds[0] == [0x01, b""] and cmds[1] == [0x11, b""]
+    assert delays[:5] == [5, 20, 150, 150, 120]
+    assert [0xB4, b"\x03"] in cmds and [0x21, b""] in cmds and [0x3A, b"\x05"] in cmds
+    assert [0x36, b"\xA8"] in cmds and cmds[-1] == [0x29, b""]
+    spi.log[:] = []
+    d.show()
+    cmds = _commands(spi.log)
+    # Landscape: columns 1..160, rows 26..105 of the controller's RAM.
+    assert cmds[0] == [0x2A, b"\x00\x01\x00\xA0"]
+    assert cmds[1] == [0x2B, b"\x00\x1A\x00\x69"]
+    assert cmds[2][0] == 0x2C and len(cmds[2][1]) == 25600
+
+
+def test_flip_keeps_size_and_moves_offsets():
+    d, spi, _ = _panel("st7789")
+    assert (d.width, d.height) == (240, 135)
+    d.set_rotation(3)
+    d.show()
+    cmds = _commands(spi.log)
+    assert cmds[0] == [0x36, b"\xA8"]
+    assert cmds[1] == [0x2A, bytes((0, 40, 1, 23))]  # 40..279
+    assert cmds[2] == [0x2B, bytes((0, 52, 0, 186))]  # 52..186
+    try:
+        d.set_rotation(0)
+        assert False, "portrait on a landscape buffer must be refused"
+    except ValueError:
+        pass
+
+
+def test_colour_is_sent_high_byte_first():
+    d, spi, _ = _panel("st7735s")
+    assert rgb(255, 0, 0) == 0x00F8 and rgb(0, 0, 255) == 0x1F00
+    d.fill(rgb(255, 0, 0))
+    d.pixel(1, 0, rgb(0, 255, 0))
+    d.show(0, 1)
+    data = _commands(spi.log)[-1][1]
+    assert len(data) == 320 and data[:4] == b"\xF8\x00\x07\xE0"
+
+
+def test_partial_show_pushes_only_those_rows():
+    d, spi, _ = _panel("st7735s")
+    d.show(10, 30)
+    cmds = _commands(spi.log)
+    assert cmds[1] == [0x2B, bytes((0, 36, 0, 55))] and len(cmds[2][1]) == 20 * 320

@@ -1,0 +1,115 @@
+"""Buttons, screen cycling, brightness, flip and remembered state on the emulated board."""
+import asyncio
+import micropython
+import fakes  # noqa: F401
+import model as M
+import ui
+from buttons import Button
+from emu_board import EmuBoard, FakePin
+from writer import Writer
+import font_small
+
+
+def _presses(script, long_ms=300):
+    """Run a Button on a fake pin driven by script [(level, ms), ...]."""
+    pin = FakePin(1)
+    got = []
+    b = Button(pin, lambda: got.append("short"), lambda: got.append("long"), long_ms=long_ms)
+
+    async def main():
+        task = asyncio.create_task(b.run())
+        for level, ms in script:
+            pin.value(level)
+            await asyncio.sleep_ms(ms)
+        task.cancel()
+    asyncio.run(main())
+    return got
+
+
+def test_button_short_long_and_bounce():
+    assert _presses([(0, 100), (1, 100)]) == ["short"]
+    assert _presses([(0, 500), (1, 100)]) == ["long"]  # no short after a long
+    bounce = [(0, 5), (1, 5), (0, 5), (1, 5)]
+    assert _presses(bounce + [(0, 120), (1, 100)]) == ["short"]
+    assert _presses([(0, 10), (1, 100)]) == []  # a 10 ms glitch is not a press
+
+
+def _ui(state=None):
+    board = EmuBoard("stickc")
+    board.state = state
+    m = M.Model(contract_a=30)
+    return board, m, ui.Ui(board, m)
+
+
+def test_pages_brightness_flip_are_remembered():
+    board, m, u = _ui()
+    u.next_page()
+    assert u.page == ui.HISTORY and board.state == bytes((1, 8, 0))
+    u.step_brightness()
+    assert board.brightness == 5
+    u.flip()
+    assert board.display.rotation == 3 and board.state == bytes((1, 5, 1))
+    # A soft reset: a new board/UI restores page, brightness and orientation.
+    board2, m2, u2 = _ui(board.state)
+    assert (u2.page, board2.brightness, board2.display.rotation) == (1, 5, 3)
+
+
+def test_screen_off_and_wake():
+    board, m, u = _ui()
+    for _ in ui.BRIGHT_STEPS[1:]:
+        u.step_brightness()
+    assert board.brightness == 0 and not u.update(0)  # nothing pushed while off
+    u.next_page()  # wakes, stays on the same page
+    assert board.brightness == 8 and u.page == ui.MAIN and u.update(0)
+
+
+def test_redraw_only_on_change_and_alarm():
+    board, m, u = _ui()
+    assert u.update(1000) and not u.update(1100)
+    m.set_reading(3500, 320, 250, 1000)
+    assert u.update(1200) and board.led_on and board.alerts == [True]
+    assert u.update(2000)  # the age went from 0 s to 1 s
+    m.set_reading(500, 40, 30, 2000)
+    u.update(2100)
+    assert not board.led_on and board.alerts == [True, False]
+
+
+def test_error_screen_overrides_pages():
+    board, m, u = _ui()
+    u.next_page()
+    m.set_error("No config file", "Copy config.json to the board, then reset.")
+    u.update(0)
+    fb = board.display
+    # Title bar is the error red, whatever page was selected.
+    assert fb.pixel(1, 1) == fb.pixel(150, 2) != 0
+
+
+def test_main_frame_allocates_nothing_after_warm_up():
+    board, m, u = _ui()
+    m.status, m.rssi_dbm, m.lqi, m.wifi = M.CONNECTED, -60, 120, True
+    m.set_energy(3.2, 1000.5, None)
+    for i in range(60):
+        m.add_power(500 + 10 * i, i * 60000)
+    m.set_reading(1234, 68, 59, 60 * 60000)
+    for age in range(10):  # warm-up: every digit's glyph cached, status text built
+        u.render(60 * 60000 + age * 1000)
+    micropython.heap_lock()
+    try:
+        u.render(60 * 60000 + 17000)
+        m.changed()
+        assert u.update(60 * 60000 + 18000)  # render + push to the panel
+        assert not u.update(60 * 60000 + 18100)
+    finally:
+        micropython.heap_unlock()
+
+
+def test_writer_width_and_colour():
+    board = EmuBoard("stickc")
+    fb = board.display
+    w = Writer(fb, font_small)
+    fb.fill(0)
+    end = w.text(0, 0, "88", 0x1F00)
+    assert end == w.width("88") == w.width(b"88") == 2 * w.width("8")
+    colours = set(fb.pixel(x, y) for x in range(end) for y in range(w.height))
+    assert colours == {0, 0x1F00}
+    assert w.wrap("aaa bbb ccc", w.width("aaa bbb")) == ["aaa bbb", "ccc"]
