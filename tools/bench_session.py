@@ -1,0 +1,165 @@
+"""Session benchmark and test driver against tools/sim.py, in simulated time.
+
+Two roles in one file:
+- client (MicroPython unix port or CPython): `bench_session.py client HOST:PORT SCALE SECONDS
+  READINGS [CACHE]` (stops after READINGS readings or SECONDS real seconds) runs lib/session.Session over TCP and prints one line per state change or
+  reading, stamped with simulated milliseconds: `S <ms> <state> <reason>` / `R <ms> <seq>
+  <power_w> <sends>`, and `E <sends> <timeouts> <rejoins> <scans> <resets>` at the end.
+- benchmark (CPython): `bench_session.py [--python micropython|python] [--scale F]` starts the
+  simulator, runs cold start, warm start and one fault at a time, and prints the figures.
+"""
+import sys
+
+sys.path.insert(0, "lib")
+
+RBID = "00112233445566778899AABBCCDDEEFF"
+PWD = "0123456789AB"
+
+
+def client(argv):
+    import asyncio
+    from compat import Clock
+    from session import Session
+    from scancache import ScanCache
+    import bstate
+
+    host, port = argv[0].rsplit(":", 1)
+    scale, seconds = float(argv[1]), float(argv[2])
+    readings = int(argv[3])
+    cache = ScanCache(argv[4]) if len(argv) > 4 else None
+    clock = Clock(scale)
+
+    async def main():
+        r, w = await asyncio.open_connection(host, int(port))
+        s = Session(r, w, RBID, PWD, cache=cache, clock=clock, poll_ms=10000)
+
+        def listener(kind):
+            t = clock.ticks_ms()
+            if kind == "state":
+                print("S", t, bstate.name(s.state).replace(" ", "_"), s.reason)
+            else:
+                print("R", t, s.reading.seq, s.reading.power_w, s.sends)
+        s.listener = listener
+        task = asyncio.create_task(s.run())
+        t = 0
+        while t < seconds and s.reading.seq < readings:
+            await asyncio.sleep(0.05)
+            t += 0.05
+        task.cancel()
+        print("E", s.sends, s.timeouts, s.rejoins, s.scans, s.resets)
+    asyncio.run(main())
+
+
+# --- CPython orchestration (used by host_tests/test_session_sim.py and `make bench`) -----
+def start_sim(dialect="bp35a1", scale=0.02, extra=()):
+    import subprocess
+    p = subprocess.Popen([sys.executable, "tools/sim.py", "--dialect", dialect, "--tcp", "127.0.0.1:0",
+                          "--time-scale", str(scale)] + list(extra),
+                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    line = p.stdout.readline()
+    if "listening on" not in line:
+        p.kill()
+        raise RuntimeError("simulator did not start: %r" % line)
+    port = int(line.split()[3].split(":")[1])
+    return p, port
+
+
+def run_client(interp, port, scale, seconds, cache=None, sim=None, faults=(), readings=1000):
+    """Run one client; `faults` = [(after_reading_n, "fault name")] sent to the sim's stdin.
+
+    Returns the parsed lines: ("S", ms, state, reason) / ("R", ms, seq, power, sends) / ("E", ...)
+    and ("F", ms, name) for each injected fault (ms = the client's last stamp).
+    """
+    import subprocess
+    cmd = [interp, "tools/bench_session.py", "client", "127.0.0.1:%d" % port, str(1 / scale),
+           str(seconds), str(readings)] + ([cache] if cache else [])
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
+    out, pending, last = [], list(faults), 0
+    try:
+        for line in p.stdout:
+            w = line.split()
+            if not w:
+                continue
+            if w[0] in ("S", "R"):
+                last = int(w[1])
+            if w[0] == "R":
+                out.append(("R", int(w[1]), int(w[2]), None if w[3] == "None" else int(w[3]), int(w[4])))
+                while pending and pending[0][0] <= int(w[2]):
+                    name = pending.pop(0)[1]
+                    sim.stdin.write("fault %s\n" % name)
+                    sim.stdin.flush()
+                    out.append(("F", last, name))
+            elif w[0] == "S":
+                out.append(("S", int(w[1]), w[2], " ".join(w[3:])))
+            elif w[0] == "E":
+                out.append(("E",) + tuple(int(x) for x in w[1:]))
+        p.wait(timeout=seconds + 30)
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    return out
+
+
+def stop(sim):
+    try:
+        sim.stdin.write("quit\n")
+        sim.stdin.flush()
+        sim.wait(timeout=5)
+    except Exception:
+        sim.kill()
+        sim.wait()
+
+
+def first_reading_ms(out):
+    return next(x[1] for x in out if x[0] == "R")
+
+
+def recovery_ms(out):
+    """Simulated ms from the fault to the first reading after it (None if none)."""
+    f = next(x for x in out if x[0] == "F")
+    after = [x for x in out if x[0] == "R" and x[1] > f[1]]
+    return after[0][1] - f[1] if after else None
+
+
+FAULTS = ("drop", "er10", "tx-fail", "tx-ns", "stale-tid", "corrupt", "garbage", "half-line",
+          "foreign-node", "pana", "dup", "peer-term", "term", "term-timeout", "reauth-ok", "reauth-fail",
+          "rate-limit:60", "mute:30", "restart", "meter-gone:120")
+
+
+def bench(interp, scale):
+    import os
+    import tempfile
+    print("session benchmark (%s, time scale %gx, simulated time)" % (interp, 1 / scale))
+    for dialect in ("bp35a1", "bp35c0", "rl7023-ips"):
+        sim, port = start_sim(dialect, scale)
+        try:
+            cache = os.path.join(tempfile.mkdtemp(), "scan.json")
+            cold = run_client(interp, port, scale, 600 * scale, cache, readings=11)
+            warm = run_client(interp, port, scale, 600 * scale, cache, readings=1)
+        finally:
+            stop(sim)
+        rs = [x for x in cold if x[0] == "R"]
+        per = (rs[-1][4] - rs[0][4]) / (len(rs) - 1) if len(rs) > 1 else float("nan")
+        print("%-11s cold start to first reading %6.1f s, warm start %5.1f s, radio round trips per "
+              "reading %.2f" % (dialect, first_reading_ms(cold) / 1000, first_reading_ms(warm) / 1000, per))
+    for name in FAULTS:
+        sim, port = start_sim("bp35a1", scale)
+        try:
+            out = run_client(interp, port, scale, 900 * scale, None, sim, [(2, name)], readings=4)
+        finally:
+            stop(sim)
+        rec = recovery_ms(out)
+        print("fault %-14s recovered in %s" % (name, "%.1f s" % (rec / 1000) if rec is not None else "-- (no reading)"))
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 1 and sys.argv[1] == "client":
+        client(sys.argv[2:])
+    else:
+        import argparse
+        ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+        ap.add_argument("--python", default=".venv/bin/micropython")
+        ap.add_argument("--scale", type=float, default=0.02, help="real seconds per simulated second")
+        a = ap.parse_args()
+        bench(a.python, a.scale)
