@@ -33,7 +33,7 @@ IMMEDIATE = {
     "restart": "the module restarts by itself: echo on, registers reset, session lost",
     "meter-gone": "the meter vanishes (no beacons, joins fail, no replies) for ARG s (forever)",
     "meter-back": "the meter is back",
-    "garbage": "random bytes and a CRLF on the UART",
+    "garbage": "random non-ASCII bytes and a CRLF on the UART",
     "half-line": "a line cut short with no CRLF; the next line follows straight on",
     "foreign-node": "an ECHONET frame from another node (other IPv6 address)",
     "foreign-eoj": "a frame from the meter's address but another object (0x027901)",
@@ -139,7 +139,8 @@ def apply(module, name, arg, now):
     elif name == "meter-back":
         m.present = True
     elif name == "garbage":
-        module.emit(now, bytes(rng.randrange(256) for _ in range(rng.randint(4, 40))) + b"\r\n")
+        # line noise (baud mismatch, boot chatter) reads as bytes with the top bit set
+        module.emit(now, bytes(rng.randrange(0x80, 0x100) for _ in range(rng.randint(4, 40))) + b"\r\n")
     elif name == "half-line":
         line = module.dialect.event(0x21, m.ip, 0)
         module.emit(now, line[:rng.randint(3, len(line) - 3)])
