@@ -3,7 +3,7 @@ positions derive from the display size and the fonts' heights."""
 import model as M
 import ui_fmt
 from ui_theme import (BG, FG, DIM, FAINT, BAR, EXPORT, ERR_BAR,
-                      LEVEL_COLOUR, level)
+                      LEVEL_COLOUR, STALE_S, level)
 
 _WAITING = {  # what the big area says before the first reading, and a hint
     M.STARTING: ("Starting", "Waking the Wi-SUN HAT"),
@@ -43,14 +43,14 @@ def _watts(t, m, y, stale):
     return y + bottom - top + 1
 
 
-def _gauge(t, m, y):
+def _gauge(t, m, y, stale):
     """Thin bar: the larger phase current as a share of the contract amperes."""
     a10 = m.max_amps10()
     t.fb.fill_rect(0, y, t.w, 3, FAINT)
     if a10 is None or m.watts is None:
         return
     share = min(t.w, t.w * a10 // (m.contract_a * 10))
-    t.fb.fill_rect(0, y, share, 3, LEVEL_COLOUR[level(m)])
+    t.fb.fill_rect(0, y, share, 3, DIM if stale else LEVEL_COLOUR[level(m)])
     # A tick at the warning threshold.
     t.fb.vline(t.w * 8 // 10, y - 1, 5, FG)
 
@@ -81,8 +81,9 @@ def draw_main(t, m, now_ms):
         t.graph(m, 0, y, t.w, t.h - y, 60)
         return
     age = m.age_s(now_ms)
-    y = _watts(t, m, y, age is not None and age >= 180) + 2
-    _gauge(t, m, y)
+    stale = age is not None and age >= STALE_S
+    y = _watts(t, m, y, stale) + 2
+    _gauge(t, m, y, stale)
     y += 5
     x = _figure(t, 1, y - 1, "R", m.amps_r10, b"") + 4
     _figure(t, x, y - 1, "T", m.amps_t10, b"A")

@@ -27,13 +27,14 @@ L_ALARM = const(3)
 L_EXPORT = const(4)
 LEVEL_COLOUR = (DIM, OK, WARN, ALARM, EXPORT)
 WARN_PERCENT = const(80)  # warn from 80 % of the contract amperes
+STALE_S = const(180)  # a reading older than this is drawn grey: it is no longer "now"
 
 _STATUS = {  # kind: (dot colour, text)
     M.STARTING: (DIM, "Starting"),
     M.SCANNING: (INFO, "Scanning"),
     M.JOINING: (INFO, "Joining meter"),
     M.CONNECTED: (OK, "Connected"),
-    M.REAUTH: (WARN, "Re-authenticating"),
+    M.REAUTH: (WARN, "Re-auth"),
     M.RATE_LIMITED: (WARN, "Rate-limited"),
     M.ERROR: (ALARM, "Error"),
 }
@@ -102,7 +103,7 @@ class Theme:
         if age is not None:
             n = ui_fmt.put_age(self.buf, 0, age)
             x_end -= s.width(self.buf, n)
-            s.text(x_end, 1, self.buf, WARN if age >= 180 else DIM, n)
+            s.text(x_end, 1, self.buf, WARN if age >= STALE_S else DIM, n)
             x_end -= 4
         if m.status == M.CONNECTED and m.lqi is not None:
             x_end = self._signal_bars(x_end, h, m.lqi) - 4

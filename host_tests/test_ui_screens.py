@@ -1,0 +1,111 @@
+"""Render every screen on the emulated board under MicroPython, then check
+the PNGs the way a person would look at them: the colour of the wattage,
+text present where it should be, the graph's shape, the error title bar."""
+import os
+import subprocess
+
+import png
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+MP = os.path.join(ROOT, ".venv", "bin", "micropython")
+
+GREEN, AMBER, RED, BLUE = (70, 220, 110), (255, 170, 0), (255, 50, 50), (60, 190, 255)
+
+
+@pytest.fixture(scope="module", params=["stickc", "plus"])
+def screens(request, tmp_path_factory):
+    out = tmp_path_factory.mktemp(request.param)
+    r = subprocess.run([MP, "tools/render_screens.py", str(out), request.param], cwd=ROOT,
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    alarms = dict(line.split() for line in r.stdout.splitlines())
+    return out, alarms
+
+
+def load(out, name):
+    w, h, rows, _ = png.Reader(filename=str(out / (name + ".png"))).asRGB8()
+    rows = [list(r) for r in rows]
+    return w, h, [[tuple(r[i:i + 3]) for i in range(0, len(r), 3)] for r in rows]
+
+
+def near(c, ref, tol=24):
+    return all(abs(a - b) <= tol for a, b in zip(c, ref))
+
+
+def count(px, box, colour):
+    x0, y0, x1, y1 = box
+    return sum(near(px[y][x], colour) for y in range(y0, y1) for x in range(x0, x1))
+
+
+def watt_box(w, h):
+    """Where the big figure sits: below the status bar, above the info line."""
+    return (0, h * 20 // 100, w, h * 55 // 100)
+
+
+@pytest.mark.parametrize("name, colour", [("main_normal", GREEN), ("main_near", AMBER),
+                                          ("main_over", RED), ("main_export", BLUE)])
+def test_wattage_colour_follows_load(screens, name, colour):
+    out, alarms = screens
+    w, h, px = load(out, name)
+    box = watt_box(w, h)
+    area = (box[2] - box[0]) * (box[3] - box[1])
+    hits = count(px, box, colour)
+    others = [count(px, box, c) for c in (GREEN, AMBER, RED, BLUE) if c != colour]
+    assert hits > area // 6, (name, hits, area)  # big digits fill the area
+    assert max(others) < hits // 10
+    assert (alarms[name] == "alarm") == (name == "main_over")  # LED / buzzer only over the limit
+
+
+def test_status_bar_and_waiting_screens_have_text(screens):
+    out, _ = screens
+    for name in ("main_normal", "scanning", "joining", "reauth", "rate_limited"):
+        w, h, px = load(out, name)
+        bar = (10, 0, w // 2, h // 8)
+        assert count(px, bar, (255, 255, 255)) > 20, name
+    w, h, px = load(out, "scanning")
+    assert count(px, watt_box(w, h), (255, 255, 255)) > 100  # "Finding meter"
+    for c in (GREEN, AMBER, RED):
+        assert count(px, watt_box(w, h), c) == 0
+
+
+def test_stale_reading_is_grey(screens):
+    out, _ = screens
+    w, h, px = load(out, "rate_limited")  # last reading 250 s old
+    assert count(px, watt_box(w, h), GREEN) == 0
+    assert count(px, watt_box(w, h), (150, 150, 150)) > 100
+
+
+def test_history_graph_shows_the_spike(screens):
+    """The scenario has a +1200 W kettle 16..19 minutes ago: its bars stand out."""
+    out, _ = screens
+    w, h, px = load(out, "history")
+
+    def bar_height(minutes_ago):
+        x = w * (59 - minutes_ago) // 60 + 1
+        return sum(1 for y in range(h) if near(px[y][x], GREEN) or near(px[y][x], AMBER))
+    spike = bar_height(17)
+    assert spike > 1.4 * bar_height(5) and spike > 1.4 * bar_height(30)
+
+
+def test_error_screens(screens):
+    out, _ = screens
+    for name in ("error_no_config", "error_bad_config", "error_auth", "error_no_meter",
+                 "error_module"):
+        w, h, px = load(out, name)
+        assert count(px, (0, 0, w, 3), (170, 20, 20)) > w * 2, name  # red title bar
+        advice = (0, h // 4, w, h)
+        assert count(px, advice, (255, 255, 255)) > 150, name  # several lines of advice
+
+
+def test_every_screen_differs(screens):
+    out, _ = screens
+    names = sorted(p for p in os.listdir(out))
+    data = {open(out / n, "rb").read() for n in names}
+    assert len(names) == 16 and len(data) == len(names)
+
+
+def test_sizes_follow_the_board(screens):
+    out, _ = screens
+    w, h, _ = load(out, "totals")
+    assert (w, h) in ((160, 80), (240, 135))
