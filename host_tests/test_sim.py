@@ -504,6 +504,21 @@ def test_tcp_time_scale_stretches_a_scan():
         srv.stop()
 
 
+def test_traffic_log_masks_credentials():
+    lines = []
+    srv = Server(Module("bp35a1"), scale=0.01, log=lines.append)
+    host, port = srv.open_tcp("127.0.0.1", 0)
+    srv.start()
+    try:
+        with socket.create_connection((host, port), timeout=5) as s:
+            s.sendall(("SKSETRBID %s\r\nSKSETPWD C %s\r\nSKVER\r\n" % (DEFAULT_ID, DEFAULT_PASSWORD)).encode())
+            _read_until(s, b"EVER")
+    finally:
+        srv.stop()
+    text = "\n".join(lines)
+    assert "SKSETPWD" in text and DEFAULT_PASSWORD not in text and DEFAULT_ID not in text
+
+
 def test_cli_tcp_port_zero_ready_line_and_stats():
     cmd = [sys.executable, os.path.join(ROOT, "tools", "sim.py"), "--tcp", "127.0.0.1:0",
            "--dialect", "bp35c0", "--time-scale", "0.01", "--scenario", "solar"]

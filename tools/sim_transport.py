@@ -33,12 +33,14 @@ class Clock:
 
 
 def mask(data):
-    """A traffic log line with credentials cut off."""
-    for word in _SECRETS:
-        i = data.find(word)
-        if i >= 0:
-            return data[:i + len(word)] + b" ****"
-    return data
+    """Traffic for the log, each line's credentials cut off after the command name."""
+    lines = data.split(b"\n")
+    for n, line in enumerate(lines):
+        for word in _SECRETS:
+            i = line.find(word)
+            if i >= 0:
+                lines[n] = line[:i + len(word)] + b" ****"
+    return b"\n".join(lines)
 
 
 class Server:
@@ -157,7 +159,7 @@ class Server:
         if not out:
             return
         if self.log:
-            self.log("<< " + repr(out))
+            self.log("<< " + repr(mask(out)))  # the echo repeats the secrets
         try:
             if self._master is not None:
                 os.write(self._master, out)
