@@ -138,6 +138,9 @@ class Stats:
             "wdt_feeds": wdt.feeds if wdt else 0,
             "wdt_max_gap_ms": wdt.max_gap if wdt else 0,
             "session_restarts": a.restarts,
+            "page": a.ui.page if a.ui else None,
+            "alerts": len(a.board.alerts) if a.board else 0,
+            "led": a.board.led_on if a.board else None,
             "ui_errors": a.ui_errors,
         }
 
@@ -172,23 +175,24 @@ def _buttons(spec):
 
 
 async def _frames(board, opts):
-    """Save a PNG (and/or print the screen) whenever the firmware pushed a new frame."""
+    """Dump each new frame the firmware pushed as raw RGB565 (no allocation on this heap);
+    run_host.py turns them into PNG files. --terminal prints the screen too."""
     seen = -1
     n = 0
     folder = opts["frames"]
     cap = int(opts["max-frames"])
+    d = board.display
     while True:
         await asyncio.sleep_ms(200)
         if board.spi.count == seen:
             continue
         seen = board.spi.count
-        if folder:
-            if n < cap:
-                board.screenshot("%s/frame-%05d.png" % (folder, n))
-            board.screenshot(folder + "/latest.png")
+        if folder and n < cap:
+            with open("%s/frame-%05d-%dx%d.raw" % (folder, n, d.width, d.height), "wb") as f:
+                f.write(d.buffer)
+            n += 1
         if opts["terminal"]:
             print("\x1b[H" + board.ansi())
-        n += 1
 
 
 async def _host(opts):

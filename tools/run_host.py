@@ -13,6 +13,9 @@ import json
 import os
 import subprocess
 import sys
+import threading
+
+import png
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MICROPYTHON = os.path.join(ROOT, ".venv", "bin", "micropython")
@@ -84,6 +87,39 @@ def parser():
     return ap
 
 
+def raw_to_png(folder):
+    """Convert the raw RGB565 frames the firmware side dumped; keep latest.png current."""
+    names = sorted(n for n in os.listdir(folder) if n.endswith(".raw"))
+    for name in names:
+        path = os.path.join(folder, name)
+        w, h = (int(v) for v in name[:-4].rsplit("-", 1)[1].split("x"))
+        with open(path, "rb") as f:
+            data = f.read()
+        if len(data) < w * h * 2:
+            break  # still being written
+        rows = []
+        for y in range(h):
+            row = bytearray()
+            for i in range(y * w * 2, (y + 1) * w * 2, 2):
+                v = (data[i] << 8) | data[i + 1]  # big-endian, as the panel receives it
+                row += bytes(((v >> 8) & 0xF8, (v >> 3) & 0xFC, (v << 3) & 0xF8))
+            rows.append(row)
+        png_path = path[:-4].rsplit("-", 1)[0] + ".png"
+        with open(png_path, "wb") as f:
+            png.Writer(w, h, greyscale=False).write(f, rows)
+        os.replace(path, path + ".done")
+        os.remove(path + ".done")
+        with open(png_path, "rb") as src, open(os.path.join(folder, "latest.png.tmp"), "wb") as dst:
+            dst.write(src.read())
+        os.replace(os.path.join(folder, "latest.png.tmp"), os.path.join(folder, "latest.png"))
+
+
+def _converter(folder, stop):
+    while not stop.wait(0.5):
+        raw_to_png(folder)
+    raw_to_png(folder)
+
+
 def compile_mpy(out):
     """Bytecode .mpy of lib/ and firmware/ for the unix port: the heap then holds what the
     board's would (no compiler at import), apart from 64-bit pointers."""
@@ -115,7 +151,7 @@ def run(args, capture=False):
     if args.frames:
         os.makedirs(args.frames, exist_ok=True)
         for name in os.listdir(args.frames):
-            if name.endswith(".png"):
+            if name.endswith((".png", ".raw")):
                 os.remove(os.path.join(args.frames, name))
     sim_args = ["--scenario", args.scenario, "--dialect", args.dialect,
                 "--time-scale", str(args.time_scale), "--seed", str(args.seed)]
@@ -142,6 +178,11 @@ def run(args, capture=False):
     if not args.source:
         cmd += ["--mpy", compile_mpy(os.path.join(ROOT, "out", "host-mpy"))]
     proc = None
+    stop = threading.Event()
+    conv = None
+    if args.frames:
+        conv = threading.Thread(target=_converter, args=(args.frames, stop), daemon=True)
+        conv.start()
     try:
         proc = subprocess.Popen(cmd, cwd=args.run_dir, text=True,
                                 stdout=subprocess.PIPE if capture else None,
@@ -156,6 +197,9 @@ def run(args, capture=False):
             proc.kill()
             proc.wait(5)
         sim.stop()
+        stop.set()
+        if conv:
+            conv.join(30)
 
 
 def main(argv=None):
