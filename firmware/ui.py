@@ -74,7 +74,7 @@ class Ui:
         if m.error_title:
             if self._err[:2] != (m.error_title, m.error_advice):
                 self._err = (m.error_title, m.error_advice, ui_screens.error_lines(t, m))
-            ui_screens.draw_error(t, m, self._err[2])
+            ui_screens.draw_error(t, m, self._err[2], now_ms)
         elif self.page == INFO:
             ui_screens.draw_info(t, m, now_ms, self.board.facts())
         else:
@@ -90,10 +90,14 @@ class Ui:
             self.board.alert(alarm)
         if self.bright == 0:
             return False
-        # What is on screen: page, model version, shown age (the info page
-        # refreshes every 5 s). Kept in a list: a key tuple would allocate.
+        # What is on screen: page, model version, shown age, time tick.
+        # Kept in a list: a key tuple would allocate.
         age = m.age_s(now_ms)
-        tick = now_ms // 5000 if self.page == INFO else 0
+        tick = 0  # pages that change with time alone: device info, long error advice
+        if m.error_title:
+            tick = now_ms // ui_screens.ERROR_PAGE_MS
+        elif self.page == INFO:
+            tick = now_ms // 5000
         k = self._shown
         if k[0] == self.page and k[1] == m.version and k[2] == age and k[3] == tick:
             return False

@@ -5,6 +5,8 @@ import ui_fmt
 from ui_theme import (BG, FG, DIM, FAINT, BAR, EXPORT, ERR_BAR,
                       LEVEL_COLOUR, STALE_S, level)
 
+ERROR_PAGE_MS = 4000
+
 _WAITING = {  # what the big area says before the first reading, and a hint
     M.STARTING: ("Starting", "Waking the Wi-SUN HAT"),
     M.SCANNING: ("Finding meter", "This can take minutes"),
@@ -159,18 +161,26 @@ def draw_info(t, m, now_ms, extra=()):
         y += s.height
 
 
-def draw_error(t, m, lines):
-    """Red title, then what to do, pre-wrapped into `lines` by the caller."""
-    s = t.small
-    t.fb.fill(BG)
-    t.fb.fill_rect(0, 0, t.w, t.bar_h, ERR_BAR)
-    t.small.text(3, 1, m.error_title, FG)
-    y = t.bar_h + 2
-    for line in lines:
-        if y + s.height > t.h:
-            break
+def draw_error(t, m, lines, now_ms):
+    """Red title, then what to do, pre-wrapped into `lines` by the caller; advice
+    longer than the screen is shown a page at a time, turning every 4 s."""
+    s, fb = t.small, t.fb
+    fb.fill(BG)
+    fb.fill_rect(0, 0, t.w, t.bar_h, ERR_BAR)
+    s.text(3, 1, m.error_title, FG)
+    step = s.height - 1  # the font's descender row doubles as line spacing
+    per_page = (t.h - t.bar_h - 1) // step
+    pages = (len(lines) + per_page - 1) // per_page
+    page = now_ms // ERROR_PAGE_MS % pages if pages > 1 else 0
+    if pages > 1:
+        buf = t.buf
+        n = ui_fmt.put_int(buf, 0, page + 1)
+        n = ui_fmt.put_int(buf, ui_fmt.put_str(buf, n, b"/"), pages)
+        _right(s, t.w - 3, 1, buf, FG, n)
+    y = t.bar_h + 1
+    for line in lines[page * per_page:(page + 1) * per_page]:
         s.text(3, y, line, FG)
-        y += s.height
+        y += step
 
 
 def error_lines(t, m):

@@ -17,17 +17,20 @@ from ui import Ui, MAIN, HISTORY, TOTALS, INFO
 
 NOW = 10_000_000  # a fixed ticks_ms() "now"
 
+# The texts the app shows (firmware/app.py, firmware/config.py).
 ERRORS = {
     "error_no_config": ("No config file",
-                        "Copy config.json to the board (see README: mpremote cp), then press reset."),
-    "error_bad_config": ("Config: b_id wrong",
-                         "b_id must be 32 letters and digits from the B-route ID letter. Fix config.json, reset."),
-    "error_auth": ("Meter refused login",
-                   "Check b_id and b_password in config.json against the power company's letter."),
+                        "no config file /config.json: copy config.example.json there and fill "
+                        "in your B-route ID and password"),
+    "error_bad_config": ("Fix config.json", "broute_id: must be 32 characters long (got 3)"),
+    "error_auth": ("Wrong B-route login",
+                   "The meter refused the ID or password. Check broute_id and broute_password "
+                   "in config.json. Still retrying."),
     "error_no_meter": ("No meter found",
-                       "Scanned all channels. Move the stick nearer the meter, check B-route is active, reset."),
+                       "Move the stick closer to the meter or a window. Still searching."),
     "error_module": ("Wi-SUN HAT silent",
-                     "The BP35A1 does not answer. Reseat the HAT (rev0.1: set hat_rx 36), then power cycle."),
+                     "Push the HAT in firmly. Old HAT rev0.1: set uart_rx to 36 in "
+                     "config.json. Still retrying."),
 }
 
 

@@ -84,6 +84,21 @@ def test_error_screen_overrides_pages():
     assert fb.pixel(1, 1) == fb.pixel(150, 2) != 0
 
 
+def test_long_error_advice_turns_pages():
+    board, m, u = _ui()
+    m.set_error("Wi-SUN HAT silent", "word " * 40)
+    fb = board.display
+    assert u.update(0)
+    first = bytes(fb.buffer)
+    assert not u.update(1000)  # same page: nothing pushed
+    assert u.update(4000) and bytes(fb.buffer) != first
+    m.set_error("Short", "Reset.")
+    u.update(8000)
+    short = bytes(fb.buffer)
+    u.update(12000)
+    assert bytes(fb.buffer) == short  # one page: nothing turns
+
+
 def test_main_frame_allocates_nothing_after_warm_up():
     board, m, u = _ui()
     m.status, m.rssi_dbm, m.lqi, m.wifi = M.CONNECTED, -60, 120, True
