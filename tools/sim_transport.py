@@ -56,6 +56,7 @@ class Server:
         self._link = None
         self._stop = False
         self._thread = None
+        self._inlog = bytearray()
         self.controls = {}    # extra fd -> callback(fd), e.g. stdin commands
 
     def open_tcp(self, host, port):
@@ -152,7 +153,7 @@ class Server:
                 self._say("client disconnected")
             return
         if self.log:
-            self.log(">> " + repr(mask(data)))
+            self._log_input(data)
         self.module.feed(data, self.clock.now())
 
     def _send(self, out):
@@ -169,6 +170,15 @@ class Server:
             self._say("pty full: output dropped (no client reading)")
         except OSError as e:
             self._say("send failed: %s" % e)
+
+    def _log_input(self, data):
+        """Log whole lines only, so a secret split across reads is still masked."""
+        self._inlog += data
+        end = max(self._inlog.rfind(b"\r"), self._inlog.rfind(b"\n"))
+        if end >= 0 or len(self._inlog) > 512:
+            end = end if end >= 0 else len(self._inlog) - 1
+            self.log(">> " + repr(mask(bytes(self._inlog[:end + 1]))))
+            del self._inlog[:end + 1]
 
     def _say(self, msg):
         if self.log:
