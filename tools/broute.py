@@ -142,6 +142,10 @@ def cmd_decode(args):
 
 
 def main(argv=None):
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["read"]:  # argparse's REMAINDER drops leading options such as --port
+        import broute_read
+        return broute_read.main(argv[1:])
     ap = argparse.ArgumentParser(prog="broute.py", description=__doc__.splitlines()[0])
     sub = ap.add_subparsers(dest="command", required=True)
     d = sub.add_parser("decode", help="decode a hex ECHONET Lite frame or a whole ERXUDP line")
