@@ -1,0 +1,59 @@
+"""The emulated board's host-only parts: UART over TCP, terminal view, button script."""
+import asyncio
+import fakes  # noqa: F401
+from emu_board import EmuBoard
+from buttons import Button
+from st77xx import rgb
+
+
+def test_uart_streams_reach_a_tcp_peer():
+    got = []
+
+    async def echo(reader, writer):
+        line = await reader.readline()
+        writer.write(b"OK " + line)
+        await writer.drain()
+
+    async def main():
+        # The unix port cannot tell which port 0 picked: try a few fixed ones.
+        for port in range(47311, 47331):
+            try:
+                server = await asyncio.start_server(echo, "127.0.0.1", port)
+                break
+            except OSError:
+                pass
+        board = EmuBoard("stickc", ("127.0.0.1", port))
+        reader, writer = await board.uart_streams()
+        writer.write(b"SKVER\r\n")
+        await writer.drain()
+        got.append(await reader.readline())
+        writer.close()
+        server.close()
+    asyncio.run(main())
+    assert got == [b"OK SKVER\r\n"]
+
+
+def test_ansi_half_blocks():
+    board = EmuBoard("stickc")
+    board.display.fill(0)
+    board.display.pixel(0, 0, rgb(255, 0, 0))
+    text = board.ansi()
+    lines = text.split("\n")
+    assert len(lines) == 40 + 1  # 80 pixel rows, two per character row
+    assert lines[0].startswith("\x1b[38;2;248;0;0m\x1b[48;2;0;0;0m\u2580")
+
+
+def test_button_script():
+    board = EmuBoard("stickc")
+    got = []
+    a = Button(board.pin_a, lambda: got.append("A"), lambda: got.append("A long"))
+    b = Button(board.pin_b, lambda: got.append("B"))
+
+    async def main():
+        tasks = [asyncio.create_task(a.run()), asyncio.create_task(b.run())]
+        await board.play(((0, "A", "short"), (200, "B", "short"), (400, "A", "long")))
+        await asyncio.sleep_ms(100)
+        for t in tasks:
+            t.cancel()
+    asyncio.run(main())
+    assert got == ["A", "B", "A long"]
