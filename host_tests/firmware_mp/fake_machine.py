@@ -1,25 +1,20 @@
 """A stand-in for the ESP32 `machine` module, recording how board.py wires it.
 Installed as sys.modules["machine"] by test_board.py only."""
+from emu_board import FakePin
+
 LOG = []
 I2C_DEVICES = [0x34]
 REGS = {}
 
 
-class Pin:
+class Pin(FakePin):
     IN = 1
     OUT = 3
 
     def __init__(self, n, mode=None, value=None):
+        super().__init__(value)
         self.n = n
-        self.level = value
         LOG.append(("pin", n, mode, value))
-
-    def __call__(self, v=None):
-        if v is None:
-            return self.level
-        self.level = v
-
-    value = __call__
 
 
 class SPI:
