@@ -187,8 +187,9 @@ async def _frames(board, opts):
         if board.spi.count == seen:
             continue
         seen = board.spi.count
-        if folder and n < cap:
-            with open("%s/frame-%05d-%dx%d.raw" % (folder, n, d.width, d.height), "wb") as f:
+        if folder:
+            name = "%05d" % n if n < cap else "latest"  # past the cap only the newest is kept
+            with open("%s/frame-%s-%dx%d.raw" % (folder, name, d.width, d.height), "wb") as f:
                 f.write(d.buffer)
             n += 1
         if opts["terminal"]:
@@ -202,7 +203,7 @@ async def _host(opts):
     a = app.App(plat, opts["config"], stats.log, clock)
     task = asyncio.create_task(a.run())
     started = ticks_ms()
-    seq = -1
+    seq = 0
     n = 0
     while not task.done() and plat.board_obj is None:
         await asyncio.sleep_ms(10)

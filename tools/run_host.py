@@ -128,8 +128,11 @@ def compile_mpy(out):
     for folder in ("lib", "firmware"):
         for name in os.listdir(os.path.join(ROOT, folder)):
             if name.endswith(".py"):
-                subprocess.run([mpy_cross, "-s", name, "-o", os.path.join(out, name[:-3] + ".mpy"),
-                                os.path.join(ROOT, folder, name)], check=True)
+                dst = os.path.join(out, name[:-3] + ".mpy")
+                tmp = "%s.%d" % (dst, os.getpid() + threading.get_ident())
+                subprocess.run([mpy_cross, "-s", name, "-o", tmp, os.path.join(ROOT, folder, name)],
+                               check=True)
+                os.replace(tmp, dst)  # atomic: parallel runs never see half a file
     return out
 
 

@@ -1,0 +1,125 @@
+"""The real firmware app on the emulated board against the simulator, one run per scenario.
+
+Runs go in parallel (each has its own simulator port and board folder); each test then
+checks what the screen is showing (the view model the screens draw from, and the PNG).
+"""
+import json
+import os
+from concurrent.futures import ThreadPoolExecutor
+
+import png
+import pytest
+
+import run_host
+
+# name: (extra run_host flags, real seconds)
+_RUNS = {
+    "normal": (["--time-scale", "0.05"], 10),
+    "solar": (["--scenario", "solar", "--time-scale", "0.05"], 10),
+    "over-limit": (["--scenario", "over-limit", "--time-scale", "0.05", "--board", "plus"], 10),
+    "buttons": (["--time-scale", "0.05", "--buttons", "3000:A:short,4000:B:short"], 8),
+    "no-config": (["--no-config"], 4),
+    "bad-config": (["--config", "BAD"], 4),
+    "wrong-password": (["--wrong-password", "--time-scale", "0.02"], 14),
+    "no-meter": (["--scenario", "no-meter", "--time-scale", "0.02"], 14),
+    "module-silent": (["--fault", "mute:100000@0", "--time-scale", "0.05"], 12),
+}
+
+_STATUS_CONNECTED = 3  # model.CONNECTED
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    base = tmp_path_factory.mktemp("app")
+    bad = base / "bad.json"
+    bad.write_text(json.dumps({"broute_id": run_host.SIM_ID, "broute_password": run_host.SIM_PASSWORD,
+                               "contract_amperes": "thirty"}))
+
+    def one(name):
+        flags, seconds = _RUNS[name]
+        flags = [str(bad) if f == "BAD" else f for f in flags]
+        d = base / name
+        args = run_host.parser().parse_args(flags + [
+            "--seconds", str(seconds), "--run-dir", str(d / "board"), "--frames", str(d / "frames"),
+            "--stats", str(d / "stats.json"), "--max-frames", "5"])
+        code, out, sim = run_host.run(args, capture=True)
+        stats = json.loads((d / "stats.json").read_text()) if (d / "stats.json").exists() else None
+        return {"code": code, "out": out, "sim": sim, "stats": stats, "frames": d / "frames"}
+
+    with ThreadPoolExecutor(len(_RUNS)) as pool:
+        results = dict(zip(_RUNS, pool.map(one, _RUNS)))
+    return results
+
+
+def _ok(r):
+    assert r["code"] == 0, r["out"][-3000:]
+    assert r["stats"] is not None, r["out"][-3000:]
+    s = r["stats"]
+    assert not s["events"].get("app crashed") and not s["events"].get("session crashed"), s
+    assert s["ui_errors"] == 0, r["out"][-3000:]
+    assert s["wdt_feeds"] > 0 and s["wdt_max_gap_ms"] < 10000, s
+    for secret in (run_host.SIM_ID, run_host.SIM_PASSWORD):
+        assert secret not in r["out"]
+    return s
+
+
+def test_normal_day_shows_live_watts(runs):
+    r = runs["normal"]
+    s = _ok(r)
+    assert s["status"] == _STATUS_CONNECTED and s["error_title"] is None
+    assert s["readings"] >= 5 and s["watts"] > 0 and s["page"] == 0
+    assert s["max_gap_s"] <= 12  # one reading per 10 s poll (simulated time)
+    w, h, rows, _ = png.Reader(filename=str(r["frames"] / "latest.png")).read()
+    assert (w, h) == (160, 80)
+    colours = set()
+    for row in rows:
+        colours.update(zip(row[0::3], row[1::3], row[2::3]))
+    assert len(colours) > 3  # text on a background, not a blank panel
+    assert len([n for n in os.listdir(r["frames"]) if n.startswith("frame-0")]) == 5
+
+
+def test_solar_export_is_negative(runs):
+    s = _ok(runs["solar"])
+    assert s["status"] == _STATUS_CONNECTED and s["watts"] < 0
+
+
+def test_over_the_contract_limit_raises_the_alarm(runs):
+    s = _ok(runs["over-limit"])
+    assert s["status"] == _STATUS_CONNECTED
+    assert s["alerts"] >= 1 and s["led"] is True
+
+
+def test_buttons_change_page_and_flip(runs):
+    s = _ok(runs["buttons"])
+    assert s["page"] == 1  # A: next page
+
+
+def test_no_config_file_screen(runs):
+    s = _ok(runs["no-config"])
+    assert s["error_title"] == "No config file"
+    assert "config.example.json" in s["error_advice"]
+    assert s["state"] is None  # no session without a config
+
+
+def test_malformed_config_names_the_key(runs):
+    s = _ok(runs["bad-config"])
+    assert s["error_title"] == "Fix config.json"
+    assert s["error_advice"].startswith("contract_amperes: must be a whole number")
+
+
+def test_wrong_password_screen(runs):
+    s = _ok(runs["wrong-password"])
+    assert s["error_title"] == "Wrong B-route login"
+    assert "broute_password" in s["error_advice"]
+    assert s["readings"] == 0
+
+
+def test_no_meter_found_screen(runs):
+    s = _ok(runs["no-meter"])
+    assert s["error_title"] == "No meter found"
+
+
+def test_module_not_answering_screen(runs):
+    s = _ok(runs["module-silent"])
+    assert s["error_title"] == "Wi-SUN HAT silent"
+    assert "uart_rx" in s["error_advice"]
