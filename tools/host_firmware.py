@@ -103,7 +103,7 @@ class Stats:
         a = gc.mem_alloc()
         if self._alloc is not None and a >= self._alloc:
             self.cycle_alloc.append(a - self._alloc)  # no collection in between
-            if len(self.cycle_alloc) > 400:
+            if len(self.cycle_alloc) > 100:
                 self.cycle_alloc.pop(0)
         self._alloc = a
         if self.last is not None:
@@ -118,7 +118,7 @@ class Stats:
         self.heap_peak = max(self.heap_peak, gc.mem_alloc())
         self._alloc = None  # the collection breaks the per-cycle count
 
-    def as_dict(self, a, wdt):
+    def as_dict(self, a, wdt, page=None):
         allocs = sorted(self.cycle_alloc)
         now = self.clock.ticks_ms()
         return {
@@ -138,7 +138,7 @@ class Stats:
             "wdt_feeds": wdt.feeds if wdt else 0,
             "wdt_max_gap_ms": wdt.max_gap if wdt else 0,
             "session_restarts": a.restarts,
-            "page": a.ui.page if a.ui else None,
+            "page": page,
             "alerts": len(a.board.alerts) if a.board else 0,
             "led": a.board.led_on if a.board else None,
             "ui_errors": a.ui_errors,
@@ -225,7 +225,9 @@ async def _host(opts):
         if seconds and ticks_diff(ticks_ms(), started) > seconds * 1000:
             break
     stats.heap()
-    result = stats.as_dict(a, plat.wdt)
+    page = a.ui.page if a.ui else None
+    gc.collect()
+    result = stats.as_dict(a, plat.wdt, page)
     if opts["stats"]:
         with open(opts["stats"], "w") as f:
             json.dump(result, f)
