@@ -1,7 +1,7 @@
 """Run the real firmware app on the emulated board, under the MicroPython unix port.
 
     micropython tools/host_firmware.py --uart 127.0.0.1:PORT [--board stickc|plus]
-        [--config PATH] [--frames DIR] [--terminal] [--seconds N] [--time-scale F]
+        [--config PATH] [--frames DIR] [--seconds N] [--time-scale F]
         [--buttons "at_ms:A:short,..."] [--stats PATH] [--mpy DIR]
 
 tools/run_host.py starts the simulator and this; soak and bench read the JSON it
@@ -147,18 +147,15 @@ class Stats:
 
 def _args(argv):
     opts = {"uart": None, "board": "stickc", "config": "config.json", "frames": None,
-            "terminal": False, "seconds": 0, "time-scale": 1.0, "buttons": "", "stats": None,
+            "seconds": 0, "time-scale": 1.0, "buttons": "", "stats": None,
             "max-frames": 300, "mpy": None}
     i = 0
     while i < len(argv):
         k = argv[i][2:]
         if k not in opts:
             raise SystemExit("host_firmware: unknown option " + argv[i])
-        if k == "terminal":
-            opts[k] = True
-        else:
-            i += 1
-            opts[k] = argv[i]
+        i += 1
+        opts[k] = argv[i]
         i += 1
     host, port = opts["uart"].rsplit(":", 1)
     opts["uart"] = (host, int(port))
@@ -176,7 +173,7 @@ def _buttons(spec):
 
 async def _frames(board, opts):
     """Dump each new frame the firmware pushed as raw RGB565 (no allocation on this heap);
-    run_host.py turns them into PNG files. --terminal prints the screen too."""
+    run_host.py turns them into PNG files and terminal pictures."""
     seen = -1
     n = 0
     folder = opts["frames"]
@@ -192,8 +189,6 @@ async def _frames(board, opts):
             with open("%s/frame-%s-%dx%d.raw" % (folder, name, d.width, d.height), "wb") as f:
                 f.write(d.buffer)
             n += 1
-        if opts["terminal"]:
-            print("\x1b[H" + board.ansi())
 
 
 async def _host(opts):
@@ -208,7 +203,7 @@ async def _host(opts):
     while not task.done() and plat.board_obj is None:
         await asyncio.sleep_ms(10)
     board = plat.board_obj
-    if opts["frames"] or opts["terminal"]:
+    if opts["frames"]:
         asyncio.create_task(_frames(board, opts))
     if opts["buttons"]:
         asyncio.create_task(board.play(_buttons(opts["buttons"])))

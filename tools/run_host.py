@@ -87,7 +87,19 @@ def parser():
     return ap
 
 
-def raw_to_png(folder):
+def _ansi(rows, w, h):
+    """The screen as text: one character = two pixel rows (upper half block)."""
+    out = ["\x1b[H"]
+    for y in range(0, h - 1, 2):
+        top, bottom = rows[y], rows[y + 1]
+        for x in range(0, w * 3, 3):
+            out.append("\x1b[38;2;%d;%d;%dm\x1b[48;2;%d;%d;%dm\u2580"
+                       % (tuple(top[x:x + 3]) + tuple(bottom[x:x + 3])))
+        out.append("\x1b[0m\n")
+    return "".join(out)
+
+
+def raw_to_png(folder, terminal=False):
     """Convert the raw RGB565 frames the firmware side dumped; keep latest.png current."""
     names = sorted(n for n in os.listdir(folder) if n.endswith(".raw"))
     for name in names:
@@ -112,12 +124,14 @@ def raw_to_png(folder):
         with open(png_path, "rb") as src, open(os.path.join(folder, "latest.png.tmp"), "wb") as dst:
             dst.write(src.read())
         os.replace(os.path.join(folder, "latest.png.tmp"), os.path.join(folder, "latest.png"))
+        if terminal and name == names[-1]:
+            print(_ansi(rows, w, h), flush=True)
 
 
-def _converter(folder, stop):
+def _converter(folder, stop, terminal):
     while not stop.wait(0.5):
-        raw_to_png(folder)
-    raw_to_png(folder)
+        raw_to_png(folder, terminal)
+    raw_to_png(folder, terminal)
 
 
 def compile_mpy(out):
@@ -139,6 +153,8 @@ def compile_mpy(out):
 def run(args, capture=False):
     """Run one emulated session; returns (exit code, output or None, sim stats)."""
     os.makedirs(args.run_dir, exist_ok=True)
+    if args.terminal and not args.frames:
+        args.frames = os.path.join(ROOT, "out", "frames")
     cfg = os.path.join(args.run_dir, "config.json")
     if args.no_config:
         if os.path.exists(cfg):
@@ -172,8 +188,6 @@ def run(args, capture=False):
            "--seconds", str(args.seconds), "--max-frames", str(args.max_frames)]
     if args.frames:
         cmd += ["--frames", os.path.abspath(args.frames)]
-    if args.terminal:
-        cmd += ["--terminal"]
     if args.buttons:
         cmd += ["--buttons", args.buttons]
     if args.stats:
@@ -184,7 +198,8 @@ def run(args, capture=False):
     stop = threading.Event()
     conv = None
     if args.frames:
-        conv = threading.Thread(target=_converter, args=(args.frames, stop), daemon=True)
+        conv = threading.Thread(target=_converter, args=(args.frames, stop, args.terminal),
+                                daemon=True)
         conv.start()
     try:
         proc = subprocess.Popen(cmd, cwd=args.run_dir, text=True,
