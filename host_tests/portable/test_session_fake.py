@@ -232,8 +232,10 @@ def run(session, clock, cond, limit_ms):
     """Run the session until cond() or `limit_ms` of virtual time; returns cond()."""
     async def main():
         t = asyncio.create_task(session.run())
-        while not cond() and clock.now < limit_ms:
+        while not cond() and clock.now < limit_ms and not t.done():
             await asyncio.sleep(0)
+        if t.done():
+            await t  # run() never returns: surface its exception
         t.cancel()
         try:
             await t

@@ -1,0 +1,49 @@
+"""Session recovery against the scripted module: INFC, stray frames, silence, a silent module.
+
+EVENT 29 and 32/33 are covered against tools/sim.py (host_tests/test_session_sim.py).
+"""
+import bstate
+import session
+from test_session_fake import VClock, FakeModule, RBID, PWD, OTHER, run
+
+
+def _make():
+    clock = VClock()
+    mod = FakeModule(clock)
+    s = session.Session(mod, mod, RBID, PWD, clock=clock)
+    states = []
+    s.listener = lambda kind: states.append((clock.now, s.state)) if kind == "state" else None
+    return s, mod, clock, states
+
+
+def test_infc_is_answered_and_stray_frames_ignored():
+    s, mod, clock, states = _make()
+    infc = bytes([0x10, 0x81, 0x12, 0x34, 0x02, 0x88, 0x01, 0x05, 0xFF, 0x01, 0x74, 0x01, 0xEA, 0x0B,
+                  0x07, 0xE8, 0x05, 0x01, 0x00, 0x00, 0x00, 0x00, 0x01, 0xE2, 0x40])
+    foreign = mod.erxudp(bytes([0x10, 0x81, 0, 2, 0x02, 0x88, 0x01, 0x05, 0xFF, 0x01, 0x72, 1, 0xE7, 4, 0, 0, 3, 0xE8]),
+                         src=OTHER)
+    pana = mod.erxudp(b"\x00\x01\x02", port=0x02CC)
+    mod.sched.append((25000, mod.erxudp(infc) + foreign + pana + b"\xff\xfe garbage\r\nEVENT 2"))
+    assert run(s, clock, lambda: s.reading.seq >= 5, 200000)
+    res = [x[1] for x in mod.sent if isinstance(x, tuple) and x[1][10] == 0x7A]
+    assert res and res[0][2:4] == b"\x12\x34" and res[0][12:14] == b"\xEA\x00"
+    assert s.reading.power_w == 686 and s.rejoins == 0
+
+
+def test_meter_silence_leads_to_rejoin_then_readings():
+    s, mod, clock, states = _make()
+    mod.sched.append((15000, b""))
+    assert run(s, clock, lambda: s.reading.seq >= 1, 100000)
+    mod.drop = 3
+    n = s.reading.seq
+    assert run(s, clock, lambda: s.reading.seq >= n + 2, clock.now + 300000)
+    assert s.timeouts >= 3
+
+
+def test_silent_module_is_an_error_then_recovers():
+    s, mod, clock, states = _make()
+    mod.silent = True
+    assert run(s, clock, lambda: s.state == bstate.ERROR, 200000)
+    assert s.reason == session.NO_MODULE
+    mod.silent = False
+    assert run(s, clock, lambda: s.reading.seq >= 1, clock.now + 900000)
