@@ -1,6 +1,7 @@
 """Frame render figures on the host (MicroPython unix port):
 
-  micropython -X heapsize=110k tools/bench_ui.py
+  micropython -X heapsize=110k tools/bench_ui.py stickc   (the ESP32's heap)
+  micropython -X heapsize=200k tools/bench_ui.py           (both boards)
 
 Prints, per board size, the frame buffer size, the heap the fonts take once
 imported and their glyph caches warmed, the mean render and render+push time
@@ -57,9 +58,12 @@ def bench(kind):
              ui_bytes, render_us, push_us, per_frame))
 
 
-def fonts():
+def fonts(kinds):
     """Heap each font module takes once imported (as .py here; .mpy on the board)."""
-    for name in ("font_small", "font_mid", "font_big", "font_huge"):
+    names = ["font_small", "font_mid", "font_big"]
+    if "plus" in kinds:
+        names.append("font_huge")
+    for name in names:
         gc.collect()
         a = gc.mem_alloc()
         __import__(name)
@@ -67,7 +71,8 @@ def fonts():
         print("%-10s heap %d B" % (name, gc.mem_alloc() - a))
 
 
-fonts()
-for kind in ("stickc", "plus"):
+KINDS = sys.argv[1:] or ("stickc", "plus")
+fonts(KINDS)
+for kind in KINDS:
     bench(kind)
     gc.collect()
