@@ -11,7 +11,6 @@ _POWER = const(0x12)      # output enables: bit 2 LDO2, bit 3 LDO3, bit 6 EXTEN
 _LDO2_ON = const(0x04)
 _STATUS = const(0x00)     # bit 5 USB present, bit 2 charging
 _CHARGE = const(0x01)     # bit 5 battery present
-_SHUTDOWN = const(0x32)
 
 # (register, value) written in order by init(); 0x12 and 0x31 are read-modify-write.
 _START = (
@@ -87,6 +86,3 @@ class AXP192:
 
     def battery_present(self):
         return bool(self.read(_CHARGE) & 0x20)
-
-    def power_off(self):
-        self.write(_SHUTDOWN, self.read(_SHUTDOWN) | 0x80)
