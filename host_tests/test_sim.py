@@ -518,7 +518,8 @@ def test_traffic_log_masks_credentials():
             _read_until(s, b"EVER")
     finally:
         srv.stop()
-    text = "\n".join(lines)
+    # the connect line names the client's ephemeral port, whose digits may match part of the password
+    text = "\n".join(line for line in lines if not line.startswith("client connected from"))
     assert "SKSETPWD" in text and DEFAULT_ID[-8:] not in text
     assert not [DEFAULT_PASSWORD[i:i + 4] for i in range(9) if DEFAULT_PASSWORD[i:i + 4] in text]
 
