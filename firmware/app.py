@@ -241,9 +241,7 @@ class App:
         s, m = self.session, self.model
         if kind == "reading":
             r = s.reading
-            m.today_kwh = r.today_kwh
-            m.energy_kwh = r.energy_kwh
-            m.energy_rev_kwh = r.energy_rev_kwh
+            m.set_energy(r.today_kwh, r.energy_kwh, r.energy_rev_kwh)
             self._last_reading = self.clock.ticks_ms()
             self.restarts = 0
             m.set_reading(r.power_w, r.current_r_da, r.current_t_da, ticks_ms())
@@ -259,7 +257,6 @@ class App:
             return
         if st == bstate.CONNECTED and m.error_title:
             m.set_error(None, "")  # an error screen stays up until the link works again
-        m.detail = bstate.name(st)
         if s.version and m.info is self._info:
             m.info = self._info + (("Module", "%s %s" % (s.dialect, s.version)),)
         m.changed()

@@ -69,6 +69,9 @@ def test_normal_day_shows_live_watts(runs):
     assert s["status"] == _STATUS_CONNECTED and s["error_title"] is None
     assert s["readings"] >= 5 and s["watts"] > 0 and s["page"] == 0
     assert s["max_gap_s"] <= 12  # one reading per 10 s poll (simulated time)
+    # the simulated meter starts at 12345.6 kWh, at 11:55: both totals reach the model
+    assert s["energy_kwh10"] is not None and s["energy_kwh10"] >= 123456
+    assert s["today_kwh10"] is not None and 0 < s["today_kwh10"] < s["energy_kwh10"]
     w, h, rows, _ = png.Reader(filename=str(r["frames"] / "latest.png")).read()
     assert (w, h) == (160, 80)
     colours = set()

@@ -134,6 +134,8 @@ class Stats:
             "error_title": a.model.error_title if a.model else None,
             "error_advice": a.model.error_advice if a.model else None,
             "watts": a.model.watts if a.model else None,
+            "today_kwh10": a.model.today_kwh10 if a.model else None,
+            "energy_kwh10": a.model.energy_kwh10 if a.model else None,
             "status": a.model.status if a.model else None,
             "wdt_feeds": wdt.feeds if wdt else 0,
             "wdt_max_gap_ms": wdt.max_gap if wdt else 0,
