@@ -8,6 +8,7 @@ from momonga.momonga_echonet_data import EchonetDataParser as Mo
 from pychonet.lib.functions import decodeEchonetMsg
 from pychonet.LowVoltageSmartElectricEnergyMeter import LowVoltageSmartElectricEnergyMeter as PyMeter
 
+import eldecode
 import meter
 from corpus import FRAMES, SENTINELS
 from echonet import Frame
@@ -85,7 +86,7 @@ def _momonga(epc, edt, unit=0.1, coef=1):
 
 
 def _ours(eoj, epc, edt, unit=0.1, coef=1):
-    v = meter.decode(eoj, epc, edt)
+    v = eldecode.decode(eoj, epc, edt)
     if epc in (0xE0, 0xE3):
         return _none(meter.kwh(v, coef, unit))
     if epc in (0xE2, 0xE4):
@@ -158,7 +159,7 @@ def test_instantaneous_values_agree_with_pychonet(label, raw):
         if f.pdc(i) == 0 or f.seoj >> 8 != 0x0288 or epc not in (0xE7, 0xE8, 0xE0, 0xD3, 0xD7):
             continue
         theirs = funcs[epc](edt)
-        ours = meter.decode(f.seoj, epc, edt)
+        ours = eldecode.decode(f.seoj, epc, edt)
         if epc == 0xE8:
             ours = {"r_phase_amperes": _amps(ours[0]), "t_phase_amperes": _amps(ours[1])}
             assert all(_close(ours[k], theirs[k]) for k in ours), (label, ours, theirs)

@@ -1,7 +1,7 @@
 """Random and mutated bytes: the codec answers with a value or EchonetError, never anything else."""
 from hypothesis import given, settings, strategies as st
 
-import meter
+import eldecode
 from corpus import FRAMES
 from echonet import EchonetError, Frame
 
@@ -16,7 +16,7 @@ def _decode_all(raw):
         return
     for i in range(f.opc):
         try:
-            meter.decode(f.seoj, f.epc(i), f.edt(i))
+            eldecode.decode(f.seoj, f.epc(i), f.edt(i))
         except EchonetError:
             pass
 
@@ -42,6 +42,6 @@ def test_mutated_real_frames(seed, flips, cut, tail):
 @given(st.integers(0x80, 0xFF), st.binary(max_size=200), st.sampled_from([0x028801, 0x0EF001]))
 def test_every_decoder_on_any_edt(epc, edt, eoj):
     try:
-        meter.decode(eoj, epc, edt)
+        eldecode.decode(eoj, epc, edt)
     except EchonetError:
         pass

@@ -29,12 +29,6 @@ GET_SNA = const(0x52)
 INF_SNA = const(0x53)
 SETGET_SNA = const(0x5E)
 
-ESV_NAMES = {
-    SETI: "SetI", SETC: "SetC", GET: "Get", INF_REQ: "INF_REQ", SETGET: "SetGet",
-    SET_RES: "Set_Res", GET_RES: "Get_Res", INF: "INF", INFC: "INFC", INFC_RES: "INFC_Res",
-    SETGET_RES: "SetGet_Res", SETI_SNA: "SetI_SNA", SETC_SNA: "SetC_SNA", GET_SNA: "Get_SNA",
-    INF_SNA: "INF_SNA", SETGET_SNA: "SetGet_SNA",
-}
 
 # Objects as ints (group, class, instance), so comparing them allocates nothing.
 CONTROLLER = const(0x05FF01)

@@ -13,6 +13,7 @@ _HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(_HERE, "..", "lib"))
 
 import echonet  # noqa: E402
+import eldecode  # noqa: E402
 import meter  # noqa: E402
 from echonet import EchonetError  # noqa: E402
 
@@ -71,7 +72,7 @@ def _energy(raw, scale):
 
 def natural(eoj, epc, edt, scale):
     """Value in natural units (W, A, kWh, ISO date-time) plus unit and status fields."""
-    v = meter.decode(eoj, epc, edt)
+    v = eldecode.decode(eoj, epc, edt)
     energy_unit = "kWh" if scale else "count"
     if eoj >> 8 == echonet.NODE_PROFILE >> 8:
         return {"value": ["%06X" % e for e in v]}
@@ -117,7 +118,7 @@ def describe(raw, envelope=None, coefficient=1, unit_code=None):
     props = []
     for i in range(f.opc):
         epc, edt = f.epc(i), f.edt(i)
-        p = {"epc": "%02X" % epc, "name": meter.name(f.seoj, epc), "pdc": f.pdc(i), "raw": bytes(edt).hex().upper()}
+        p = {"epc": "%02X" % epc, "name": eldecode.name(f.seoj, epc), "pdc": f.pdc(i), "raw": bytes(edt).hex().upper()}
         if f.pdc(i):
             try:
                 p.update(natural(f.seoj, epc, edt, scale))
@@ -125,7 +126,7 @@ def describe(raw, envelope=None, coefficient=1, unit_code=None):
                 p.update({"value": None, "error": str(e)})
         props.append(p)
     out = {"tid": f.tid, "seoj": "%06X" % f.seoj, "deoj": "%06X" % f.deoj,
-           "esv": {"code": "%02X" % f.esv, "name": echonet.ESV_NAMES.get(f.esv, "unknown")}, "properties": props}
+           "esv": {"code": "%02X" % f.esv, "name": eldecode.ESV_NAMES.get(f.esv, "unknown")}, "properties": props}
     if envelope:
         out["erxudp"] = envelope
     return out

@@ -1,6 +1,6 @@
 """Mutated real frames on both interpreters: MicroPython's memoryview and int semantics differ from
 CPython's, so the codec's 'EchonetError or a value, nothing else' promise is checked on each."""
-import meter
+import eldecode
 from corpus import FRAMES
 from echonet import EchonetError, Frame
 
@@ -23,7 +23,7 @@ def _decode_all(f, raw):
         return 0
     for i in range(f.opc):
         try:
-            meter.decode(f.seoj, f.epc(i), f.edt(i))
+            eldecode.decode(f.seoj, f.epc(i), f.edt(i))
         except EchonetError:
             pass
     return 1

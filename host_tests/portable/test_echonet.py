@@ -1,5 +1,6 @@
 """Frame parsing and building, on CPython and the MicroPython unix port alike."""
 import echonet
+import eldecode
 from echonet import EchonetError, Frame, Builder, Tids
 from corpus import FRAMES, INVALID
 
@@ -103,5 +104,5 @@ def test_tids_wrap_at_ffff():
 
 
 def test_esv_names():
-    assert echonet.ESV_NAMES[0x72] == "Get_Res"
-    assert echonet.ESV_NAMES[0x7A] == "INFC_Res"
+    assert eldecode.ESV_NAMES[0x72] == "Get_Res"
+    assert eldecode.ESV_NAMES[0x7A] == "INFC_Res"

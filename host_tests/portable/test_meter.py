@@ -1,4 +1,5 @@
 """Smart meter property decoders: real frames, sentinels, units and counter arithmetic."""
+import eldecode
 import meter
 from echonet import EchonetError, Frame
 from meter import NO_DATA, OVERFLOW, UNDERFLOW
@@ -15,7 +16,7 @@ def _check(label, f, props):
         if want is None:  # an SNA answer: the property came back empty
             assert f.pdc(i) == 0, label
             continue
-        got = meter.decode(f.seoj, epc, f.edt(i))
+        got = eldecode.decode(f.seoj, epc, f.edt(i))
         if epc == 0xE2:
             got = (got[0], list(got[1]))
         assert got == want, (label, got, want)
@@ -78,10 +79,10 @@ def test_counter_delta_wraps_at_effective_digits():
 
 def test_history2_and_selector():
     edt = _h("07EA0514" "0E00" "02" "00000064" "00000001" "00000060" "FFFFFFFE")
-    y, mo, d, h, mi, slots = meter.history2(edt)
+    y, mo, d, h, mi, slots = eldecode.history2(edt)
     assert (y, mo, d, h, mi) == (2026, 5, 20, 14, 0)
     assert slots == [(100, 1), (96, NO_DATA)]
-    assert meter.history2_selector(_h("07EA05140E0002")) == (2026, 5, 20, 14, 0, 2)
+    assert eldecode.history2_selector(_h("07EA05140E0002")) == (2026, 5, 20, 14, 0, 2)
 
 
 def test_history_with_no_data_slots():
@@ -112,7 +113,7 @@ def test_wrong_lengths_are_codec_errors():
     for epc, edt in ((0xE7, "0000"), (0xE8, "000000"), (0xE0, "00"), (0xEA, "07EA"), (0xE2, "0000"),
                      (0xD7, "09"), (0x9F, "05E0"), (0x80, "35"), (0x8D, "FF00")):
         try:
-            meter.decode(0x028801, epc, _h(edt))
+            eldecode.decode(0x028801, epc, _h(edt))
         except EchonetError:
             continue
         assert False, "%02X accepted" % epc
@@ -121,12 +122,12 @@ def test_wrong_lengths_are_codec_errors():
 def test_unknown_property_and_object():
     for eoj, epc in ((0x028801, 0xF0), (0x013001, 0xE7)):
         try:
-            meter.decode(eoj, epc, b"\x00")
+            eldecode.decode(eoj, epc, b"\x00")
         except EchonetError:
             continue
         assert False
 
 
 def test_names():
-    assert meter.name(0x028801, 0xE7) == "instantaneous power"
-    assert meter.name(0x0EF001, 0xD5) == "instance list notification"
+    assert eldecode.name(0x028801, 0xE7) == "instantaneous power"
+    assert eldecode.name(0x0EF001, 0xD5) == "instance list notification"
