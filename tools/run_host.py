@@ -11,6 +11,7 @@ always the current one); --terminal also prints them. Ctrl-C or --seconds stops.
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import threading
@@ -88,14 +89,16 @@ def parser():
 
 
 def _ansi(rows, w, h):
-    """The screen as text: one character = two pixel rows (upper half block)."""
+    """The screen as text: one character = two pixel rows (upper half block), every
+    step-th pixel so that it fits the terminal's width (a 160-pixel StickC needs 160 columns)."""
+    step = max(1, -(-w // max(20, shutil.get_terminal_size((160, 48)).columns - 1)))
     out = ["\x1b[H"]
-    for y in range(0, h - 1, 2):
-        top, bottom = rows[y], rows[y + 1]
-        for x in range(0, w * 3, 3):
+    for y in range(0, h - step, 2 * step):
+        top, bottom = rows[y], rows[y + step]
+        for x in range(0, w * 3, 3 * step):
             out.append("\x1b[38;2;%d;%d;%dm\x1b[48;2;%d;%d;%dm\u2580"
                        % (tuple(top[x:x + 3]) + tuple(bottom[x:x + 3])))
-        out.append("\x1b[0m\n")
+        out.append("\x1b[0m\x1b[K\n")
     return "".join(out)
 
 
@@ -197,6 +200,8 @@ def run(args, capture=False):
     proc = None
     stop = threading.Event()
     conv = None
+    if args.terminal:
+        print("\x1b[2J", end="", flush=True)  # the screen is redrawn in place from the top
     if args.frames:
         conv = threading.Thread(target=_converter, args=(args.frames, stop, args.terminal),
                                 daemon=True)
