@@ -39,30 +39,29 @@ def uint(edt, start, size):
     return v
 
 
+def _signed(v, bits):
+    """Two's complement, with the top three codes of the positive range as sentinels:
+    max - 1 no data, max overflow, min underflow (E7 and E8 alike)."""
+    top = (1 << (bits - 1)) - 1
+    if v == top - 1:
+        return NO_DATA
+    if v == top:
+        return OVERFLOW
+    if v == top + 1:
+        return UNDERFLOW
+    return v - (1 << bits) if v > top else v
+
+
 def power_w(edt):
     """E7: signed watts; export (solar) is negative."""
     check_len(edt, 4, "E7")
-    v = uint(edt, 0, 4)
-    if v == 0x7FFFFFFE:
-        return NO_DATA
-    if v == 0x7FFFFFFF:
-        return OVERFLOW
-    if v == 0x80000000:
-        return UNDERFLOW
-    return v - 0x100000000 if v & 0x80000000 else v
+    return _signed(uint(edt, 0, 4), 32)
 
 
 def current_da(edt, phase):
     """E8: deci-amperes of phase 0 (R) or 1 (T); T has no data on single-phase two-wire."""
     check_len(edt, 4, "E8")
-    v = uint(edt, 2 * phase, 2)
-    if v == 0x7FFE:
-        return NO_DATA
-    if v == 0x7FFF:
-        return OVERFLOW
-    if v == 0x8000:
-        return UNDERFLOW
-    return v - 0x10000 if v & 0x8000 else v
+    return _signed(uint(edt, 2 * phase, 2), 16)
 
 
 def counter_at(edt, start):
