@@ -12,6 +12,7 @@ ME = b"FE80:0000:0000:0000:021D:1290:0003:C890"
 OTHER = b"FE80:0000:0000:0000:021D:1290:9999:9999"
 RBID = "00112233445566778899AABBCCDDEEFF"
 PWD = "0123456789AB"
+_SPINS = 100000  # loop turns without virtual time passing before run() calls it a hang
 
 
 class VClock:
@@ -32,24 +33,25 @@ class VClock:
         await asyncio.sleep(0)
 
     async def wait(self, coro, ms):
+        """asyncio.wait_for in virtual time. The inner task never outlives the call, and a
+        cancellation of the caller is never swallowed (it used to be, when the deadline and
+        the end of a run() coincided: the session then ran on forever)."""
         task = asyncio.create_task(coro)
         deadline = self.now + ms
-        while True:
-            for _ in range(3):
-                await asyncio.sleep(0)
-            if task.done():
-                return await task
-            t = self.mod.next_due()
-            if t is not None and t <= deadline:
+        try:
+            while True:
+                for _ in range(3):
+                    await asyncio.sleep(0)
+                if task.done():
+                    return await task
+                t = self.mod.next_due()
+                if t is None or t > deadline:
+                    self._advance(deadline)
+                    raise asyncio.TimeoutError()
                 self._advance(t)
-                continue
-            self._advance(deadline)
-            task.cancel()
-            try:
-                await task
-            except BaseException:
-                pass
-            raise asyncio.TimeoutError()
+        finally:
+            if not task.done():
+                task.cancel()
 
 
 def _hexs(b):
@@ -67,6 +69,7 @@ class FakeModule:
         self.avail = bytearray()
         self.inbuf = b""
         self.sent = []           # command words and ("FRAME", bytes)
+        self.frame_times = []    # virtual time of each SKSENDTO
         self.pwd_ok = True
         self.scan_min = 4        # the meter answers scans of at least this duration
         self.visible = True
@@ -193,6 +196,7 @@ class FakeModule:
 
     def _sendto(self, frame):
         self.sent.append(("FRAME", frame))
+        self.frame_times.append(self.clock.now)
         if self.silent:
             return
         self.at(5, self.event(0x21, 0) + b"OK\r\n")
@@ -229,18 +233,33 @@ def power_bytes(w):
 
 
 def run(session, clock, cond, limit_ms):
-    """Run the session until cond() or `limit_ms` of virtual time; returns cond()."""
+    """Run the session until cond() or `limit_ms` of virtual time; returns cond().
+
+    Fails (never hangs) when the session spins without letting virtual time pass or
+    survives its cancellation; any exception of the session other than the
+    cancellation is raised here.
+    """
     async def main():
         t = asyncio.create_task(session.run())
+        last, spins = clock.now, 0
         while not cond() and clock.now < limit_ms and not t.done():
             await asyncio.sleep(0)
+            if clock.now != last:
+                last, spins = clock.now, 0
+            else:
+                spins += 1
+                assert spins < _SPINS, "the session loops without waiting (virtual time stands still)"
         if t.done():
             await t  # run() never returns: surface its exception
         t.cancel()
+        for _ in range(_SPINS):
+            if t.done():
+                break
+            await asyncio.sleep(0)
+        assert t.done(), "the session survived its cancellation"
         try:
             await t
-        except BaseException:
+        except asyncio.CancelledError:
             pass
     asyncio.run(main())
     return cond()
-

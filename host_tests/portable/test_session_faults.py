@@ -1,7 +1,5 @@
-"""Session recovery against the scripted module: INFC, stray frames, silence, a silent module.
-
-EVENT 29 and 32/33 are covered against tools/sim.py (host_tests/test_session_sim.py).
-"""
+"""Session recovery against the scripted module: INFC, stray frames, silence, a silent module,
+EVENT 29 (re-authentication) and EVENT 32/33 (transmit-time limit)."""
 import bstate
 import session
 from test_session_fake import VClock, FakeModule, RBID, PWD, OTHER, run
@@ -47,3 +45,45 @@ def test_silent_module_is_an_error_then_recovers():
     assert s.reason == session.NO_MODULE
     mod.silent = False
     assert run(s, clock, lambda: s.reading.seq >= 1, clock.now + 900000)
+
+
+def _pause(start, end, resume, lasting):
+    """Run until the third reading; `start` (EVENT 29 or 32) comes 3 s after the first
+    reading, `end` (25 or 33) `lasting` ms later. Returns the session, module, states and
+    the pause's (from, to) in virtual time."""
+    s, mod, clock, states = _make()
+    window = []
+
+    def script():
+        if s.reading.seq == 1 and not window:
+            window.extend((clock.now + 3000, clock.now + 3000 + lasting))
+            mod.at(3000, mod.event(start))
+            mod.at(3000 + lasting, mod.event(end))
+        return s.reading.seq >= 3
+    assert run(s, clock, script, 400000)
+    a, b = window
+    after = [(t - a, st) for t, st in states if t >= a]
+    assert after[:2] == [(0, resume), (lasting, bstate.CONNECTED)], after
+    assert not [t for t in mod.frame_times if a <= t < b]  # nothing sent while paused
+    late = [t for t in mod.frame_times if t >= b]
+    assert late and late[0] - b < 100, late  # the poll that was due goes out at once
+    assert s.reading.power_w == 686 and s.rejoins == 0 and s.timeouts == 0
+    assert mod.sent.count("SKJOIN") == 1
+    return s
+
+
+def test_reauth_pauses_sends_until_event_25():
+    _pause(0x29, 0x25, bstate.REAUTH, 37000)
+
+
+def test_rate_limit_pauses_sends_until_event_33():
+    _pause(0x32, 0x33, bstate.RATE_LIMITED, 60000)
+
+
+def test_run_ends_at_its_limit_when_a_wait_jumps_past_it():
+    s, mod, clock, states = _make()
+    assert run(s, clock, lambda: s.reading.seq >= 1, 100000)
+    s, mod, clock, states = _make()
+    mod.silent = True  # the session sits in 5 s command timeouts; the limit falls inside one
+    assert not run(s, clock, lambda: False, 7500)
+    assert 7500 <= clock.now < 20000, clock.now
