@@ -1,10 +1,12 @@
-"""Colours, fonts chosen by display size, and the parts every screen shares:
-the status bar and the power graph. Layout comes from the display size, so the
-160x80 StickC and the 240x135 Plus run the same code."""
+"""Colours, fonts chosen by display size (font files, fontfile.py), and the
+parts every screen shares: the status bar and the power graph. Layout comes
+from the display size, so the 160x80 StickC and the 240x135 Plus run the same
+code."""
 from micropython import const
 import model as M
 from st77xx import rgb
 from writer import Writer
+import fontfile
 import ui_fmt
 
 BG = rgb(0, 0, 0)
@@ -60,15 +62,10 @@ class Theme:
         self.fb = fb
         self.w, self.h = fb.width, fb.height
         big = self.h >= 120
-        import font_small
-        import font_mid
-        if big:
-            import font_huge as font_digits
-        else:
-            import font_big as font_digits
-        self.small = Writer(fb, font_mid if big else font_small)
-        self.mid = Writer(fb, font_mid)
-        self.digits = Writer(fb, font_digits)
+        d = fontfile.folder()
+        self.mid = Writer(fb, fontfile.Font(d + "/mid.bin"))
+        self.small = self.mid if big else Writer(fb, fontfile.Font(d + "/small.bin"))
+        self.digits = Writer(fb, fontfile.Font(d + ("/huge.bin" if big else "/big.bin")))
         self.bar_h = self.small.height + 2
         self.buf = bytearray(24)  # per-frame figures are formatted in here
         self._status_key = None

@@ -48,14 +48,22 @@ def test_fresh_deploy_lands_every_file_and_the_board_imports_it(board, tmp_path)
     for rel, data in built.items():
         assert (board.dir / rel).read_bytes() == data, rel
     assert (board.dir / "config.json").read_bytes() == open(cfg, "rb").read()
+    fonts = sorted(os.listdir(os.path.join(deploy.ROOT, "firmware", "fonts")))
+    assert fonts and sorted(os.listdir(board.dir / "fonts")) == fonts
+    for name in fonts:
+        assert (board.dir / "fonts" / name).read_bytes() == \
+            open(os.path.join(deploy.ROOT, "firmware", "fonts", name), "rb").read()
     # The "board" loads the compiled modules from lib/ (on the ESP32 /lib is on sys.path).
     mods = [r[4:-4] for r in built if r.endswith(".mpy")]
     portable = [m for m in mods if os.path.exists(os.path.join(deploy.ROOT, "lib", m + ".py"))]
     code = ("import sys\nsys.path.insert(0, 'lib')\n"
             "for m in %r:\n __import__(m)\n"
             "import config\nc = config.load()\n"
-            "print('OK', config.__file__, c.contract_amperes)\n" % (portable + ["config"]))
-    assert _board_exec(board.port, code).split() == ["OK", "lib/config.mpy", "40"]
+            "import fontfile\nf = fontfile.Font(fontfile.folder() + '/small.bin')\n"
+            "print('OK', config.__file__, c.contract_amperes, fontfile.folder(), f.height)\n"
+            % (portable + ["config"]))
+    # The board's own fonts/ (the ESP32 starts in "/": /fonts), not the checkout's.
+    assert _board_exec(board.port, code).split() == ["OK", "lib/config.mpy", "40", "fonts", "13"]
 
 
 def test_second_deploy_copies_only_what_changed_and_removes_stale_modules(board, tmp_path):
@@ -68,10 +76,15 @@ def test_second_deploy_copies_only_what_changed_and_removes_stale_modules(board,
     (board.dir / "lib" / "umqtt.mpy").write_bytes(b"not ours")
     with open(board.dir / "lib" / "deployed.txt", "a") as f:
         f.write("lib/old_mod.mpy\n")
+    # A font deployed earlier and since removed from the tree.
+    (board.dir / "fonts" / "old.bin").write_bytes(b"BF\x01")
+    with open(board.dir / "lib" / "deployed.txt", "a") as f:
+        f.write("fonts/old.bin\n")
     changed, removed = deploy.deploy(board.port, _config(tmp_path, contract_amperes=50), **quiet)
     assert sorted(changed) == ["config.json", "lib/deployed.txt"]
-    assert removed == ["lib/old_mod.mpy"]
+    assert removed == ["fonts/old.bin", "lib/old_mod.mpy"]
     assert not (board.dir / "lib" / "old_mod.mpy").exists()
+    assert not (board.dir / "fonts" / "old.bin").exists()
     assert (board.dir / "lib" / "umqtt.mpy").exists()
     assert json.loads((board.dir / "config.json").read_text())["contract_amperes"] == 50
 

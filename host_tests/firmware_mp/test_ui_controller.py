@@ -7,7 +7,7 @@ import ui
 from buttons import Button
 from emu_board import EmuBoard, FakePin
 from writer import Writer
-import font_small
+from fontfile import Font, folder
 
 
 def _presses(script, long_ms=300):
@@ -121,7 +121,7 @@ def test_main_frame_allocates_nothing_after_warm_up():
 def test_writer_width_and_colour():
     board = EmuBoard("stickc")
     fb = board.display
-    w = Writer(fb, font_small)
+    w = Writer(fb, Font(folder() + "/small.bin"))
     fb.fill(0)
     end = w.text(0, 0, "88", 0x1F00)
     assert end == w.width("88") == w.width(b"88") == 2 * w.width("8")
