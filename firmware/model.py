@@ -23,8 +23,9 @@ _MINUTE_MS = const(60000)
 
 
 class Model:
-    def __init__(self, contract_a=30):
+    def __init__(self, contract_a=30, warn_percent=80):
         self.contract_a = contract_a  # breaker rating: the warning scale
+        self.warn_percent = warn_percent  # amber from this share of contract_a (config warn_ratio)
         self.watts = None             # instantaneous power, negative = export
         self.amps_r10 = None          # phase R current, deci-amperes
         self.amps_t10 = None          # phase T current, deci-amperes

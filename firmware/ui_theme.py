@@ -28,7 +28,6 @@ L_WARN = const(2)
 L_ALARM = const(3)
 L_EXPORT = const(4)
 LEVEL_COLOUR = (DIM, OK, WARN, ALARM, EXPORT)
-WARN_PERCENT = const(80)  # warn from 80 % of the contract amperes
 STALE_S = const(180)  # a reading older than this is drawn grey: it is no longer "now"
 
 _STATUS = {  # kind: (dot colour, text)
@@ -54,7 +53,7 @@ def level(m, watts=None):
     pct = a10 * 10 // m.contract_a if a10 is not None else w // m.contract_a
     if pct >= 100:
         return L_ALARM
-    return L_WARN if pct >= WARN_PERCENT else L_OK
+    return L_WARN if pct >= m.warn_percent else L_OK
 
 
 class Theme:

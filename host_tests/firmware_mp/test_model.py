@@ -48,3 +48,16 @@ def test_formatting():
     assert _s(ui_fmt.put_int, -3040) == b"-3040" and _s(ui_fmt.put_int, 0) == b"0"
     assert _s(ui_fmt.put_tenths, 7) == b"0.7" and _s(ui_fmt.put_tenths, -251) == b"-25.1"
     assert [_s(ui_fmt.put_age, s) for s in (9, 125, 7300)] == [b"9s", b"2m", b"2h"]
+
+
+def test_warning_threshold_follows_the_configured_ratio():
+    import ui_theme as T
+    m = M.Model(contract_a=30, warn_percent=80)
+    m.set_reading(2300, 230, 0, 0)          # 23.0 A of 30 A: 76 %
+    assert T.level(m) == T.L_OK
+    m.warn_percent = 70                     # warn_ratio 0.7 in config.json
+    assert T.level(m) == T.L_WARN
+    m.set_reading(3100, 310, 0, 0)          # over the contract
+    assert T.level(m) == T.L_ALARM
+    m.set_reading(-800, -80, 0, 0)          # export
+    assert T.level(m) == T.L_EXPORT
