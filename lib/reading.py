@@ -58,6 +58,8 @@ class Tracker:
         self.digits = 8        # D7
         self.get_map = None    # 9F, bytes of EPCs; None = unknown (assume all)
         self._e0 = None        # last E0 raw count
+        self._e3 = None        # last E3 raw count
+        self._stale = False    # a kWh figure needs computing again (floats only on change)
         self._base = None      # E0 raw count at 00:00 today
         self._base_date = None  # (y, m, d) of that baseline, from EA
         self.need_history = True   # ask E2 (and EA) for the baseline
@@ -87,23 +89,35 @@ class Tracker:
                 r.current_r_da = _num(meter.current_da(edt, 0))
                 r.current_t_da = _num(meter.current_da(edt, 1))
             elif epc == _E0:
-                self._e0 = _num(meter.cumulative(edt))
-                r.energy_kwh = self._kwh(self._e0)
+                v = _num(meter.cumulative(edt))
+                if v != self._e0:
+                    self._e0 = v
+                    self._stale = True
             elif epc == _E3:
-                r.energy_rev_kwh = self._kwh(_num(meter.cumulative(edt)))
+                v = _num(meter.cumulative(edt))
+                if v != self._e3:
+                    self._e3 = v
+                    self._stale = True
             elif epc == _D3:
                 self.coefficient = meter.coefficient(edt)
+                self._stale = True
             elif epc == _E1:
                 self.unit = meter.unit_kwh(edt)
+                self._stale = True
             elif epc == _D7:
                 self.digits = meter.digits(edt)
+                self._stale = True
             elif epc == _9F:
                 self.get_map = meter.property_map(edt)
             elif epc == _E2:
                 self._history(edt)
             elif epc == _EA:
                 self._fixed(edt)
-        self._today()
+        if self._stale:
+            self._stale = False
+            r.energy_kwh = self._kwh(self._e0)
+            r.energy_rev_kwh = self._kwh(self._e3)
+            self._today()
         return fresh
 
     def _kwh(self, raw):
@@ -118,6 +132,7 @@ class Tracker:
             return
         self.need_history = self.need_day0 = False
         self._base = _num(values[0])
+        self._stale = True
 
     def _fixed(self, edt):
         y, mo, d, h, mi, s, raw = meter.fixed_time(edt)
@@ -128,6 +143,7 @@ class Tracker:
             self._base_date = date
             if h == 0 and mi == 0 and raw is not meter.NO_DATA:
                 self._base = raw  # the 00:00 push is today's baseline itself
+                self._stale = True
             else:
                 self.need_history = True  # missed midnight: ask E2 again
 

@@ -27,6 +27,13 @@ _SCAN_D = (4, 5, 6, 7, 8)    # scan durations, grown on failure (~4.6 s .. 69 s)
 _P_REAUTH = const(1)
 _P_RATE = const(2)
 
+# what _event waits for: any event, the answer to the request, a pending INFC_Res to send,
+# or the end of SKSENDTO (FAIL, or OK and EVENT 21 00/01 in either order)
+_ANY = const(0)
+_GOT = const(1)
+_INFC = const(2)
+_SENT = const(3)
+
 REJOIN = const(1)
 RESCAN = const(2)
 RESET = const(3)
@@ -101,6 +108,7 @@ class Session:
         self._want = -1
         self._got = self._auth = 0
         self._ev21 = -1
+        self._ok = False
         self._pd = self._found = None
         self._scan_done = False
         self._ll = None
@@ -289,13 +297,16 @@ class Session:
                 elif tr.need_history:
                     tries += 1
                     await self._request(_GET_HISTORY)
-            await self._idle(ticks_diff(ticks_add(t0, self.poll_ms), self._clock.ticks_ms()))
+            deadline = ticks_add(t0, self.poll_ms)  # _idle inlined: one coroutine less per poll
+            while await self._event(deadline, _INFC):
+                await self._sendable()
 
     # --- one ECHONET request: send, wait for the matching TID, resend --------------------
     async def _request(self, epcs):
         """Get `epcs` (None: SetC E5=0, today's history); returns the answering ESV."""
         for _ in range(_TRIES):
-            await self._sendable()
+            if self._paused or self._infc_n:
+                await self._sendable()
             tid = self._tids.next()
             if epcs is None:
                 frame = self._bld.setc(tid, METER, 0xE5, b"\x00")
@@ -312,9 +323,8 @@ class Session:
             if self._ev21 == 1 and not self._got:
                 await self._idle(_RETRY_MS)  # EVENT 21 01: the radio send failed
                 continue
-            deadline = self._after(_RESP_MS)
-            while not self._got and not self._paused and await self._event(deadline):
-                pass
+            if not self._got and not self._paused:
+                await self._event(self._after(_RESP_MS), _GOT)
             if self._got:
                 return self._got
             if not self._paused:
@@ -340,22 +350,17 @@ class Session:
         self._ev21 = -1
         self._w.write(self._tx.header(len(data)))
         self._w.write(data)  # raw bytes right after the length, no CRLF (protocol.md 2)
-        await self._drain()
+        try:
+            await self._clock.wait(self._w.drain(), _CMD_MS)
+        except TimeoutError:
+            raise sk.SkError(sk.TIMEOUT, "SKSENDTO")
         self.sends += 1
-        deadline = self._after(_CMD_MS)
-        ok = False
-        while True:
-            k = await self._event(deadline)
-            if k == sk.OK:
-                ok = True
-            elif k == sk.FAIL:
-                raise sk.SkError(self._p.code, "SKSENDTO")
-            elif not k:
-                if ok:
-                    return
-                raise sk.SkError(sk.TIMEOUT, "SKSENDTO")
-            if ok and (self._ev21 == 0 or self._ev21 == 1):
-                return
+        self._ok = False
+        k = await self._event(self._after(_CMD_MS), _SENT)
+        if k == sk.FAIL:
+            raise sk.SkError(self._p.code, "SKSENDTO")
+        if not self._ok:
+            raise sk.SkError(sk.TIMEOUT, "SKSENDTO")
 
     # --- module commands ------------------------------------------------------------------
     async def _cmd(self, line, name=None):
@@ -396,12 +401,14 @@ class Session:
     async def _idle(self, ms):
         """Keep reading (events, INF pushes) for `ms`; answers an INFC on the way."""
         deadline = self._after(max(0, ms))
-        while await self._event(deadline):
-            if self._infc_n and self._joined and not self._paused:
-                await self._sendable()
+        while await self._event(deadline, _INFC):
+            await self._sendable()
 
-    async def _event(self, deadline):
-        """The next event kind after dispatching it, or 0 at the deadline."""
+    async def _event(self, deadline, until=_ANY):
+        """Dispatch events until one (`_ANY`) or until `until` holds; its kind, or 0 at the deadline.
+
+        One coroutine for a whole wait: reading is inlined here, the hot path of every poll.
+        """
         p = self._p
         while True:
             k = p.next()
@@ -411,30 +418,36 @@ class Session:
                     reason, self._lost = self._lost, None
                     self._joined = False
                     raise BrouteError(REJOIN, reason)
-                return k
-            if not await self._fill(deadline):
+                if until == _ANY or self._met(until, k):
+                    return k
+                continue
+            left = ticks_diff(deadline, self._clock.ticks_ms())
+            if left <= 0:
+                return 0
+            try:
+                if self._readinto:
+                    n = await self._clock.wait(self._r.readinto(p.space()), left)
+                    if n:
+                        p.commit(n)
+                else:
+                    data = await self._clock.wait(self._r.read(256), left)
+                    n = len(data)
+                    p.feed(data)
+            except TimeoutError:
+                return 0
+            if not n:  # end of stream: nothing will come; wait out the deadline instead of spinning
+                self.eof += 1
+                await self._clock.sleep_ms(left)
                 return 0
 
-    async def _fill(self, deadline):
-        left = ticks_diff(deadline, self._clock.ticks_ms())
-        if left <= 0:
-            return False
-        try:
-            if self._readinto:
-                n = await self._clock.wait(self._r.readinto(self._p.space()), left)
-                if n:
-                    self._p.commit(n)
-            else:
-                data = await self._clock.wait(self._r.read(256), left)
-                n = len(data)
-                self._p.feed(data)
-        except TimeoutError:
-            return False
-        if not n:  # end of stream: nothing will come; wait out the deadline instead of spinning
-            self.eof += 1
-            await self._clock.sleep_ms(left)
-            return False
-        return True
+    def _met(self, until, k):
+        if until == _GOT:
+            return self._got or self._paused
+        if until == _INFC:
+            return self._infc_n and self._joined and not self._paused
+        if k == sk.OK:
+            self._ok = True
+        return k == sk.FAIL or (self._ok and (self._ev21 == 0 or self._ev21 == 1))
 
     def _dispatch(self, k):
         p = self._p

@@ -104,7 +104,12 @@ class Parser:
         """A writable view of the free tail (for readinto); never empty.
 
         A line that fills the whole buffer is dropped (counted as garbage), never grown.
+        With nothing left over (the usual case between lines) it is the whole buffer's view,
+        allocating nothing.
         """
+        if self._s == self._e:
+            self._s = self._e = 0
+            return self._mv
         if self._s:
             n = self._e - self._s
             self.buf[:n] = self._mv[self._s:self._e]
@@ -193,7 +198,8 @@ class Parser:
         # ERXUDP SENDER DEST RPORT LPORT SENDERLLA SECURED [RSSI] [SIDE] DATALEN DATA:
         # DATALEN is the first 4-digit token from index 7 on (both dialects, with or without SA2).
         b = self.buf
-        p, tok, ds, n = s + 7, 1, -1, 0
+        p = s + 7  # four names in one assignment would build a tuple
+        tok, ds, n = 1, -1, 0
         while ds < 0:
             q = p
             while q < e and b[q] != _SP and b[q] != _CR and b[q] != _LF:

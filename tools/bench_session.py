@@ -5,8 +5,10 @@ Two roles in one file:
   READINGS [CACHE]` (stops after READINGS readings or SECONDS real seconds) runs lib/session.Session over TCP and prints one line per state change or
   reading, stamped with simulated milliseconds: `S <ms> <state> <reason>` / `R <ms> <seq>
   <power_w> <sends>`, and `E <sends> <timeouts> <rejoins> <scans> <resets>` at the end.
-- benchmark (CPython): `bench_session.py [--python micropython|python] [--scale F]` starts the
-  simulator, runs cold start, warm start and one fault at a time, and prints the figures.
+- benchmark (CPython): `bench_session.py [--python micropython|python] [--scale F]` prints the
+  bytes the session allocates per polling cycle (MicroPython, scripted module in virtual time),
+  then starts the simulator, runs cold start, warm start and one fault at a time.
+- `bench_session.py alloc` (MicroPython): just the allocation figure.
 """
 import sys
 
@@ -127,10 +129,22 @@ FAULTS = ("drop", "er10", "tx-fail", "tx-ns", "stale-tid", "corrupt", "garbage",
           "rate-limit:60", "mute:30", "restart", "meter-gone:120")
 
 
+def alloc():
+    sys.path.insert(0, "host_tests/portable")
+    from test_session_fake import alloc_per_cycle
+    for chunk in (16, 64, 256):
+        per, _ = alloc_per_cycle(chunk=chunk)
+        print("session allocates %d bytes per polling cycle (UART reads of %d bytes)" % (per, chunk))
+
+
 def bench(interp, scale):
     import os
+    import subprocess
     import tempfile
     print("session benchmark (%s, time scale %gx, simulated time)" % (interp, 1 / scale))
+    if "micropython" in interp:
+        print(subprocess.run([interp, "tools/bench_session.py", "alloc"], stdout=subprocess.PIPE,
+                             text=True, check=True).stdout, end="")
     for dialect in ("bp35a1", "bp35c0", "rl7023-ips"):
         sim, port = start_sim(dialect, scale)
         try:
@@ -156,6 +170,8 @@ def bench(interp, scale):
 if __name__ == "__main__":
     if len(sys.argv) > 1 and sys.argv[1] == "client":
         client(sys.argv[2:])
+    elif len(sys.argv) > 1 and sys.argv[1] == "alloc":
+        alloc()
     else:
         import argparse
         ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])

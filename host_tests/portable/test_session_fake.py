@@ -263,3 +263,149 @@ def run(session, clock, cond, limit_ms):
             pass
     asyncio.run(main())
     return cond()
+
+
+class LeanModule:
+    """A module that allocates nothing once warm, for measuring what the session allocates.
+
+    Start-up commands get plain answers (allocating, unmeasured); each SKSENDTO gets
+    EVENT 21 and OK, and a reply built on first use then reused with the TID patched in.
+    Output waits in a fixed queue and a fixed buffer; the clock below jumps to it.
+    """
+
+    def __init__(self, clock, chunk=64):
+        self.clock = clock
+        clock.mod = self
+        self.chunk = chunk
+        self._av = bytearray(2048)
+        self._h = self._t = 0
+        self._qt = [0] * 8
+        self._qd = [None] * 8
+        self._qh = self._qn = 0
+        self._frame = False      # the next write is SKSENDTO's data
+        self.drain_due = False   # the clock's next wait is a drain, not a read
+        self._replies = {}
+        self._fake = FakeModule(VClock())  # only its reply() and event()/erxudp() builders
+        self._sent21 = self._fake.event(0x21, 0) + b"OK\r\n"
+
+    def at(self, delay, data):
+        i = (self._qh + self._qn) & 7
+        self._qt[i] = self.clock.now + delay
+        self._qd[i] = data
+        self._qn += 1
+
+    def next_due(self):
+        return self._qt[self._qh] if self._qn else -1
+
+    def ready(self):
+        return self._t > self._h
+
+    def release(self, now):
+        while self._qn and self._qt[self._qh] <= now:
+            d = self._qd[self._qh]
+            self._qd[self._qh] = None
+            self._qh = (self._qh + 1) & 7
+            self._qn -= 1
+            if self._h == self._t:
+                self._h = self._t = 0
+            self._av[self._t:self._t + len(d)] = d
+            self._t += len(d)
+
+    async def readinto(self, buf):
+        await asyncio.sleep(0)  # let the measuring task look
+        k = min(len(buf), self._t - self._h, self.chunk)
+        av, h = self._av, self._h
+        for i in range(k):
+            buf[i] = av[h + i]
+        self._h = h + k
+        return k
+
+    async def drain(self):
+        pass
+
+    def write(self, b):
+        self.drain_due = True
+        if self._frame:
+            self._frame = False
+            self._sendto(b)
+        elif b[0] == 83 and b[1] == 75 and b[2] == 83 and b[3] == 69 and b[4] == 78:  # SKSEN
+            self._frame = True
+        else:
+            self._command(bytes(b).split())
+
+    def _command(self, words):
+        if not words:
+            return
+        cmd = words[0]
+        out = b"OK\r\n"
+        if cmd == b"SKVER":
+            out = b"EVER 1.2.10\r\nOK\r\n"
+        elif cmd == b"SKINFO":
+            out = b"EINFO %s 001D129000003C89 21 FFFF FFFE\r\nOK\r\n" % ME
+        elif cmd == b"SKJOIN":
+            self.at(2000, self._fake.event(0x25))
+        self.at(5, out)
+
+    def _sendto(self, frame):
+        self.at(5, self._sent21)
+        key = frame[10] << 16 | frame[11] << 8 | frame[12]
+        r = self._replies.get(key)
+        if r is None:
+            data = self._fake.reply(bytes(frame))
+            line = bytearray(self._fake.erxudp(data))
+            r = self._replies[key] = (line, len(line) - 2 - len(data))
+        line, at = r
+        line[at + 2] = frame[2]  # the TID
+        line[at + 3] = frame[3]
+        self.at(1000, line)
+
+
+class LeanClock(VClock):
+    """Virtual time without tasks: a read waits by jumping to the next delivery."""
+
+    def wait(self, coro, ms):
+        """Not a coroutine, so the clock adds nothing to what is measured."""
+        m = self.mod
+        if m.drain_due:
+            m.drain_due = False
+        elif not m.ready():
+            t = m.next_due()
+            if t < 0 or t > self.now + ms:
+                self.now += ms
+                coro.close()
+                raise asyncio.TimeoutError
+            self.now = max(self.now, t)
+            m.release(self.now)
+        return coro
+
+
+def alloc_per_cycle(cycles=20, warm=12, chunk=64):
+    """(bytes allocated per polling cycle or None off MicroPython, the session), measured
+    against LeanModule with the collector off, after `warm` readings."""
+    import gc
+    import session
+    from scancache import MemoryCache
+    clock = LeanClock()
+    mod = LeanModule(clock, chunk)
+    cache = MemoryCache({"channel": 0x3B, "pan_id": 0x8888, "addr": MAC, "ip": str(IP, "ascii")})
+    s = session.Session(mod, mod, RBID, PWD, cache=cache, clock=clock)
+    mem = getattr(gc, "mem_alloc", None)
+    out = [None]
+
+    async def main():
+        t = asyncio.create_task(s.run())
+        while s.reading.seq < warm:
+            await asyncio.sleep(0)
+        if mem:
+            gc.collect()
+            gc.disable()
+            a = mem()
+        n = s.reading.seq + cycles
+        while s.reading.seq < n:
+            await asyncio.sleep(0)
+        if mem:
+            out[0] = (mem() - a) // cycles
+            gc.enable()
+        t.cancel()
+    asyncio.run(main())
+    return out[0], s
