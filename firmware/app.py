@@ -14,7 +14,6 @@ from time import ticks_ms, ticks_diff
 from micropython import const
 
 import bstate
-import config
 import model as vm
 import scancache
 from buttons import Button
@@ -110,7 +109,7 @@ class Device:
 
 
 class App:
-    def __init__(self, platform, path=config.PATH, log=print, clock=None):
+    def __init__(self, platform, path=None, log=print, clock=None):
         self.platform = platform
         self.path = path
         self.log = log
@@ -133,15 +132,8 @@ class App:
         """Config, board, model, UI: once per power-up (a retried crash keeps them)."""
         if self.board is not None:
             return
-        err = None
-        try:
-            self.cfg = config.load(self.path)
-        except config.ConfigError as e:
-            err = e
-            for line in e.lines():
-                self.log("config: " + line)
+        self.cfg, kind, problem = read_config(self.path, self.log)
         cfg = self.cfg
-        kind = cfg.board if cfg else config.peek_board(self.path)
         self.board = self.platform.board(kind, cfg.uart_rx if cfg else 26)
         if cfg:
             self.board.display.set_rotation(cfg.rotation)
@@ -149,10 +141,9 @@ class App:
         self.ui = Ui(self.board, self.model)
         if cfg and self.board.load_state() is None:
             self.ui.set_brightness((cfg.brightness * 8 + 50) // 100)
-        if err:
-            self.model.set_error("No config file" if err.missing else "Fix config.json", str(err))
+        if problem:
+            self.model.set_error(*problem)
         else:
-            self.log("config: " + cfg.summary())
             self._info = (("Contract", "%d A" % cfg.contract_amperes),
                           ("Poll", "%d s" % cfg.poll_seconds))
             self.model.info = self._info
@@ -281,6 +272,29 @@ class App:
             await asyncio.sleep_ms(min(_FEED_MS, ms))
 
 
+def read_config(path, log):
+    """(Config or None, board kind, None or the error screen's (title, text)); path None
+    is config.PATH.
+
+    The config module is needed only here: it is dropped from sys.modules so its code
+    (~6 KB of the ESP32's heap, tools/mem32.py) is collected; a Config keeps none of it.
+    """
+    import config
+    path = path or config.PATH
+    try:
+        cfg = config.load(path)
+    except config.ConfigError as e:
+        for line in e.lines():
+            log("config: " + line)
+        cfg, kind = None, config.peek_board(path)
+        problem = ("No config file" if e.missing else "Fix config.json", str(e))
+    else:
+        log("config: " + config.summary(cfg))
+        kind, problem = cfg.board, None
+    del sys.modules["config"]
+    return cfg, kind, problem
+
+
 def later(a, b):
     """The later of two tick values."""
     return a if ticks_diff(a, b) > 0 else b
@@ -298,7 +312,7 @@ def _short(e):
     return text[:60]
 
 
-def main(platform=None, path=config.PATH, log=print, clock=None):
+def main(platform=None, path=None, log=print, clock=None):
     """Run forever; retry a crashed app, reset only after repeated crashes."""
     app = App(platform or Device(), path, log, clock)
     crashes = 0

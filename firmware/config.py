@@ -134,23 +134,16 @@ KEYS = tuple(o[0] for o in OPTIONS)
 
 
 class Config:
-    """Validated settings as attributes; repr and summary hide the secrets."""
+    """Validated settings as attributes. No methods: an instance keeps nothing else of this
+    module alive, so the app can drop the module after start-up (its code is ~6 KB of
+    the ESP32's heap). The default repr shows no values, so no secrets."""
 
-    def __init__(self, values):
-        for k in values:
-            setattr(self, k, values[k])
 
-    def warn_watts(self):
-        # 100 V single-phase three-wire: each phase carries up to the contract.
-        return int(self.contract_amperes * 100 * self.warn_ratio)
-
-    def summary(self):
-        return "board=%s rx=G%d contract=%dA warn=%d%% poll=%ds rotation=%d wifi=%s" % (
-            self.board, self.uart_rx, self.contract_amperes, int(self.warn_ratio * 100 + 0.5),
-            self.poll_seconds, self.rotation, "on" if self.wifi else "off")
-
-    def __repr__(self):
-        return "<Config %s>" % self.summary()
+def summary(cfg):
+    """One log line; no secrets."""
+    return "board=%s rx=G%d contract=%dA warn=%d%% poll=%ds rotation=%d wifi=%s" % (
+        cfg.board, cfg.uart_rx, cfg.contract_amperes, int(cfg.warn_ratio * 100 + 0.5),
+        cfg.poll_seconds, cfg.rotation, "on" if cfg.wifi else "off")
 
 
 def validate(data):
@@ -177,7 +170,10 @@ def validate(data):
     if problems:
         raise ConfigError(problems)
     values["warn_ratio"] = float(values["warn_ratio"])
-    return Config(values)
+    cfg = Config()
+    for k in values:
+        setattr(cfg, k, values[k])
+    return cfg
 
 
 def parse(text):

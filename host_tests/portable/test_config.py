@@ -41,7 +41,13 @@ def test_defaults_fill_optional_keys():
     assert c.uart_rx == 26 and c.uart_tx == 0
     assert c.contract_amperes == 30 and c.poll_seconds == 10
     assert c.wifi is None and c.utc_offset_minutes == 540
-    assert c.warn_watts() == 2400
+    assert c.warn_ratio == 0.8
+
+
+def test_config_object_keeps_nothing_of_the_module():
+    """app.read_config drops the module after start-up: a Config must hold none of its functions."""
+    c = config.validate(_good())
+    assert [k for k in dir(type(c)) if not k.startswith("_")] == []
 
 
 def test_example_file_is_valid_and_documents_every_key():
@@ -106,9 +112,9 @@ def test_secret_values_never_appear_in_errors_or_repr():
     assert bad_id not in text and "pw-with-dash" not in text
     assert "got 31" in text and "letters and digits" in text
     c = config.validate(_good(wifi={"ssid": "home", "password": "wifipassword"}))
-    for shown in (repr(c), c.summary()):
+    for shown in (repr(c), config.summary(c)):
         assert _ID not in shown and _PW not in shown and "wifipassword" not in shown
-        assert "wifi=on" in shown
+    assert "wifi=on" in config.summary(c)
 
 
 def test_json_syntax_mistakes_point_at_the_line():

