@@ -142,6 +142,7 @@ class Stats:
             "session_restarts": a.restarts,
             "page": page,
             "alerts": len(a.board.alerts) if a.board else 0,
+            "alarms_on": a.board.alerts.count(True) if a.board else 0,
             "led": a.board.led_on if a.board else None,
             "ui_errors": a.ui_errors,
         }
