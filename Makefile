@@ -52,6 +52,7 @@ soak: setup
 bench: setup
 	$(MP) -X heapsize=110k tools/bench_codec.py
 	$(PY) tools/mem32.py
+	$(MP) -X heapsize=110k tools/bench_ui.py stickc
 	$(PY) tools/bench_session.py
 	$(PY) tools/bench_app.py
 
