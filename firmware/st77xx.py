@@ -1,10 +1,14 @@
-"""ST7735S / ST7789 panels as a framebuf.FrameBuffer (RGB565).
+"""ST7735S / ST7789 panels as a 4-bit framebuf.FrameBuffer of palette indices.
 
-The UI draws into the frame buffer, then show() pushes it in one pass, so the
-panel never shows a half-drawn frame. framebuf stores RGB565 little-endian and
-the panels want the high byte first: rgb() returns byte-swapped colours, which
-is the only place the byte order is handled. Per-panel facts (init sequence,
-MADCTL and offsets per rotation) are data in PANELS, not code branches.
+The UI draws colour indices into the frame buffer (GS4_HMSB: 6.4 KB on the
+160x80 StickC, 16.2 KB on the 240x135 Plus, against 25.6 / 64.8 KB in RGB565),
+then show() pushes it in one pass, so the panel never shows a half-drawn frame:
+a few rows at a time are converted to RGB565 through the 16-entry palette by
+framebuf's palette blit into one preallocated strip, and the strip is written
+to SPI. framebuf stores RGB565 little-endian and the panels want the high byte
+first: rgb() returns byte-swapped colours, which is the only place the byte
+order is handled. Per-panel facts (init sequence, MADCTL and offsets per
+rotation) are data in PANELS, not code branches.
 """
 import framebuf
 import time
@@ -18,6 +22,10 @@ _DISPOFF = const(0x28)
 _DISPON = const(0x29)
 _SLPIN = const(0x10)
 _SLPOUT = const(0x11)
+# Rows converted and written per SPI write. On the unix port a full push takes
+# the same time with 4 to 40 rows (~160 us for 160x80: the palette blit is
+# the cost); 8 rows is a 2.5 KB strip on the StickC and 10 loop turns a frame.
+_STRIP_ROWS = const(8)
 
 # Init sequences as (command, argument count, arguments..., delay ms) records.
 # ST7735S, as M5Stack's M5StickC ST7735_Init.h, argument counts checked
@@ -86,22 +94,39 @@ def rgb(r, g, b):
 
 
 class ST77xx(framebuf.FrameBuffer):
-    """Frame buffer + panel. `rotation` 1 or 3 is landscape (3 = flipped 1)."""
+    """Frame buffer + panel. `rotation` 1 or 3 is landscape (3 = flipped 1).
+    Colours are indices into `palette` (set_palette()); all black until set."""
 
     def __init__(self, spi, dc, cs, rst, panel="st7735s", rotation=1,
                  sleep_ms=time.sleep_ms):
         pw, ph, self._init, self._rot = PANELS[panel]
-        self.width, self.height = (ph, pw) if rotation & 1 else (pw, ph)
-        # Allocated before anything else so the 25.6 KB block is contiguous.
-        self.buffer = bytearray(self.width * self.height * 2)
-        super().__init__(self.buffer, self.width, self.height, framebuf.RGB565)
+        w, h = (ph, pw) if rotation & 1 else (pw, ph)
+        self.width, self.height = w, h
+        # Allocated before anything else so the block is contiguous; GS4 rows
+        # are whole bytes (framebuf rounds the stride up to even).
+        self.buffer = bytearray((w + 1) // 2 * h)
+        super().__init__(self.buffer, w, h, framebuf.GS4_HMSB)
+        # The smallest strip height from _STRIP_ROWS up that divides the
+        # height (80 -> 8, 135 -> 9): a full frame is whole strips, no slices.
+        n = _STRIP_ROWS
+        while h % n:
+            n += 1
+        self._rows = n
+        self._sbuf = bytearray(w * n * 2)
+        self._strip = framebuf.FrameBuffer(self._sbuf, w, n, framebuf.RGB565)
+        self._smv = memoryview(self._sbuf)
+        self.palette = framebuf.FrameBuffer(bytearray(32), 16, 1, framebuf.RGB565)
         self._spi, self._dc, self._cs, self._rst = spi, dc, cs, rst
         self._sleep = sleep_ms
         self._cmd = bytearray(1)
         self._arg = bytearray(1)
         self._win = bytearray(4)
         self.rotation = rotation
-        self._mv = memoryview(self.buffer)
+
+    def set_palette(self, colours):
+        """colours: up to 16 rgb() values, for indices 0, 1, ... in order."""
+        for i in range(len(colours)):
+            self.palette.pixel(i, 0, colours[i])
 
     def reset(self):
         """Hardware reset then the panel's init sequence (~400 ms, at boot only)."""
@@ -153,8 +178,9 @@ class ST77xx(framebuf.FrameBuffer):
         self.command(cmd, w)
 
     def show(self, y0=0, y1=None):
-        """Push rows y0..y1-1 (all by default). A full frame is one write of
-        the buffer, no slice object: ~8 ms for 160x80 at 27 MHz, ~19 ms for 240x135."""
+        """Push rows y0..y1-1 (all by default), converted to RGB565 a strip at a
+        time. A full frame allocates nothing; a partial last strip (only when
+        y1 - y0 is not a multiple of the strip height) costs one memoryview."""
         y1 = self.height if y1 is None else y1
         _, cx, ry = self._rot[self.rotation]
         self._window(_CASET, cx, cx + self.width - 1)
@@ -162,9 +188,15 @@ class ST77xx(framebuf.FrameBuffer):
         self.command(_RAMWR)
         self._cs(0)
         self._dc(1)
-        if y0 == 0 and y1 == self.height:
-            self._spi.write(self.buffer)
-        else:
-            row = self.width * 2
-            self._spi.write(self._mv[y0 * row:y1 * row])
+        n, strip, spi = self._rows, self._strip, self._spi  # four would allocate
+        pal = self.palette
+        y = y0
+        while y < y1:  # a while loop: range() with a variable step allocates
+            # Strip row r = frame row y + r; each pixel becomes palette[index].
+            strip.blit(self, 0, -y, -1, pal)
+            if y + n <= y1:
+                spi.write(self._sbuf)
+            else:
+                spi.write(self._smv[:(y1 - y) * self.width * 2])
+            y += n
         self._cs(1)

@@ -9,17 +9,22 @@ from writer import Writer
 import fontfile
 import ui_fmt
 
-BG = rgb(0, 0, 0)
-FG = rgb(255, 255, 255)
-DIM = rgb(150, 150, 150)
-FAINT = rgb(60, 60, 60)
-BAR = rgb(26, 30, 40)
-OK = rgb(70, 220, 110)
-WARN = rgb(255, 170, 0)
-ALARM = rgb(255, 50, 50)
-EXPORT = rgb(60, 190, 255)
-INFO = rgb(120, 160, 255)
-ERR_BAR = rgb(170, 20, 20)
+# Colours are indices into the display's palette (its frame buffer holds 4
+# bits a pixel); PALETTE gives their RGB, in index order.
+BG = const(0)
+FG = const(1)
+DIM = const(2)
+FAINT = const(3)
+BAR = const(4)
+OK = const(5)
+WARN = const(6)
+ALARM = const(7)
+EXPORT = const(8)
+INFO = const(9)
+ERR_BAR = const(10)
+PALETTE = (rgb(0, 0, 0), rgb(255, 255, 255), rgb(150, 150, 150), rgb(60, 60, 60),
+           rgb(26, 30, 40), rgb(70, 220, 110), rgb(255, 170, 0), rgb(255, 50, 50),
+           rgb(60, 190, 255), rgb(120, 160, 255), rgb(170, 20, 20))
 
 # Load levels.
 L_NONE = const(0)
@@ -59,6 +64,7 @@ def level(m, watts=None):
 class Theme:
     def __init__(self, fb):
         self.fb = fb
+        fb.set_palette(PALETTE)
         self.w, self.h = fb.width, fb.height
         big = self.h >= 120
         d = fontfile.folder()

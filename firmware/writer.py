@@ -1,9 +1,12 @@
 """Draw text from a fontfile.Font into a FrameBuffer, in any colour.
 
-Each glyph is blitted through a two-entry palette whose background entry is
-the blit key, so text is transparent. Drawing allocates nothing. Strings,
-bytes and bytearrays (with a length) are all accepted, so figures can be
-formatted into reused bytearrays.
+A colour is what the target stores for a pixel: a palette index on the 4-bit
+ST77xx frame buffer. Each MONO_HLSB glyph is blitted through a two-entry
+palette (glyph bit -> colour) whose background entry is the blit key, so text
+is transparent; framebuf compares the key after the palette lookup, and the
+palette is RGB565 so the key can be any 16-bit value other than the colour.
+Drawing allocates nothing. Strings, bytes and bytearrays (with a length) are
+all accepted, so figures can be formatted into reused bytearrays.
 """
 import framebuf
 

@@ -5,10 +5,13 @@
 
 Prints the heap each open font file takes (its index, glyph buffer and file
 object: the bitmaps stay in the file), then per board size the frame buffer
-size, the heap the UI takes once built, the mean render and render+push time of
-the main screen, the glyph reads per frame and the heap bytes allocated per
-frame (gc disabled). On the ESP32 each glyph read (seek + readinto from
-littlefs) costs ~100-300 us, far more than on a PC: weigh the reads with that.
+size (4-bit) and the RGB565 strip show() converts it through, the heap the
+display takes (the emulated board keeps no panel memory here), the heap the UI
+takes once built, the mean render and render+push time of the main screen (the
+push is the palette conversion; the fake SPI bus costs nothing), the glyph
+reads per frame and the heap bytes allocated per frame (gc disabled). On the
+ESP32 each glyph read (seek + readinto from littlefs) costs ~100-300 us, far
+more than on a PC: weigh the reads with that.
 """
 import sys
 
@@ -26,8 +29,9 @@ FRAMES = 200
 def bench(kind):
     gc.collect()
     before = gc.mem_alloc()
-    board = EmuBoard(kind)
-    fb_bytes = len(board.display.buffer)
+    board = EmuBoard(kind, screen=False)
+    d = board.display
+    strip_bytes = len(d._sbuf)
     gc.collect()
     after_fb = gc.mem_alloc()
     from ui import Ui
@@ -56,9 +60,9 @@ def bench(kind):
     push_us = ticks_diff(ticks_us(), t0) // FRAMES
     per_frame = (gc.mem_alloc() - a0) // FRAMES
     gc.enable()
-    print("%-6s %dx%d  frame buffer %d B (heap +%d)  UI+fonts %d B  render %d us  "
-          "render+push %d us  glyph reads/frame %d  allocated/frame %d B"
-          % (kind, board.display.width, board.display.height, fb_bytes, after_fb - before,
+    print("%-6s %dx%d  frame buffer %d B + strip %d B (%d rows; heap +%d)  UI+fonts %d B  "
+          "render %d us  render+push %d us  glyph reads/frame %d  allocated/frame %d B"
+          % (kind, d.width, d.height, len(d.buffer), strip_bytes, d._rows, after_fb - before,
              ui_bytes, render_us, push_us, reads(ui, m), per_frame))
 
 

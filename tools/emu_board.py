@@ -1,9 +1,11 @@
 """The board interface of firmware/board.py, for the MicroPython unix port.
 
 The display is the real ST77xx driver talking to a fake SPI bus that keeps
-the bytes it is sent (so what a panel would receive can be checked), the
-buttons are pins a script drives, the UART is a TCP connection to the meter
-simulator, and RTC memory is a bytes attribute. Screens can be saved as PNG
+the bytes it is sent (so what a panel would receive can be checked) and feeds
+them to PanelRam, the panel's RGB565 memory: screenshots show what the panel
+received, after the driver's palette conversion. The buttons are pins a
+script drives, the UART is a TCP connection to the meter simulator, and RTC
+memory is a bytes attribute. Screens can be saved as PNG
 (tools/png565.py) or printed in a terminal with ANSI half-blocks.
 """
 import asyncio
@@ -30,27 +32,71 @@ class FakePin:
 
 class FakeSPI:
     """Keeps what is written as (dc level, bytes) records when `log` is a list;
-    always counts the bytes."""
+    always counts the bytes and hands them to `panel` when there is one."""
 
     def __init__(self, dc):
         self._dc = dc
         self.log = None
         self.count = 0
+        self.panel = None
 
     def write(self, data):
         self.count += len(data)
         if self.log is not None:
             self.log.append((self._dc.level, bytes(data)))
+        if self.panel is not None:
+            self.panel.feed(self._dc.level, data)
+
+
+_CASET, _RASET, _RAMWR = 0x2A, 0x2B, 0x2C
+
+
+class PanelRam:
+    """The picture a panel shows, as big-endian RGB565 rows (`buffer`), built from
+    the bytes it receives: CASET/RASET set the window, RAMWR data fills it from
+    its first row on. The driver only opens full-width windows, so the data is
+    contiguous here. `rotation()` -> the driver's (MADCTL, column offset, row
+    offset) record for the current rotation. Allocates nothing (the heap_lock
+    frame tests run through it)."""
+
+    def __init__(self, width, height, rotation):
+        self.width, self.height = width, height
+        self.buffer = bytearray(width * height * 2)
+        self._rotation = rotation
+        self._cmd = 0
+        self._x = self._y = self._pos = 0
+
+    def feed(self, dc, data):
+        if dc == 0:
+            self._cmd = data[0]
+            if self._cmd == _RAMWR:
+                _, cx, ry = self._rotation()
+                self._pos = ((self._y - ry) * self.width + self._x - cx) * 2
+        elif self._cmd == _CASET:
+            self._x = data[0] << 8 | data[1]
+        elif self._cmd == _RASET:
+            self._y = data[0] << 8 | data[1]
+        elif self._cmd == _RAMWR:
+            n = len(data)
+            self.buffer[self._pos:self._pos + n] = data
+            self._pos += n
 
 
 class EmuBoard:
-    def __init__(self, kind="stickc", uart_addr=None):
+    """screen=False leaves the panel's RGB565 memory out (no screenshots): for
+    benchmarks on the ESP32-sized heap, where it would not fit beside the firmware."""
+
+    def __init__(self, kind="stickc", uart_addr=None, screen=True):
         self.name, panel = PANELS[kind]
         self.name = "Emu " + self.name
         dc = FakePin()
         self.spi = FakeSPI(dc)
-        self.display = ST77xx(self.spi, dc, FakePin(), FakePin(), panel,
-                              rotation=1, sleep_ms=lambda ms: None)
+        self.display = d = ST77xx(self.spi, dc, FakePin(), FakePin(), panel,
+                                  rotation=1, sleep_ms=lambda ms: None)
+        self.screen = None
+        if screen:
+            self.screen = PanelRam(d.width, d.height, lambda: d._rot[d.rotation])
+            self.spi.panel = self.screen
         self.display.reset()
         self.pin_a = FakePin()
         self.pin_b = FakePin()
@@ -105,12 +151,12 @@ class EmuBoard:
             t = at + ms
 
     def screenshot(self, path, scale=1):
-        d = self.display
+        d = self.screen
         png565.write(path, d.buffer, d.width, d.height, scale)
 
     def ansi(self):
         """The screen as text: one character cell = two pixel rows (upper half block)."""
-        d, buf = self.display, self.display.buffer
+        d, buf = self.screen, self.screen.buffer
         out = []
         for y in range(0, d.height - 1, 2):
             for x in range(d.width):

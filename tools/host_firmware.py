@@ -181,7 +181,7 @@ async def _frames(board, opts):
     n = 0
     folder = opts["frames"]
     cap = int(opts["max-frames"])
-    d = board.display
+    d = board.screen
     while True:
         await asyncio.sleep_ms(200)
         if board.spi.count == seen:

@@ -1,4 +1,5 @@
 """AXP192 and ST77xx drivers against recording fakes: the exact bytes sent."""
+import micropython
 import fakes
 from fakes import FakeI2C
 from emu_board import FakePin, FakeSPI
@@ -56,7 +57,7 @@ def _commands(log):
 
 def test_st7735s_init_and_window():
     d, spi, delays = _panel("st7735s")
-    assert (d.width, d.height, len(d.buffer)) == (160, 80, 25600)
+    assert (d.width, d.height, len(d.buffer)) == (160, 80, 6400)  # 4 bits a pixel
     d.reset()
     cmds = _commands(spi.log)
     assert cmds[0] == [0x01, b""] and cmds[1] == [0x11, b""]
@@ -69,7 +70,8 @@ def test_st7735s_init_and_window():
     # Landscape: columns 1..160, rows 26..105 of the controller's RAM.
     assert cmds[0] == [0x2A, b"\x00\x01\x00\xA0"]
     assert cmds[1] == [0x2B, b"\x00\x1A\x00\x69"]
-    assert cmds[2][0] == 0x2C and len(cmds[2][1]) == 25600
+    assert cmds[2][0] == 0x2C and len(cmds[2][1]) == 25600  # RGB565 on the wire
+    assert [len(data) for dc, data in spi.log[-10:]] == [8 * 320] * 10  # 8-row strips
 
 
 def test_flip_keeps_size_and_moves_offsets():
@@ -91,15 +93,51 @@ def test_flip_keeps_size_and_moves_offsets():
 def test_colour_is_sent_high_byte_first():
     d, spi, _ = _panel("st7735s")
     assert rgb(255, 0, 0) == 0x00F8 and rgb(0, 0, 255) == 0x1F00
-    d.fill(rgb(255, 0, 0))
-    d.pixel(1, 0, rgb(0, 255, 0))
+    d.set_palette((rgb(255, 0, 0), rgb(0, 255, 0)))
+    d.fill(0)
+    d.pixel(1, 0, 1)
     d.show(0, 1)
     data = _commands(spi.log)[-1][1]
-    assert len(data) == 320 and data[:4] == b"\xF8\x00\x07\xE0"
+    assert len(data) == 320 and data[:6] == b"\xF8\x00\x07\xE0\xF8\x00"
+
+
+def test_every_index_becomes_its_palette_entry():
+    """framebuf's palette blit maps each 4-bit index to its own entry, with no
+    key (-1): index 0 and colour 0 are drawn too."""
+    d, spi, _ = _panel("st7789")
+    colours = [0x1234 * i & 0xFFFF for i in range(16)]  # 16 distinct values, one is 0
+    d.set_palette(colours)
+    for y in range(d.height):
+        for x in range(d.width):
+            d.pixel(x, y, (x + y) % 16)
+    d.show()
+    data = _commands(spi.log)[-1][1]
+    assert len(data) == 240 * 135 * 2
+    for y in range(d.height):
+        row = data[y * 480:(y + 1) * 480]
+        assert [row[2 * x] << 8 | row[2 * x + 1] for x in range(16)] == \
+            [(colours[(x + y) % 16] & 0xFF) << 8 | colours[(x + y) % 16] >> 8
+             for x in range(16)], y
 
 
 def test_partial_show_pushes_only_those_rows():
     d, spi, _ = _panel("st7735s")
+    d.set_palette((0, 0xFFFF))
+    d.fill_rect(0, 27, 160, 3, 1)  # the last 3 rows pushed: a partial strip
     d.show(10, 30)
     cmds = _commands(spi.log)
     assert cmds[1] == [0x2B, bytes((0, 36, 0, 55))] and len(cmds[2][1]) == 20 * 320
+    assert cmds[2][1][:17 * 320] == bytes(17 * 320)
+    assert cmds[2][1][17 * 320:] == b"\xFF" * 3 * 320
+
+
+def test_full_frame_push_allocates_nothing():
+    for panel in ("st7735s", "st7789"):
+        d, spi, _ = _panel(panel)
+        spi.log = None
+        micropython.heap_lock()
+        try:
+            d.show()
+        finally:
+            micropython.heap_unlock()
+        assert spi.count == 5 + 5 + 1 + d.width * d.height * 2  # CASET, RASET, RAMWR, pixels

@@ -35,12 +35,37 @@ def test_uart_streams_reach_a_tcp_peer():
 
 def test_ansi_half_blocks():
     board = EmuBoard("stickc")
-    board.display.fill(0)
-    board.display.pixel(0, 0, rgb(255, 0, 0))
+    d = board.display
+    d.set_palette((0, rgb(255, 0, 0)))
+    d.fill(0)
+    d.pixel(0, 0, 1)
+    d.show()
     text = board.ansi()
     lines = text.split("\n")
     assert len(lines) == 40 + 1  # 80 pixel rows, two per character row
     assert lines[0].startswith("\x1b[38;2;248;0;0m\x1b[48;2;0;0;0m\u2580")
+
+
+def test_screen_is_what_the_panel_received():
+    """The emulated panel's RAM holds the palette colours of the frame buffer's
+    indices, at the same place in both orientations, and changes only on show()."""
+    board = EmuBoard("plus")
+    d, screen = board.display, board.screen
+    d.set_palette((0, rgb(255, 0, 0), rgb(0, 0, 255)))
+    d.fill(0)
+    d.fill_rect(3, 130, 2, 5, 1)  # in the last strip
+    d.pixel(239, 0, 2)
+    for flip in (False, True):
+        if flip:
+            board.flip()  # rotation 3: other offsets, same picture
+        else:
+            d.show()
+        buf = screen.buffer
+        assert buf[(134 * 240 + 4) * 2:(134 * 240 + 5) * 2] == b"\xF8\x00"
+        assert buf[239 * 2:240 * 2] == b"\x00\x1F"
+        assert sum(1 for i in range(0, len(buf), 2) if buf[i] or buf[i + 1]) == 11
+    d.fill(1)
+    assert screen.buffer[0] == 0
 
 
 def test_button_script():

@@ -123,8 +123,12 @@ def test_writer_width_and_colour():
     fb = board.display
     w = Writer(fb, Font(folder() + "/small.bin"))
     fb.fill(0)
-    end = w.text(0, 0, "88", 0x1F00)
+    end = w.text(0, 0, "88", 9)  # a palette index
     assert end == w.width("88") == w.width(b"88") == 2 * w.width("8")
     colours = set(fb.pixel(x, y) for x in range(end) for y in range(w.height))
-    assert colours == {0, 0x1F00}
+    assert colours == {0, 9}
+    fb.fill(15)
+    w.text(0, 0, "88", 0)  # index 0 on a filled background: still transparent
+    colours = set(fb.pixel(x, y) for x in range(end) for y in range(w.height))
+    assert colours == {0, 15}
     assert w.wrap("aaa bbb ccc", w.width("aaa bbb")) == ["aaa bbb", "ccc"]
