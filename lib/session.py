@@ -11,7 +11,7 @@ from echonet import EchonetError, Frame, Builder, Tids, METER, INF, INFC, GET_RE
 import bstate
 import skstack as sk
 import skcmd
-from compat import Clock, TimeoutError, const, ticks_add, ticks_diff
+from compat import Clock, Port, TimeoutError, const, ticks_add, ticks_diff
 from reading import Reading, Tracker
 
 _CMD_MS = const(5000)        # the module answers a command within milliseconds
@@ -73,11 +73,11 @@ class Session:
             raise ValueError("B-route ID must be 32 characters without spaces (got %d)" % len(rbid))
         if not 1 <= len(password) <= 32 or b" " in password:
             raise ValueError("B-route password must be 1-32 characters without spaces")
-        self._r, self._w = reader, writer
-        self._readinto = hasattr(reader, "readinto")
+        self._w = writer
         self._rbid, self._pw = rbid, password
         self._cache, self._log = cache, log
         self._clock = clock or Clock()
+        self._port = Port(reader, writer, self._clock)
         self.poll_ms = max(5000, poll_ms)
         self.energy_every = max(1, energy_every)
         self.reading = Reading()
@@ -351,7 +351,7 @@ class Session:
         self._w.write(self._tx.header(len(data)))
         self._w.write(data)  # raw bytes right after the length, no CRLF (protocol.md 2)
         try:
-            await self._clock.wait(self._w.drain(), _CMD_MS)
+            await self._port.drain(_CMD_MS)
         except TimeoutError:
             raise sk.SkError(sk.TIMEOUT, "SKSENDTO")
         self.sends += 1
@@ -390,7 +390,7 @@ class Session:
 
     async def _drain(self):
         try:
-            await self._clock.wait(self._w.drain(), _CMD_MS)
+            await self._port.drain(_CMD_MS)
         except TimeoutError:
             raise sk.SkError(sk.TIMEOUT, "write")
 
@@ -424,17 +424,11 @@ class Session:
             left = ticks_diff(deadline, self._clock.ticks_ms())
             if left <= 0:
                 return 0
-            try:
-                if self._readinto:
-                    n = await self._clock.wait(self._r.readinto(p.space()), left)
-                    if n:
-                        p.commit(n)
-                else:
-                    data = await self._clock.wait(self._r.read(256), left)
-                    n = len(data)
-                    p.feed(data)
-            except TimeoutError:
-                return 0
+            port = self._port
+            await port.read(p, left)
+            n = port.n
+            if n is None:  # nothing yet: the deadline is checked above
+                continue
             if not n:  # end of stream: nothing will come; wait out the deadline instead of spinning
                 self.eof += 1
                 await self._clock.sleep_ms(left)

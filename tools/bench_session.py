@@ -8,7 +8,8 @@ Two roles in one file:
 - benchmark (CPython): `bench_session.py [--python micropython|python] [--scale F]` prints the
   bytes the session allocates per polling cycle (MicroPython, scripted module in virtual time),
   then starts the simulator, runs cold start, warm start and one fault at a time.
-- `bench_session.py alloc` (MicroPython): just the allocation figure.
+- `bench_session.py alloc` (MicroPython): just the allocation figures (scripted module in
+  virtual time; the same module behind a real socket, the firmware's read path).
 """
 import sys
 
@@ -132,9 +133,12 @@ FAULTS = ("drop", "er10", "tx-fail", "tx-ns", "stale-tid", "corrupt", "garbage",
 def alloc():
     sys.path.insert(0, "host_tests/portable")
     from test_session_fake import alloc_per_cycle
+    from test_session_socket import alloc_per_cycle_socket
     for chunk in (16, 64, 256):
         per, _ = alloc_per_cycle(chunk=chunk)
         print("session allocates %d bytes per polling cycle (UART reads of %d bytes)" % (per, chunk))
+    per, _ = alloc_per_cycle_socket()
+    print("session allocates %d bytes per polling cycle (asyncio streams over a TCP socket)" % per)
 
 
 def bench(interp, scale):

@@ -5,6 +5,8 @@ its output is delivered at virtual times and read back in small fragments. The c
 to the next delivery instead of sleeping, so minutes of protocol take milliseconds.
 """
 import asyncio
+import io
+import select
 
 MAC = "001D129012345678"
 IP = b"FE80:0000:0000:0000:021D:1290:1234:5678"
@@ -265,12 +267,29 @@ def run(session, clock, cond, limit_ms):
     return cond()
 
 
+class _Rx(io.IOBase):
+    """LeanModule's output as MicroPython's poller sees a UART: pollable, read at once."""
+
+    def __init__(self, mod):
+        self._mod = mod
+
+    def ioctl(self, req, arg):
+        if req == 3:  # MP_STREAM_POLL
+            return arg & select.POLLIN if self._mod.ready() else 0
+        return -1  # no file descriptor (MP_STREAM_GET_FILENO): the poller asks ioctl instead
+
+    def readinto(self, buf):
+        return self._mod.take(buf)
+
+
 class LeanModule:
     """A module that allocates nothing once warm, for measuring what the session allocates.
 
     Start-up commands get plain answers (allocating, unmeasured); each SKSENDTO gets
     EVENT 21 and OK, and a reply built on first use then reused with the TID patched in.
     Output waits in a fixed queue and a fixed buffer; the clock below jumps to it.
+    Like asyncio's Stream it offers `s` (a pollable object) and `out_buf`, so under
+    MicroPython the session reads and drains it through compat.Port's polled path.
     """
 
     def __init__(self, clock, chunk=64):
@@ -287,6 +306,8 @@ class LeanModule:
         self._replies = {}
         self._fake = FakeModule(VClock())  # only its reply() and event()/erxudp() builders
         self._sent21 = self._fake.event(0x21, 0) + b"OK\r\n"
+        self.s = _Rx(self)
+        self.out_buf = b""  # writes complete at once
 
     def at(self, delay, data):
         i = (self._qh + self._qn) & 7
@@ -313,6 +334,9 @@ class LeanModule:
 
     async def readinto(self, buf):
         await asyncio.sleep(0)  # let the measuring task look
+        return self.take(buf)
+
+    def take(self, buf):
         k = min(len(buf), self._t - self._h, self.chunk)
         av, h = self._av, self._h
         for i in range(k):
@@ -362,6 +386,14 @@ class LeanModule:
 
 class LeanClock(VClock):
     """Virtual time without tasks: a read waits by jumping to the next delivery."""
+
+    def nap(self, ms):
+        """A slice of the polled read: jump to the next delivery, or by `ms`."""
+        m = self.mod
+        t = m.next_due()
+        self.now = self.now + ms if t < 0 or t > self.now + ms else max(self.now, t)
+        m.release(self.now)
+        return asyncio.sleep_ms(0)
 
     def wait(self, coro, ms):
         """Not a coroutine, so the clock adds nothing to what is measured."""
