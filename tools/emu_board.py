@@ -133,7 +133,11 @@ class EmuBoard:
 
     async def uart_streams(self):
         host, port = self._uart_addr
-        return await asyncio.open_connection(host, port)
+        r, w = await asyncio.open_connection(host, port)
+        # A UART sends each byte at once; without TCP_NODELAY the SKSENDTO header and its
+        # frame could arrive ~40 ms apart (Nagle), which no real module would see.
+        w.s.setsockopt(6, 1, 1)  # IPPROTO_TCP, TCP_NODELAY
+        return r, w
 
     # Host-only helpers.
     async def press(self, pin, ms):
