@@ -39,7 +39,6 @@ class Model:
         self.rssi_dbm = None
         self.lqi = None
         self.wifi = None              # None: not configured, else connected bool
-        self.detail = ""              # short extra status text (e.g. "retry in 40s")
         self.error_title = None       # set: the error screen replaces all others
         self.error_advice = ""        # what the user should do
         self.info = ()                # device info: (label, value) pairs, no secrets

@@ -40,7 +40,7 @@ def _watts(t, m, y, stale):
     x_unit = t.w - uw - 2
     x = x_unit - 2 - d.width(buf, n)
     d.text(x, y - top, buf, c, n)
-    mtop, mbottom = mid.ink()
+    _, mbottom = mid.ink()
     mid.text(x_unit, y + bottom - top - mbottom, unit, c)
     return y + bottom - top + 1
 
@@ -73,7 +73,6 @@ def draw_main(t, m, now_ms):
     fb.fill(BG)
     t.status_bar(m, now_ms)
     y = t.bar_h + 3
-    dtop, dbottom = t.digits.ink()
     if m.watts is None:
         text, hint = _WAITING[m.status]
         t.mid.text((t.w - t.mid.width(text)) // 2, y, text, FG)

@@ -81,15 +81,13 @@ class Theme:
         """Status line text, rebuilt only when what it shows changes."""
         k = self._status_key  # compared field by field: a key tuple would allocate
         if (k is None or k[0] != m.status or k[1] != m.scan_duration
-                or k[2] != m.rssi_dbm or k[3] is not m.detail):
-            self._status_key = (m.status, m.scan_duration, m.rssi_dbm, m.detail)
+                or k[2] != m.rssi_dbm):
+            self._status_key = (m.status, m.scan_duration, m.rssi_dbm)
             text = _STATUS[m.status][1]
             if m.status == M.SCANNING:
                 text = "Scanning, dur. %d" % m.scan_duration
             elif m.status == M.CONNECTED and m.rssi_dbm is not None:
                 text = "Link %d dBm" % m.rssi_dbm
-            if m.detail:
-                text += " " + m.detail
             self.status_text = text
         return self.status_text
 

@@ -9,10 +9,6 @@ CRLF = b"\r\n"
 _HEX = b"0123456789ABCDEF"
 
 
-def simple(name):
-    return name + CRLF
-
-
 def sreg(reg, value, width):
     return b"SKSREG %s %0*X\r\n" % (reg, width, value) if width else b"SKSREG %s %X\r\n" % (reg, value)
 

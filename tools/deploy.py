@@ -187,7 +187,7 @@ class Board:
                 out.append(rel)
         return out
 
-    def apply(self, out_dir, copies, removals, reset):
+    def apply(self, copies, removals, reset):
         """One mpremote call: mkdirs, copies (lib and fonts first, boot/main/config last),
         removals, reset."""
         args = []
@@ -253,7 +253,7 @@ def deploy(port, config_path=None, reset=True, march="xtensawin", out=None, dry_
     for rel in removals:
         log("  remove " + rel)
     if not dry_run:
-        board.apply(out, copies, removals, reset)
+        board.apply(copies, removals, reset)
         if reset:
             log("board reset")
     return changed, removals

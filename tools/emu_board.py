@@ -5,8 +5,8 @@ the bytes it is sent (so what a panel would receive can be checked) and feeds
 them to PanelRam, the panel's RGB565 memory: screenshots show what the panel
 received, after the driver's palette conversion. The buttons are pins a
 script drives, the UART is a TCP connection to the meter simulator, and RTC
-memory is a bytes attribute. Screens can be saved as PNG
-(tools/png565.py) or printed in a terminal with ANSI half-blocks.
+memory is a bytes attribute. Screens can be saved as PNG (tools/png565.py);
+tools/run_host.py draws the frames in a terminal.
 """
 import asyncio
 import png565
@@ -157,19 +157,3 @@ class EmuBoard:
     def screenshot(self, path, scale=1):
         d = self.screen
         png565.write(path, d.buffer, d.width, d.height, scale)
-
-    def ansi(self):
-        """The screen as text: one character cell = two pixel rows (upper half block)."""
-        d, buf = self.screen, self.screen.buffer
-        out = []
-        for y in range(0, d.height - 1, 2):
-            for x in range(d.width):
-                out.append("\x1b[38;2;%d;%d;%dm\x1b[48;2;%d;%d;%dm\u2580" % (_rgb(buf, d.width, x, y) + _rgb(buf, d.width, x, y + 1)))
-            out.append("\x1b[0m\n")
-        return "".join(out)
-
-
-def _rgb(buf, width, x, y):
-    i = (y * width + x) * 2
-    v = (buf[i] << 8) | buf[i + 1]
-    return ((v >> 8) & 0xF8, (v >> 3) & 0xFC, (v << 3) & 0xF8)

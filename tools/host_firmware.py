@@ -85,7 +85,6 @@ class Stats:
         self.readings = 0
         self.first = self.last = None
         self.max_gap_ms = 0           # in session (simulated) time
-        self.gap_ok_readings = 0
         self.heap_peak = 0            # live heap after a collection
         self.cycle_alloc = []         # bytes allocated between consecutive readings
         self.events = {}

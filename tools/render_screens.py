@@ -79,7 +79,7 @@ def scenario(name, m):
     elif name == "rate_limited":
         day_history(m, 700, 200)
         connected(m, 760, 41, 38, age_s=250)
-        m.status, m.detail = M.RATE_LIMITED, "90s"
+        m.status = M.RATE_LIMITED
     m.changed()
     return page
 

@@ -69,7 +69,6 @@ class Module:
         self.regs = dict(_DEFAULTS)
         self.rbid = self.pwd = None
         self.session = None         # peer address while a PANA session is up
-        self.last_peer = None
         self.joining = self.reauth = self.rate_limited = False
         self.scanning_until = -1.0
         self._rx = bytearray()
@@ -321,7 +320,7 @@ class Module:
         self.joining = False
         if not ok:
             return self.event(t, 0x24, ip=peer)
-        self.session = self.last_peer = peer
+        self.session = peer
         self._session_gen += 1
         self.event(t, 0x25, ip=peer)
         self.after(t + 0.3, lambda at: self.rx(at, self.meter.ip, self.meter.mac, ECHONET_PORT,

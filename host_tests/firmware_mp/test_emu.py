@@ -33,19 +33,6 @@ def test_uart_streams_reach_a_tcp_peer():
     assert got == [b"OK SKVER\r\n"]
 
 
-def test_ansi_half_blocks():
-    board = EmuBoard("stickc")
-    d = board.display
-    d.set_palette((0, rgb(255, 0, 0)))
-    d.fill(0)
-    d.pixel(0, 0, 1)
-    d.show()
-    text = board.ansi()
-    lines = text.split("\n")
-    assert len(lines) == 40 + 1  # 80 pixel rows, two per character row
-    assert lines[0].startswith("\x1b[38;2;248;0;0m\x1b[48;2;0;0;0m\u2580")
-
-
 def test_screen_is_what_the_panel_received():
     """The emulated panel's RAM holds the palette colours of the frame buffer's
     indices, at the same place in both orientations, and changes only on show()."""
