@@ -42,7 +42,8 @@ _GET_INIT = b"\xD3\xE1\xD7\x9F"   # coefficient, unit, digits, Get property map
 _GET_POWER = b"\xE7\xE8"
 _GET_HISTORY = b"\xE2\xEA"        # today's 00:00 counter and the last fixed-time value
 
-AUTH_FAILED = "B-route authentication failed: check ID and password"
+AUTH_FAILED = "B-route authentication failed: check ID and password"  # the meter refused (EVENT 24)
+JOIN_NO_ANSWER = "The meter did not answer the join"  # no EVENT 24/25 at all: out of reach
 NOT_FOUND = "No meter found"
 NO_MODULE = "Wi-SUN module not answering"
 
