@@ -68,7 +68,7 @@ def _scan_ms(d):
 
 class Session:
     def __init__(self, reader, writer, rbid, password, cache=None, clock=None, log=None,
-                 poll_ms=10000, energy_every=10):
+                 poll_ms=10000, energy_every=10, contract_a=None):
         rbid, password = _ascii(rbid), _ascii(password)
         if len(rbid) != 32 or b" " in rbid:
             raise ValueError("B-route ID must be 32 characters without spaces (got %d)" % len(rbid))
@@ -81,6 +81,7 @@ class Session:
         self._port = Port(reader, writer, self._clock)
         self.poll_ms = max(5000, poll_ms)
         self.energy_every = max(1, energy_every)
+        self.contract_a = contract_a  # the breaker size: readings beyond it are implausible
         self.reading = Reading()
         self.listener = None
         self.state = bstate.STARTING
@@ -91,6 +92,7 @@ class Session:
         self.dialect = None
         self.version = None
         self.sends = self.timeouts = self.rejoins = self.scans = self.resets = self.eof = 0
+        self.dropped = 0  # readings refused as implausible (corrupted on the way)
         self._p = sk.Parser()
         self._frame = Frame()
         self._bld = Builder(64)
