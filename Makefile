@@ -12,13 +12,16 @@ BOARD_FILES := $(wildcard lib/*.py firmware/*.py)
 setup: $(STAMP) $(MEM32_STAMP)
 
 $(STAMP): requirements.txt
-	python3 -m venv $(VENV)
+	@python3 -m venv $(VENV) || { rm -rf $(VENV); echo "make: python3 cannot create a virtual environment;" \
+	  "on Debian, Ubuntu or Raspberry Pi OS: sudo apt install python3-venv" >&2; exit 1; }
 	$(VENV)/bin/pip install --quiet --upgrade pip
 	$(VENV)/bin/pip install --quiet -r requirements.txt
 	touch $(STAMP)
 
 # The 32-bit heap measurement runs the firmware in MicroPython's WebAssembly port (npm).
 $(MEM32_STAMP): tools/mem32/package-lock.json
+	@command -v npm >/dev/null || { echo "make: npm is missing (the tests measure the 32-bit heap in" \
+	  "MicroPython's WebAssembly port); on Debian, Ubuntu or Raspberry Pi OS: sudo apt install npm" >&2; exit 1; }
 	npm ci --prefix tools/mem32 --no-audit --no-fund
 
 test: setup compile test-micropython test-cpython
@@ -30,7 +33,7 @@ test-micropython: setup
 	$(MP) host_tests/mprun.py host_tests/portable
 
 # Every file that goes to the board must compile for the ESP32 (xtensawin).
-compile: setup
+compile: $(STAMP)
 	@rm -rf build/mpy && mkdir -p build/mpy
 	@for f in $(BOARD_FILES); do \
 	  $(MPYCROSS) -march=xtensawin -o build/mpy/$$(basename $${f%.py}).mpy $$f || exit 1; \
@@ -39,7 +42,7 @@ compile: setup
 
 # The main job on the host: the real firmware on an emulated board against the simulated meter.
 # BOARD=plus SCENARIO=solar make demo; DEMO_ARGS="--seconds 60 --fault restart@120" for more.
-demo: setup
+demo: $(STAMP)
 	$(PY) tools/run_host.py --terminal $(DEMO_ARGS)
 
 # Flash-side deploy: make deploy PORT=/dev/ttyUSB0 [CONFIG=config.json]
