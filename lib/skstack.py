@@ -1,6 +1,6 @@
 """SKSTACK IP, sans-I/O: bytes from the module go in, one event at a time comes out.
 
-The line grammar follows protocol.md section 2 (SKSTACK IP command reference, "response
+The line grammar follows docs/protocol.md section 2 (SKSTACK IP command reference, "response
 formats"): answers end in CRLF except ROPT/WOPT (CR only), so either byte ends a line.
 ERXUDP is read by its DATALEN field because binary data (the default, ROPT 00) may contain
 CR/LF; hex ASCII data (WOPT 01, RL7023 IPS) is told apart without asking the module:
@@ -9,7 +9,7 @@ Nothing here allocates per line except where a caller asks for text (start-up on
 """
 from compat import const
 
-# Dialects (protocol.md section 1). Everything that differs between them is in the tables below.
+# Dialects (docs/protocol.md section 1). Everything that differs between them is in the tables below.
 SINGLE = const(0)  # BP35A1, RL7023 Stick-D/IPS, WSR35A1-00
 DUAL = const(1)    # BP35C0/C2, RL7023 Stick-D/DSS, RS-WSUHA-P: extra SIDE field
 DIALECT_NAMES = ("single", "dual")
@@ -93,6 +93,8 @@ class Parser:
         self._s = self._e = 0
         self._ls = self._le = 0
         self._discard = False
+        self._src = None  # what feed() was given and has not copied in yet
+        self._si = 0
         self.code = self.param = self.side = -1
         self.fkey = F_OTHER
         self.value = -1
@@ -124,32 +126,49 @@ class Parser:
         self._e += n
 
     def feed(self, data):
-        """Copy `data` in (for streams that only offer read(n))."""
-        i, n = 0, len(data)
-        while i < n:
-            room = self.space()
-            k = min(len(room), n - i)
-            room[:k] = data[i:i + k]
-            self._e += k
-            i += k
+        """Take `data` of any length (for streams that only offer read(n)).
+
+        It is copied in as next() makes room, so lines are never lost to a buffer filled
+        in one go; keep `data` unchanged until next() returns NEED_DATA, then feed more.
+        """
+        self._src, self._si = data, 0
+        self._pull()
+
+    def _pull(self):
+        src, i = self._src, self._si
+        room = self.space()
+        k = min(len(room), len(src) - i)
+        room[:k] = src[i:i + k]
+        self._e += k
+        self._si = i + k
+        if self._si == len(src):
+            self._src = None
 
     # --- events --------------------------------------------------------------------------
     def next(self):
+        while True:
+            k = self._next()
+            if k or self._src is None:
+                return k
+            self._pull()
+
+    def _next(self):
         b = self.buf
         while True:
             s, e = self._s, self._e
+            if self._discard:
+                # The rest of a dropped line; its CR/LF ends it (even at the start of a read).
+                t = self._eol(s, e)
+                if t < 0:
+                    self._s = e
+                    return NEED_DATA
+                self._discard = False
+                s = t
             while s < e and (b[s] == _CR or b[s] == _LF):
                 s += 1
             self._s = s
             if s == e:
                 return NEED_DATA
-            if self._discard:
-                t = self._eol(s, e)
-                self._s = e if t < 0 else t
-                if t < 0:
-                    return NEED_DATA
-                self._discard = False
-                continue
             if self._at(s, e, b"ERXUDP "):
                 return self._udp(s, e)
             t = self._eol(s, e)
@@ -229,12 +248,13 @@ class Parser:
             c = b[ds + 2 * n]
             if c != _CR and c != _LF:
                 return self._bad(s, e)
-            for i in range(n):
-                hi = _hexval(b[ds + 2 * i])
-                lo = _hexval(b[ds + 2 * i + 1])
-                if hi < 0 or lo < 0:
+            # Check every digit before decoding in place: decoded bytes (which may be CR/LF)
+            # must never be left in the buffer to be read as lines.
+            for i in range(ds, ds + 2 * n):
+                if _hexval(b[i]) < 0:
                     return self._bad(s, e)
-                b[ds + i] = (hi << 4) | lo
+            for i in range(n):
+                b[ds + i] = (_hexval(b[ds + 2 * i]) << 4) | _hexval(b[ds + 2 * i + 1])
             self.hexdata = True
             self._s = ds + 2 * n
             self.payload = self._mv[ds:ds + n]

@@ -131,3 +131,163 @@ def test_mask_hides_secrets():
     assert "0123" not in skcmd.mask(skcmd.setpwd(b"0123456789AB"))
     assert "0000" not in skcmd.mask(skcmd.setrbid(b"00112233445566778899AABBCCDDEEFF"))
     assert skcmd.mask(b"SKVER\r\n") == "SKVER"
+
+
+def test_line_after_a_dropped_overlong_one_survives_a_read_boundary():
+    """The CR/LF ending a dropped line may be the first byte of the next read."""
+    p = sk.Parser()
+    p.feed(b"X" * 1500)
+    assert p.next() == sk.NEED_DATA
+    p.feed(b"\r\nOK\r\nFAIL ER10\r\n")
+    got = []
+    while True:
+        k = p.next()
+        if not k:
+            break
+        got.append((k, p.code))
+    assert got == [(sk.OK, -1), (sk.FAIL, 10)], got
+    assert p.garbage == 1
+
+
+def test_bad_hex_erxudp_is_dropped_whole_and_nothing_decoded_is_a_line():
+    # Hex data decoding to CR LF "OK" CR LF, then a character that is not hex.
+    hx = b"0D0A4F4B0D0A" + b"Z" + b"0" * 23
+    line = b"ERXUDP " + IP_M + b" " + IP_ME + b" 0E1A 0E1A 001D129012345678 1 0012 " + hx + b"\r\n"
+    for chunk in (1, 13, 400):
+        ev, p = _events(line + b"EVENT 25 " + IP_M + b"\r\n", chunk=chunk)
+        assert ev == [(sk.GARBAGE,), (sk.EVENT, 0x25, -1, -1)], ev
+        assert p.garbage == 1
+
+
+def test_one_feed_larger_than_the_buffer_loses_no_line():
+    data = b"".join(b"EVENT 21 " + IP_M + b" %02X\r\n" % (i % 3) for i in range(60))
+    p = sk.Parser(128)
+    p.feed(data)
+    params = []
+    while True:
+        k = p.next()
+        if not k:
+            break
+        assert k == sk.EVENT
+        params.append(p.param)
+    assert params == [i % 3 for i in range(60)] and p.garbage == 0
+
+
+# --- the same stream gives the same events however it is split into reads ---------------------
+
+def _noise(rnd, n):
+    return bytes(rnd.choice(b"\r\n \x00\xffZ:0AEKOR") for _ in range(n))
+
+
+def _udp_line(rnd, dialect):
+    n = rnd.randint(0, 40)
+    data = bytes(rnd.choice(b"\r\n\x00\x10\x81OK ") for _ in range(n))
+    side = b" 0" if dialect == sk.DUAL else b""
+    head = b"ERXUDP " + IP_M + b" " + IP_ME + b" 0E1A 0E1A 001D129012345678 1" + side + b" %04X " % n
+    shape = rnd.randint(0, 5)
+    if shape == 0:  # binary, may hold CR/LF
+        return head + data + b"\r\n"
+    hx = b"".join(b"%02X" % c for c in data)
+    if shape == 1 and n:  # hex with a bad digit somewhere
+        i = rnd.randint(0, len(hx) - 1)
+        hx = hx[:i] + b"G" + hx[i + 1:]
+    elif shape == 2:  # cut short by the next line
+        hx = hx[:rnd.randint(0, len(hx))]
+    return head + hx + b"\r\n"
+
+
+def _stream(rnd, size, dialect):
+    parts = []
+    for _ in range(rnd.randint(1, 30)):
+        r = rnd.randint(0, 11)
+        if r == 0:
+            parts.append(b"OK\r\n")
+        elif r == 1:
+            parts.append(b"FAIL ER%02d\r\n" % rnd.randint(0, 99))
+        elif r == 2:
+            side = b" 0" if dialect == sk.DUAL else b""
+            parts.append(b"EVENT %02X " % rnd.randint(0x20, 0x33) + IP_M + side + b" 0%d\r\n" % rnd.randint(0, 2))
+        elif r in (3, 4):
+            parts.append(_udp_line(rnd, dialect))
+        elif r == 5:
+            parts.append(b"EPANDESC\r\n  Channel:%02X\r\n  Pan ID:%04X\r\n  Addr:001D1290%08X\r\n  LQI:%02X\r\n"
+                         % (rnd.randint(0x21, 0x3C), rnd.getrandbits(16), rnd.getrandbits(24), rnd.getrandbits(8)))
+        elif r == 6:  # over-long, of any kind
+            head = rnd.choice((b"X", b"ERXUDP ", b"EVENT 21 ", b"  Addr:"))
+            parts.append(head + b"Y" * rnd.randint(size - 20, 2 * size) + rnd.choice((b"\r\n", b"\r", b"\n")))
+        elif r == 7:
+            parts.append(_noise(rnd, rnd.randint(1, 30)))
+        elif r == 8:
+            parts.append(b"OK 00\r")  # ROPT: CR only
+        elif r == 9:
+            parts.append(IP_M + b"\r\n")
+        elif r == 10:
+            parts.append(b"ESREG %02X\r\n" % rnd.getrandbits(8))
+        else:
+            parts.append(b"SKSCAN 2 FFFFFFFF 6\r\n")
+    return b"".join(parts)
+
+
+def _drain(p, out):
+    while True:
+        k = p.next()
+        if not k:
+            return
+        if k == sk.ERXUDP:
+            out.append((k, bytes(p.payload), p.hexdata, p.tok_hex(3)))
+        elif k == sk.EVENT:
+            out.append((k, p.code, p.param, p.side))
+        elif k in (sk.OK, sk.FAIL, sk.ESREG):
+            out.append((k, p.code))
+        elif k == sk.FIELD:
+            out.append((k, p.fkey, p.value))
+        elif k == sk.GARBAGE:
+            out.append((k,))
+        else:
+            out.append((k, p.text()))
+
+
+def _split_feed(data, rnd, size, dialect):
+    p = sk.Parser(size)
+    p.dialect = dialect
+    out = []
+    i = 0
+    while i < len(data):
+        n = rnd.randint(1, rnd.choice((2, 16, size, 3 * size)))
+        p.feed(data[i:i + n])
+        i += n
+        _drain(p, out)
+    return out, p.garbage
+
+
+def _split_readinto(data, rnd, size, dialect):
+    p = sk.Parser(size)
+    p.dialect = dialect
+    out = []
+    i = 0
+    while i < len(data):
+        room = p.space()
+        n = min(len(room), len(data) - i, rnd.randint(1, rnd.choice((2, 16, size))))
+        room[:n] = data[i:i + n]
+        p.commit(n)
+        i += n
+        _drain(p, out)
+    return out, p.garbage
+
+
+def test_events_do_not_depend_on_how_the_stream_is_split():
+    import random
+    random.seed(7)
+    for case in range(150):
+        size = (128, 256, 1024)[case % 3]
+        dialect = (sk.SINGLE, sk.DUAL)[case % 2]
+        data = _stream(random, size, dialect)
+        one = sk.Parser(size)
+        one.dialect = dialect
+        one.feed(data)
+        ref = []
+        _drain(one, ref)
+        ref = (ref, one.garbage)
+        for _ in range(4):
+            assert _split_feed(data, random, size, dialect) == ref, (case, data)
+            assert _split_readinto(data, random, size, dialect) == ref, (case, data)
