@@ -5,6 +5,45 @@ Written only when the content changes (the board's flash wears out; a reading ne
 import json
 import os
 
+_MAX_BYTES = 512  # a real cache is about 130 bytes; more is a broken file, not worth the heap
+
+
+def _int_in(v, lo, hi):
+    return type(v) is int and lo <= v <= hi  # type(): a JSON true is no channel
+
+
+def _hex_digits(s, n):
+    if len(s) != n:
+        return False
+    for c in s:
+        if c not in "0123456789abcdefABCDEF":
+            return False
+    return True
+
+
+def _link_local(s):
+    """The form SKLL64 answers and SKJOIN takes: FE80:0000:0000:0000:xxxx:xxxx:xxxx:xxxx
+    (docs/protocol.md section 2)."""
+    if not isinstance(s, str) or len(s) != 39:
+        return False
+    groups = s.split(":")
+    if len(groups) != 8 or groups[0].upper() != "FE80" or groups[1:4] != ["0000"] * 3:
+        return False
+    for g in groups[4:]:
+        if not _hex_digits(g, 4):
+            return False
+    return True
+
+
+def valid(d):
+    """Whether `d` is a scan result the session can join from: the channel (0x21-0x3C) and
+    PAN ID go into SKSREG S2/S3, the address into SKLL64, the ip into SKJOIN."""
+    return (isinstance(d, dict) and _int_in(d.get("channel"), 0x21, 0x3C)
+            and _int_in(d.get("pan_id"), 0, 0xFFFF)
+            and isinstance(d.get("addr"), str) and _hex_digits(d["addr"], 16)
+            and ("ip" not in d or _link_local(d["ip"]))
+            and ("lqi" not in d or _int_in(d["lqi"], 0, 255)))
+
 
 class ScanCache:
     def __init__(self, path):
@@ -12,16 +51,19 @@ class ScanCache:
         self._last = None
 
     def load(self):
-        """The cached dict, or None when there is no usable file."""
+        """The cached dict, or None when there is none; a file that is not a valid scan
+        result is removed, so that a scan follows instead of a join that cannot work."""
         try:
-            with open(self._path) as f:
-                d = json.load(f)
-        except (OSError, ValueError):
+            with open(self._path, "rb") as f:
+                text = f.read(_MAX_BYTES + 1)
+        except OSError:
             return None
-        if not isinstance(d, dict):
-            return None
-        if not (isinstance(d.get("channel"), int) and isinstance(d.get("pan_id"), int)
-                and isinstance(d.get("addr"), str) and len(d["addr"]) == 16):
+        try:
+            d = json.loads(text) if len(text) <= _MAX_BYTES else None
+        except ValueError:
+            d = None
+        if not valid(d):
+            self.clear()
             return None
         self._last = d
         return d
