@@ -1,12 +1,14 @@
 """The main job on the PC: the real firmware on an emulated board, talking to the simulator.
 
     python tools/run_host.py [--board stickc|plus] [--scenario normal] [--fault NAME[:ARG][@T]]...
-        [--time-scale F] [--seconds N] [--terminal]
+        [--time-scale F] [--seconds N] [--terminal [--log FILE]]
 
 Starts tools/sim.py on a free TCP port, writes a config matching the simulated meter
 (or uses --config), then runs tools/host_firmware.py under the MicroPython unix port
 with the app from firmware/ and lib/. Screens go to out/frames/ as PNG (latest.png is
-always the current one); --terminal also prints them. Ctrl-C or --seconds stops.
+always the current one); --terminal also draws them, fitted to the terminal, with the
+firmware's last log lines under them (the whole log in out/firmware.log).
+Ctrl-C or --seconds stops.
 """
 import argparse
 import json
@@ -15,6 +17,7 @@ import shutil
 import subprocess
 import sys
 import threading
+import unicodedata
 
 import png
 
@@ -70,7 +73,10 @@ def parser():
     ap.add_argument("--time-scale", type=float, default=1.0,
                     help="real seconds per simulated second (0.1: ten times faster)")
     ap.add_argument("--seconds", type=float, default=0, help="stop after N real seconds")
-    ap.add_argument("--terminal", action="store_true", help="print the screen in the terminal")
+    ap.add_argument("--terminal", action="store_true",
+                    help="show the screen and the last log lines in the terminal")
+    ap.add_argument("--log", default=os.path.join(ROOT, "out", "firmware.log"),
+                    help="with --terminal, the firmware's whole log goes here")
     ap.add_argument("--frames", default=os.path.join(ROOT, "out", "frames"))
     ap.add_argument("--max-frames", type=int, default=300)
     ap.add_argument("--config", help="config file for the firmware (default: one matching the sim)")
@@ -88,22 +94,82 @@ def parser():
     return ap
 
 
-def _ansi(rows, w, h):
-    """The screen as text: one character = two pixel rows (upper half block), every
-    step-th pixel so that it fits the terminal's width (a 160-pixel StickC needs 160 columns)."""
-    step = max(1, -(-w // max(20, shutil.get_terminal_size((160, 48)).columns - 1)))
-    out = ["\x1b[H"]
-    for y in range(0, h - step, 2 * step):
-        top, bottom = rows[y], rows[y + step]
-        for x in range(0, w * 3, 3 * step):
-            out.append("\x1b[38;2;%d;%d;%dm\x1b[48;2;%d;%d;%dm\u2580"
-                       % (tuple(top[x:x + 3]) + tuple(bottom[x:x + 3])))
-        out.append("\x1b[0m\x1b[K\n")
+class Terminal:
+    """The screen and the firmware's last log lines, redrawn in place from the top.
+
+    Both must fit the terminal (rows and columns): the picture is scaled down to leave
+    LOG_LINES lines for the log under it and one spare line, so nothing ever scrolls;
+    log lines are cut to the width and never printed into the picture.
+    """
+    LOG_LINES = 6
+
+    def __init__(self, out=None, size=None):
+        self._out = out or sys.stdout
+        self._size = size  # (columns, lines); None: asked on every redraw (the window may change)
+        self._lock = threading.Lock()
+        self._picture = None
+        self._log = []
+
+    def size(self):
+        return self._size or tuple(shutil.get_terminal_size((160, 48)))
+
+    def picture(self, rows, w, h):
+        with self._lock:
+            self._picture = (rows, w, h)
+            self._draw()
+
+    def log(self, line):
+        with self._lock:
+            self._log = (self._log + [line])[-self.LOG_LINES:]
+            self._draw()
+
+    def _draw(self):
+        self._out.write(self.render())
+        self._out.flush()
+
+    def render(self):
+        """One redraw: cursor home, picture, a rule, the log lines, the rest cleared."""
+        cols, lines = self.size()
+        out = []
+        room = lines - self.LOG_LINES - 2  # the rule, and a spare line at the bottom
+        if self._picture and room > 0:
+            out += _ansi(*self._picture, columns=cols - 1, lines=room)
+        out.append("\x1b[0m" + "-" * min(cols - 1, 40) + "\x1b[K")
+        out += [_fit(line, cols - 1) + "\x1b[K" for line in self._log]
+        return "\x1b[H" + "\n".join(out) + "\x1b[J"
+
+
+def _fit(text, columns):
+    """Printable text cut to `columns` cells (control bytes could move the cursor)."""
+    out = []
+    for c in text:
+        if not c.isprintable():
+            c = " "
+        columns -= 2 if unicodedata.east_asian_width(c) in "WF" else 1
+        if columns < 0:
+            break
+        out.append(c)
     return "".join(out)
 
 
-def raw_to_png(folder, terminal=False):
-    """Convert the raw RGB565 frames the firmware side dumped; keep latest.png current."""
+def _ansi(rows, w, h, columns, lines):
+    """The screen as text lines: one character = two pixel rows (upper half block), every
+    step-th pixel so that it fits in `columns` x `lines` (a 160-pixel StickC needs 160 columns)."""
+    step = max(1, -(-w // max(1, columns)), -(-h // max(1, 2 * lines)))
+    out = []
+    for y in range(0, h, 2 * step):
+        top, bottom = rows[y], rows[min(y + step, h - 1)]
+        line = []
+        for x in range(0, w * 3, 3 * step):
+            line.append("\x1b[38;2;%d;%d;%dm\x1b[48;2;%d;%d;%dm\u2580"
+                        % (tuple(top[x:x + 3]) + tuple(bottom[x:x + 3])))
+        out.append("".join(line) + "\x1b[0m\x1b[K")
+    return out
+
+
+def raw_to_png(folder, terminal=None):
+    """Convert the raw RGB565 frames the firmware side dumped; keep latest.png current
+    (and show it on the Terminal, if given)."""
     names = sorted(n for n in os.listdir(folder) if n.endswith(".raw"))
     for name in names:
         path = os.path.join(folder, name)
@@ -128,7 +194,17 @@ def raw_to_png(folder, terminal=False):
             dst.write(src.read())
         os.replace(os.path.join(folder, "latest.png.tmp"), os.path.join(folder, "latest.png"))
         if terminal and name == names[-1]:
-            print(_ansi(rows, w, h), flush=True)
+            terminal.picture(rows, w, h)
+
+
+def _log_lines(stream, path, term):
+    """The firmware's output: all of it to the log file, the last lines under the picture."""
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    with open(path, "w") as f:
+        for line in stream:
+            f.write(line)
+            f.flush()
+            term.log(line.rstrip("\n"))
 
 
 def _converter(folder, stop, terminal):
@@ -199,19 +275,27 @@ def run(args, capture=False):
         cmd += ["--mpy", compile_mpy(os.path.join(ROOT, "out", "host-mpy"))]
     proc = None
     stop = threading.Event()
-    conv = None
-    if args.terminal:
+    conv = reader = None
+    term = Terminal() if args.terminal and not capture else None
+    if term:
         print("\x1b[2J", end="", flush=True)  # the screen is redrawn in place from the top
     if args.frames:
-        conv = threading.Thread(target=_converter, args=(args.frames, stop, args.terminal),
-                                daemon=True)
+        conv = threading.Thread(target=_converter, args=(args.frames, stop, term), daemon=True)
         conv.start()
+    piped = capture or term
     try:
-        proc = subprocess.Popen(cmd, cwd=args.run_dir, text=True,
-                                stdout=subprocess.PIPE if capture else None,
-                                stderr=subprocess.STDOUT if capture else None)
+        proc = subprocess.Popen(cmd, cwd=args.run_dir, text=True, errors="replace",
+                                stdout=subprocess.PIPE if piped else None,
+                                stderr=subprocess.STDOUT if piped else None)
         timeout = args.seconds + 60 if args.seconds else None
-        out, _ = proc.communicate(timeout=timeout)
+        if term:
+            reader = threading.Thread(target=_log_lines, args=(proc.stdout, args.log, term),
+                                      daemon=True)
+            reader.start()
+            proc.wait(timeout)
+            out = None
+        else:
+            out, _ = proc.communicate(timeout=timeout)
         return proc.returncode, out, sim.stats()
     except KeyboardInterrupt:
         return 130, None, None
@@ -223,6 +307,9 @@ def run(args, capture=False):
         stop.set()
         if conv:
             conv.join(30)
+        if reader:
+            reader.join(5)
+            print("\nfirmware log: " + os.path.relpath(args.log))
 
 
 def main(argv=None):
