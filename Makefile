@@ -45,9 +45,10 @@ compile: $(STAMP)
 demo: $(STAMP)
 	$(PY) tools/run_host.py --terminal $(DEMO_ARGS)
 
-# Flash-side deploy: make deploy PORT=/dev/ttyUSB0 [CONFIG=config.json]
-deploy: setup compile
-	$(PY) tools/deploy.py --port $(PORT) $(if $(CONFIG),--config $(CONFIG))
+# Flash-side deploy: make deploy PORT=/dev/ttyUSB0 [CONFIG=my-config.json]; without PORT, deploy.py
+# says what to do and lists the serial ports it sees.
+deploy: compile
+	$(PY) tools/deploy.py $(if $(PORT),--port $(PORT)) $(if $(CONFIG),--config $(CONFIG))
 
 soak: setup
 	$(PY) tools/soak.py --hours 10

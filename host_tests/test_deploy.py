@@ -108,13 +108,92 @@ def test_bad_config_is_refused_before_the_board_is_touched(tmp_path):
         deploy.deploy("/dev/does-not-exist", cfg, reset=False, out=str(tmp_path / "b"))
     text = str(e.value)
     assert "broute_password: must be 12 characters long (got 5)" in text
-    assert "rotation: must be from 0 to 3 (got 7)" in text
+    assert "\n  rotation: must be" in text  # the wording is the config checker's
     assert "short" not in text.replace("12 characters", "")
 
 
+def _deploy_py(*args):
+    return subprocess.run([sys.executable, os.path.join(deploy.ROOT, "tools", "deploy.py")] + list(args),
+                          capture_output=True, text=True, timeout=60)
+
+
 def test_command_line_reports_a_missing_board_plainly(tmp_path):
-    r = subprocess.run([sys.executable, os.path.join(deploy.ROOT, "tools", "deploy.py"),
-                        "--port", str(tmp_path / "ttyNONE"), "--no-reset"],
-                       capture_output=True, text=True, timeout=60)
+    r = _deploy_py("--port", str(tmp_path / "ttyNONE"), "--no-reset")
     assert r.returncode == 1
-    assert r.stderr.startswith("deploy: mpremote failed")
+    assert r.stderr.startswith("deploy: %s: no such device." % (tmp_path / "ttyNONE")), r.stderr
+    assert "in use" not in r.stderr and ("Serial ports here" in r.stderr or "plugged in" in r.stderr)
+
+
+def test_make_deploy_without_port_says_what_to_do():
+    r = subprocess.run(["make", "-s", "-n", "deploy"], cwd=deploy.ROOT, capture_output=True, text=True,
+                       timeout=60)
+    line = [x for x in r.stdout.splitlines() if "tools/deploy.py" in x]
+    assert len(line) == 1, r.stdout
+    r = subprocess.run(line[0], shell=True, cwd=deploy.ROOT, capture_output=True, text=True, timeout=60)
+    assert r.returncode == 1
+    assert "expected one argument" not in r.stderr and "usage:" not in r.stderr
+    assert "make deploy PORT=/dev/ttyUSB0 CONFIG=my-config.json" in r.stderr, r.stderr
+
+
+def test_without_port_the_serial_ports_present_are_listed(tmp_path, monkeypatch, capsys):
+    for name in ("ttyUSB0", "ttyACM1"):
+        (tmp_path / name).write_text("")
+    monkeypatch.setattr(deploy, "_PORT_GLOBS", (str(tmp_path / "ttyUSB*"), str(tmp_path / "ttyACM*")))
+    assert deploy.main([]) == 1
+    err = capsys.readouterr().err
+    assert "Serial ports here: %s %s" % (tmp_path / "ttyACM1", tmp_path / "ttyUSB0") in err, err
+    monkeypatch.setattr(deploy, "_PORT_GLOBS", (str(tmp_path / "ttyS*"),))
+    assert deploy.main([]) == 1
+    assert "No serial port is there" in capsys.readouterr().err
+
+
+def test_a_port_without_permission_names_the_group(monkeypatch):
+    import grp
+    _, s = os.openpty()
+    try:
+        port = os.ttyname(s)
+        group = grp.getgrgid(os.stat(port).st_gid).gr_name
+        monkeypatch.setattr(deploy.os, "access", lambda path, mode: False)  # we may be root
+        with pytest.raises(deploy.DeployError) as e:
+            deploy.deploy(port, None, reset=False)
+        text = str(e.value)
+        assert text.startswith(port + ": permission denied") and "usermod -aG %s $USER" % group in text
+        assert "in use" not in text
+    finally:
+        os.close(s)
+
+
+def test_a_port_in_use_is_called_in_use():
+    import fcntl
+    _, s = os.openpty()
+    try:
+        port = os.ttyname(s)
+        fcntl.flock(s, fcntl.LOCK_EX | fcntl.LOCK_NB)  # as a serial monitor holds it (and mpremote)
+        with pytest.raises(deploy.DeployError) as e:
+            deploy.Board(port, timeout=30).survey()
+        text = str(e.value)
+        assert text.startswith(port + " is in use by another program"), text
+        assert "no such device" not in text and "permission" not in text
+    finally:
+        os.close(s)
+
+
+def test_the_untouched_example_config_is_refused(tmp_path):
+    example = os.path.join(deploy.ROOT, "config.example.json")
+    with pytest.raises(deploy.DeployError) as e:
+        deploy.deploy("/dev/does-not-exist", example, reset=False, out=str(tmp_path / "b"))
+    text = str(e.value)
+    assert "broute_id and broute_password are still the placeholders from config.example.json" in text
+    assert "power company" in text
+    with open(example) as f:
+        d = json.load(f)
+    d["broute_password"] = _PW
+    d["broute_id"] = d["broute_id"].lower()  # the same ID, as the firmware reads it
+    p = tmp_path / "my-config.json"
+    p.write_text(json.dumps(d))
+    with pytest.raises(deploy.DeployError) as e:
+        deploy.check_config(str(p))
+    assert "broute_id is still the placeholder" in str(e.value)
+    d["broute_id"] = _ID
+    p.write_text(json.dumps(d))
+    assert deploy.check_config(str(p)) == p.read_bytes()

@@ -13,7 +13,9 @@ Uses `mpremote resume` throughout: a soft reset would let an armed watchdog fire
 mid-copy (and ends the unix port).
 """
 import argparse
+import glob
 import hashlib
+import json
 import os
 import shutil
 import subprocess
@@ -30,6 +32,46 @@ ARCHES = {"xtensawin": 10, "x64": 2, "x86": 1, "armv7m": 5, "rv32imc": 11}
 
 class DeployError(Exception):
     """Something the user must fix; the message says what."""
+
+
+# Where USB serial adapters appear: Linux (CH9102/CP210x as ttyUSB, native USB as ttyACM), macOS.
+_PORT_GLOBS = ("/dev/ttyUSB*", "/dev/ttyACM*", "/dev/cu.usbserial*", "/dev/cu.wchusbserial*",
+               "/dev/cu.usbmodem*")
+USAGE = "make deploy PORT=/dev/ttyUSB0 CONFIG=my-config.json"
+
+
+def serial_ports():
+    return sorted(p for g in _PORT_GLOBS for p in glob.glob(g))
+
+
+def ports_hint():
+    found = serial_ports()
+    if found:
+        return "Serial ports here: " + " ".join(found)
+    return ("No serial port is there (/dev/ttyUSB*, /dev/ttyACM*): is the stick plugged in, "
+            "with a data cable (not a charge-only one)?")
+
+
+def port_problem(port):
+    """Why mpremote cannot open `port`, as far as the file system tells (None: no reason seen).
+
+    Only device paths are checked; mpremote's shortcuts (a0, u0, id:...) are its own.
+    """
+    if "/" not in port:
+        return None
+    try:
+        st = os.stat(port)
+    except OSError:
+        return "%s: no such device.\n%s" % (port, ports_hint())
+    if not os.access(port, os.R_OK | os.W_OK):
+        try:
+            import grp
+            group = grp.getgrgid(st.st_gid).gr_name
+        except (ImportError, KeyError):
+            group = "dialout"
+        return ("%s: permission denied. Add yourself to the %s group: sudo usermod -aG %s $USER, "
+                "then log out and in again" % (port, group, group))
+    return None
 
 
 def _tool(name):
@@ -130,6 +172,7 @@ class Board:
     """The board as seen through mpremote: survey once, then one batched copy."""
 
     def __init__(self, port, timeout=60):
+        self._port = port
         self._base = [_tool("mpremote"), "connect", port, "resume"]
         self._timeout = timeout
         self.mpy = None
@@ -145,6 +188,10 @@ class Board:
         except subprocess.TimeoutExpired:
             raise DeployError("the board did not answer within %d s" % self._timeout)
         if r.returncode:
+            if "failed to access" in r.stderr:  # mpremote could not open the port
+                raise DeployError(port_problem(self._port) or (
+                    "%s is in use by another program (a serial monitor, `mpremote repl`, Thonny, "
+                    "the Arduino IDE?): close it and try again" % self._port))
             raise DeployError("mpremote failed: %s" % (r.stderr.strip() or r.stdout.strip()))
         return r.stdout
 
@@ -217,7 +264,8 @@ def plan(board, files, config_text):
 
 
 def check_config(path):
-    """Validate the config on the PC with the firmware's own checker; return its bytes."""
+    """Validate the config on the PC with the firmware's own checker and refuse the example's
+    placeholder credentials (they pass the checker, then no meter ever answers); return its bytes."""
     sys.path.insert(0, os.path.join(ROOT, "firmware"))
     import config
     try:
@@ -226,9 +274,17 @@ def check_config(path):
     except OSError as e:
         raise DeployError("cannot read %s: %s" % (path, e.strerror))
     try:
-        config.parse(text)
+        cfg = config.parse(text)
     except config.ConfigError as e:
         raise DeployError("%s is not usable:\n  %s" % (path, "\n  ".join(e.lines())))
+    with open(os.path.join(ROOT, "config.example.json")) as f:
+        example = json.load(f)
+    left = [k for k in ("broute_id", "broute_password") if getattr(cfg, k) == example.get(k)]
+    if left:
+        what = " and ".join(left) + (" are still the placeholders" if left[1:]
+                                     else " is still the placeholder")
+        raise DeployError("%s: %s from config.example.json: put in the B-route ID and password "
+                          "from your power company's letter" % (path, what))
     return text
 
 
@@ -236,6 +292,9 @@ def deploy(port, config_path=None, reset=True, march="xtensawin", out=None, dry_
            log=print):
     out = out or os.path.join(ROOT, "build", "deploy")
     config_text = check_config(config_path) if config_path else None
+    problem = port_problem(port)
+    if problem:
+        raise DeployError(problem)
     files = build(out, march)
     board = Board(port)
     board.survey()
@@ -275,7 +334,8 @@ def main(argv=None):
             print("built %d files in build/deploy" % len(files))
             return 0
         if not args.port:
-            ap.error("--port is required (e.g. make deploy PORT=/dev/ttyUSB0)")
+            raise DeployError("which serial port is the stick on? For example:\n  %s\n%s"
+                              % (USAGE, ports_hint()))
         deploy(args.port, args.config, not args.no_reset, args.march, dry_run=args.dry_run)
     except DeployError as e:
         print("deploy: " + str(e), file=sys.stderr)
