@@ -197,3 +197,14 @@ def test_the_untouched_example_config_is_refused(tmp_path):
     d["broute_id"] = _ID
     p.write_text(json.dumps(d))
     assert deploy.check_config(str(p)) == p.read_bytes()
+
+
+def test_your_own_config_stays_out_of_git():
+    def ignored(path):
+        r = subprocess.run(["git", "check-ignore", "-q", "--no-index", path], cwd=deploy.ROOT)
+        assert r.returncode in (0, 1)
+        return r.returncode == 0
+    for path in ("my-config.json", "config.json", "home.local.json", "tools/x.local.json"):
+        assert ignored(path), path
+    for path in ("config.example.json", "docs/config.json", "host_tests/portable/test_config.py"):
+        assert not ignored(path), path
