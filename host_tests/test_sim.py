@@ -337,6 +337,24 @@ def test_ea_pushes_after_each_half_hour():
     assert props(pushes[1][1])[1][0xEA][4:6] == bytes((12, 30))
 
 
+def test_fault_push_loss_then_pushes_again():
+    m, t = join(faults=Faults(["push-loss:1800@20"]))
+    out = m.read(t + 1800)
+    assert not [d for f, d in erxudps(out) if props(d)[1].get(0xEA)]  # 12:00 lost
+    out = m.read(t + 3600)
+    assert [d for f, d in erxudps(out) if props(d)[1].get(0xEA)]      # 12:30 arrives
+
+
+def test_skjoin_refused_while_a_session_is_up_skterm_ends_it():
+    m, t = join()
+    assert say(m, ("SKJOIN %s\r\n" % METER_IP).encode(), t) == b"FAIL ER10\r\n"
+    assert say(m, b"SKTERM\r\n", t) == b"OK\r\n"
+    assert m.read(t + 1) == ("EVENT 27 %s\r\n" % METER_IP).encode()
+    assert say(m, b"SKTERM\r\n", t + 1) == b"FAIL ER10\r\n"     # no session left
+    assert say(m, ("SKJOIN %s\r\n" % METER_IP).encode(), t + 1) == b"OK\r\n"
+    assert b"EVENT 25" in m.read(t + 10)
+
+
 def test_infc_push_is_unicast_and_7a_is_recorded():
     m, t = join(cfg=scenario("infc"))
     (fields, data), = [(f, d) for f, d in erxudps(m.read(t + 600)) if d[10] == 0x74]

@@ -33,6 +33,7 @@ IMMEDIATE = {
     "restart": "the module restarts by itself: echo on, registers reset, session lost",
     "meter-gone": "the meter vanishes (no beacons, joins fail, no replies) for ARG s (forever)",
     "meter-back": "the meter is back",
+    "push-loss": "the meter's EA/EB pushes are lost for ARG s (forever)",
     "garbage": "random non-ASCII bytes and a CRLF on the UART",
     "half-line": "a line cut short with no CRLF; the next line follows straight on",
     "foreign-node": "an ECHONET frame from another node (other IPv6 address)",
@@ -138,6 +139,8 @@ def apply(module, name, arg, now):
             module.after(now + arg, lambda t: setattr(m, "present", True), always=True)
     elif name == "meter-back":
         m.present = True
+    elif name == "push-loss":
+        module.pushes_lost_until = now + arg if arg else float("inf")
     elif name == "garbage":
         # line noise (baud mismatch, boot chatter) reads as bytes with the top bit set
         module.emit(now, bytes(rng.randrange(0x80, 0x100) for _ in range(rng.randint(4, 40))) + b"\r\n")

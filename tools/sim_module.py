@@ -43,6 +43,7 @@ class Module:
         self.wopt_writes = 0
         self.restarts = 0
         self.muted_until = -1.0
+        self.pushes_lost_until = -1.0
         self.now = 0.0
         self._timers = []
         self._seq = 0
@@ -365,7 +366,7 @@ class Module:
 
     def _push(self, t):
         m = self.meter
-        if m.present:
+        if m.present and t >= self.pushes_lost_until:
             data = m.push_frame(t)
             self.rx(t, m.ip, m.mac, ECHONET_PORT, data, dst=None if m.cfg.infc else MULTICAST)
         self.after(m.next_push(t), self._push, session=True)

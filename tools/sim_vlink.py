@@ -1,0 +1,112 @@
+"""The session against the sans-I/O simulator in virtual time, in one CPython process.
+
+No socket and no sleeping: a read waits by jumping the clock to the module's next output,
+so days of meter time pass in seconds and every figure is exact and repeatable. Used by
+host_tests/test_session_sim.py (days, midnights, fault sequences) and tools/bench_session.py
+(time to first watts).
+"""
+import asyncio
+import math
+
+
+class VClock:
+    """The session's clock: integer milliseconds of simulated time."""
+
+    def __init__(self):
+        self.now = 0
+        self.link = None
+
+    def ticks_ms(self):
+        return self.now & 0x3FFFFFFF
+
+    def _advance(self, t):
+        self.now = max(self.now, t)
+        self.link.release(self.now)
+
+    async def sleep_ms(self, ms):
+        self._advance(self.now + max(0, int(ms)))
+        await asyncio.sleep(0)
+
+    async def wait(self, coro, ms):
+        """asyncio.wait_for in virtual time: jump to the module's next output or the deadline."""
+        task = asyncio.ensure_future(coro)
+        deadline = self.now + ms
+        try:
+            while True:
+                for _ in range(3):
+                    await asyncio.sleep(0)
+                if task.done():
+                    return task.result()
+                t = self.link.next_due()
+                if t is None or t > deadline:
+                    self._advance(deadline)
+                    raise asyncio.TimeoutError()
+                self._advance(max(t, self.now + 1))
+        finally:
+            if not task.done():
+                task.cancel()
+
+
+class Link:
+    """Reader and writer of the session; the module sees simulated seconds."""
+
+    def __init__(self, module, clock):
+        self.module = module
+        self.clock = clock
+        clock.link = self
+        self.avail = bytearray()
+        self.written = []       # every write, in order (command lines and SKSENDTO data)
+
+    def _s(self):
+        return self.clock.now / 1000.0
+
+    def write(self, b):
+        b = bytes(b)
+        self.written.append(b)
+        self.module.feed(b, self._s())
+        self.release(self.clock.now)
+
+    async def drain(self):
+        pass
+
+    async def read(self, n):
+        while not self.avail:
+            await asyncio.sleep(0)
+        out = bytes(self.avail[:n])
+        del self.avail[:n]
+        return out
+
+    def release(self, now_ms):
+        self.avail += self.module.read(now_ms / 1000.0)
+
+    def next_due(self):
+        """Milliseconds of the module's next timer (an output, a fault, a push), or None."""
+        t = self.module.next_due()
+        return None if t is None else int(math.ceil(t * 1000))
+
+    def commands(self):
+        """The command words written (SKSENDTO data left out)."""
+        return [w.split()[0].decode() for w in self.written if w[:2] == b"SK" and w.split()]
+
+
+def run(session, clock, cond, limit_ms, every=None):
+    """Run the session until cond() or `limit_ms` of simulated time; returns cond().
+
+    `every()` is called on each turn (a test's own checks); an exception of the session
+    other than its cancellation is raised here.
+    """
+    async def main():
+        t = asyncio.ensure_future(session.run())
+        while not cond() and clock.now < limit_ms and not t.done():
+            await asyncio.sleep(0)
+            if every:
+                every()
+        if t.done():
+            t.result()
+        t.cancel()
+        try:
+            await t
+        except asyncio.CancelledError:
+            pass
+    asyncio.run(main())
+    return cond()
