@@ -3,8 +3,10 @@
 One task drives everything (pull model): a command is written, then the stream is read
 against a deadline, and every parsed event first goes through `_dispatch`, which keeps the
 flags that may change at any moment (EVENT 29/32/33/24-28, INF pushes, replies by TID).
-Recovery ladder (protocol.md section 5): resend, then rejoin, then module reset, then
+Recovery ladder (docs/protocol.md section 5): resend, then rejoin, then module reset, then
 rescan, with a growing backoff; `state` and `reason` say what is going on at every step.
+Every step notices a module that restarted by itself and forgot the credentials: its
+command echo is back on (SKSREG SFE 0 is volatile), so any echo after start-up means reset.
 """
 from echonet import EchonetError, Frame, Builder, Tids, METER, INF, INFC, GET_RES, GET_SNA, \
     SET_RES, SETC_SNA
@@ -15,11 +17,15 @@ from compat import Clock, Port, TimeoutError, const, ticks_add, ticks_diff
 from reading import Reading, Tracker
 
 _CMD_MS = const(5000)        # the module answers a command within milliseconds
-_RESP_MS = const(10000)      # a Get_Res takes ~1 s, up to ~4 s (protocol.md 5)
+_RESP_MS = const(10000)      # a Get_Res takes ~1 s, up to ~4 s (docs/protocol.md section 5)
 _JOIN_MS = const(60000)      # PANA authentication takes a few seconds
 _REAUTH_MS = const(120000)   # EVENT 29 -> EVENT 25/24
 _RATE_MS = 3600000           # the ARIB limit is counted per hour
 _RETRY_MS = const(3000)      # after FAIL ER10 or EVENT 21 param 01
+_TERM_MS = const(10000)      # SKTERM -> EVENT 27, or 28 when the meter does not answer
+_ER10 = const(10)            # FAIL ER10: the module cannot do that now (busy, joined, no ID)
+_PORT_PANA = const(0x02CC)
+_HISTORY_TRIES = const(2)    # requests for today's baseline (SetC E5, Get E2) per meter day
 _TRIES = const(3)            # sends of one request before rejoining
 _BACKOFF_MAX = 300000
 _SCAN_D = (4, 5, 6, 7, 8)    # scan durations, grown on failure (~4.6 s .. 69 s)
@@ -38,7 +44,10 @@ REJOIN = const(1)
 RESCAN = const(2)
 RESET = const(3)
 
-_GET_INIT = b"\xD3\xE1\xD7\x9F"   # coefficient, unit, digits, Get property map
+# The first Get after a join: coefficient, unit, digits and Get property map with the power,
+# energy, today's 00:00 counter and its date, so the first reply is a whole reading. A meter
+# without some of them answers Get_SNA with those empty and the others in place.
+_GET_FIRST = b"\xD3\xE1\xD7\x9F\xE7\xE8\xE0\xE3\xE2\xEA"
 _GET_POWER = b"\xE7\xE8"
 _GET_HISTORY = b"\xE2\xEA"        # today's 00:00 counter and the last fixed-time value
 
@@ -66,12 +75,22 @@ def _scan_ms(d):
     return 28 * 96 * ((1 << d) + 1) // 10  # 28 channels x 9.6 ms x (2^D + 1)
 
 
+def _hex_digits(b):
+    for c in b:
+        if not (48 <= c <= 57 or 65 <= c <= 70):
+            return False
+    return True
+
+
 class Session:
     def __init__(self, reader, writer, rbid, password, cache=None, clock=None, log=None,
                  poll_ms=10000, energy_every=10, contract_a=None):
-        rbid, password = _ascii(rbid), _ascii(password)
-        if len(rbid) != 32 or b" " in rbid:
-            raise ValueError("B-route ID must be 32 characters without spaces (got %d)" % len(rbid))
+        # The meter answers only a scan carrying the pairing ID taken from the ID, so a
+        # mistyped ID would look like "no meter": refuse what cannot be one (never echo it).
+        rbid, password = _ascii(rbid).upper(), _ascii(password)
+        if len(rbid) != 32 or not _hex_digits(rbid):
+            raise ValueError("B-route ID must be 32 hex digits (0-9, A-F): got %d characters%s" % (
+                len(rbid), "" if _hex_digits(rbid) else ", not all hex digits"))
         if not 1 <= len(password) <= 32 or b" " in password:
             raise ValueError("B-route password must be 1-32 characters without spaces")
         self._w = writer
@@ -101,7 +120,10 @@ class Session:
         self._infc_n = 0
         self._tids = Tids()
         self._tracker = Tracker(self.reading)
+        self._tracker.contract_a = contract_a
         self._ready = self._joined = self._from_cache = False
+        self._held = False  # the module may hold a PANA session (SKJOIN is refused then)
+        self._quiet = False  # the module's echo is off (SKSREG SFE 0 taken)
         self._target = None
         self._ip = None
         self._tx = None
@@ -109,7 +131,7 @@ class Session:
         self._paused = 0
         self._lost = None
         self._want = -1
-        self._got = self._auth = 0
+        self._got = self._auth = self._pana = 0
         self._ev21 = -1
         self._ok = False
         self._pd = self._found = None
@@ -118,7 +140,7 @@ class Session:
 
     # --- what the caller sees -------------------------------------------------------------
     def rssi_dbm(self):
-        """RSSI estimated from the scan's LQI (protocol.md 2, Scan)."""
+        """RSSI estimated from the scan's LQI (docs/protocol.md section 2, Scan)."""
         return None if self.lqi is None else int(round(0.275 * self.lqi - 104.27))
 
     def _say(self, msg):
@@ -185,7 +207,7 @@ class Session:
         self._set_phase(bstate.RESETTING if self.resets else bstate.STARTING)
         self.resets += 1
         self._p.reset()
-        self._joined = False
+        self._joined = self._held = self._quiet = False
         try:
             await self._write(b"\r\n")  # ends a half-typed line; the FAIL that may follow is ignored
             await self._idle(100)
@@ -193,6 +215,7 @@ class Session:
             self._set_phase(bstate.STARTING)
             try:
                 await self._cmd(skcmd.sreg(b"SFE", 0, 0))  # echo off: volatile register, not flash
+                self._quiet = True  # from now on an echo means the module restarted
             except sk.SkError as e:
                 if e.code == sk.TIMEOUT:
                     raise
@@ -242,57 +265,92 @@ class Session:
                 return
             self._scan_i += 1
         self._scan_i = len(_SCAN_D) - 1  # keep scanning long once short scans failed
-        raise BrouteError(RESCAN, NOT_FOUND, True)
+        # the module may have lost the ID (and with it the pairing ID the scan carries)
+        # without a sign: start it over, which sends the credentials again
+        raise BrouteError(RESET, NOT_FOUND, True)
 
     async def _join(self):
         t = self._target
         self._set_phase(bstate.JOINING)
-        await self._cmd(skcmd.sreg(b"S2", t["channel"], 2))
-        await self._cmd(skcmd.sreg(b"S3", t["pan_id"], 4))
-        if not t.get("ip"):
-            t["ip"] = await self._ll64(t["addr"])
-        ip = _ascii(t["ip"])
-        if ip != self._ip:
-            self._ip = ip
-            self._tx = skcmd.SendTo(self._p.dialect, ip)
-        self._auth = 0
+        if self._held:
+            await self._term()
         try:
+            await self._cmd(skcmd.sreg(b"S2", t["channel"], 2))
+            await self._cmd(skcmd.sreg(b"S3", t["pan_id"], 4))
+            if not t.get("ip"):
+                t["ip"] = await self._ll64(t["addr"])
+            ip = _ascii(t["ip"])
+            if ip != self._ip:
+                self._ip = ip
+                self._tx = skcmd.SendTo(self._p.dialect, ip)
+            self._auth = self._pana = 0
             await self._cmd(skcmd.join(ip), "SKJOIN")
-            deadline = self._after(_JOIN_MS)
-            while not self._auth and await self._event(deadline):
-                pass
         except sk.SkError as e:
-            if e.code == sk.TIMEOUT:
-                raise
-            self._ready = False  # ER10: e.g. the module restarted and lost the credentials
+            if e.code == sk.TIMEOUT or e.code == _ER10:
+                raise  # silence, or ER10 (busy, or restarted without the ID): reset the module
+            # the module refuses the target itself (a channel, PAN or address it cannot take)
+            if self._from_cache:
+                self._cache.clear()
+            raise BrouteError(RESCAN, "the module refused the %s meter address: %s" % (
+                "cached" if self._from_cache else "scanned", e))
+        deadline = self._after(_JOIN_MS)
+        while not self._auth and await self._event(deadline):
+            pass
         if self._auth == 0x25:
-            self._joined = True
+            self._joined = self._held = True
             self._join_fails = 0
             return
+        # EVENT 24 after the meter's PANA answers: refused (ID or password); no EVENT 24/25,
+        # or EVENT 24 with no PANA from the meter (the module gave up resending): no answer
+        refused = self._auth == 0x24 and self._pana
         self._join_fails += 1
         if self._from_cache:
             self._cache.clear()
             raise BrouteError(RESCAN, "join from the cached scan failed")
         if self._join_fails >= 3:
             self._join_fails = 0
-            raise BrouteError(RESCAN, AUTH_FAILED, True)
-        raise BrouteError(RESET if self._join_fails == 2 else REJOIN, "join failed")
+            raise BrouteError(RESCAN, AUTH_FAILED if refused else JOIN_NO_ANSWER, True)
+        raise BrouteError(RESET if self._join_fails == 2 else REJOIN,
+                          "the meter refused the join" if refused else "the join got no answer")
+
+    async def _term(self):
+        """End the PANA session the module holds: SKJOIN gets FAIL ER10 while one is up."""
+        try:
+            await self._cmd(b"SKTERM\r\n")
+        except sk.SkError as e:
+            if e.code != _ER10:
+                raise
+            self._held = False  # ER10: no session to end
+            return
+        deadline = self._after(_TERM_MS)
+        while self._held and await self._event(deadline):  # until EVENT 27 or 28
+            pass
+        self._held = False
 
     async def _serve(self):
         self._set_phase(bstate.CONNECTED)
         self._say("connected")
         tr = self._tracker
-        await self._request(_GET_INIT)
-        energy = b"\xE7\xE8\xE0\xE3" if tr.supports(0xE3) else b"\xE7\xE8\xE0"
-        n = tries = 0
+        energy = None
+        n = tries = day = 0
         while True:
             t0 = self._clock.ticks_ms()
-            await self._request(energy if n % self.energy_every == 0 else _GET_POWER)
+            if not tr.known:
+                epcs = _GET_FIRST
+            elif n % self.energy_every:
+                epcs = _GET_POWER
+            else:
+                if energy is None:
+                    energy = self._energy_epcs()
+                epcs = energy
+            await self._request(epcs)
             n += 1
             if self._fails:
                 self._fails = 0
                 self.reason = ""
-            if tries < 2 and tr.supports(0xE2):
+            if day != tr.days:  # a new meter day: energy next, its baseline may be asked again
+                day, tries, n = tr.days, 0, 0
+            if tries < _HISTORY_TRIES and tr.supports(0xE2):
                 if tr.need_day0:
                     tries += 1
                     await self._request(None)
@@ -303,6 +361,17 @@ class Session:
             deadline = ticks_add(t0, self.poll_ms)  # _idle inlined: one coroutine less per poll
             while await self._event(deadline, _INFC):
                 await self._sendable()
+
+    def _energy_epcs(self):
+        """E7 E8 E0, E3 and EA where the meter has them: EA dates the energy, so a midnight
+        is seen (and today's baseline taken) even when the meter's pushes are missed."""
+        tr = self._tracker
+        b = bytearray(b"\xE7\xE8\xE0")
+        if tr.supports(0xE3):
+            b.append(0xE3)
+        if tr.supports(0xEA):
+            b.append(0xEA)
+        return bytes(b)
 
     # --- one ECHONET request: send, wait for the matching TID, resend --------------------
     async def _request(self, epcs):
@@ -352,7 +421,7 @@ class Session:
     async def _sendto(self, data):
         self._ev21 = -1
         self._w.write(self._tx.header(len(data)))
-        self._w.write(data)  # raw bytes right after the length, no CRLF (protocol.md 2)
+        self._w.write(data)  # raw bytes right after the length, no CRLF (docs/protocol.md section 2)
         try:
             await self._port.drain(_CMD_MS)
         except TimeoutError:
@@ -383,8 +452,9 @@ class Session:
         await self._write(skcmd.ll64(_ascii(addr)))
         deadline = self._after(_CMD_MS)
         while self._ll is None:
-            if not await self._event(deadline):
-                raise sk.SkError(sk.TIMEOUT, "SKLL64")
+            k = await self._event(deadline)
+            if not k or k == sk.FAIL:  # FAIL: an address it cannot take
+                raise sk.SkError(self._p.code if k else sk.TIMEOUT, "SKLL64")
         return str(self._ll, "ascii")
 
     async def _write(self, data):
@@ -420,7 +490,7 @@ class Session:
                 if self._lost:
                     reason, self._lost = self._lost, None
                     self._joined = False
-                    raise BrouteError(REJOIN, reason)
+                    raise BrouteError(REJOIN if self._ready else RESET, reason)
                 if until == _ANY or self._met(until, k):
                     return k
                 continue
@@ -459,6 +529,9 @@ class Session:
             self.dialect = sk.DIALECT_NAMES[p.dialect]
         elif k == sk.ADDR:
             self._ll = p.token(0)
+        elif k == sk.ECHO and self._ready and self._quiet:  # echo back on: the module restarted
+            self._ready = False
+            self._lost = "the Wi-SUN module restarted"
         elif k == sk.EPANDESC:
             self._pick()
             self._pd = {}
@@ -493,8 +566,10 @@ class Session:
         elif code == 0x24:
             self._auth = code
             if self._joined:
+                self._held = False
                 self._lost = "re-authentication failed"
         elif code == 0x26 or code == 0x27 or code == 0x28:
+            self._held = False
             if self._joined:
                 self._lost = "session ended (EVENT %X)" % code
         elif code == 0x29:
@@ -509,10 +584,14 @@ class Session:
             self._show()
 
     def _on_udp(self, p):
-        # only the meter, only ECHONET Lite (PANA on 02CC arrives during SKJOIN)
+        # only the meter, only ECHONET Lite; PANA (02CC) during SKJOIN says the meter answers
         if self._ip is None or not p.tok_eq(1, self._ip):
             return
-        if p.tok_hex(3) != sk.PORT_ECHONET or p.tok_hex(4) != sk.PORT_ECHONET:
+        port = p.tok_hex(3)
+        if port == _PORT_PANA:
+            self._pana += 1
+            return
+        if port != sk.PORT_ECHONET or p.tok_hex(4) != sk.PORT_ECHONET:
             return
         try:
             f = self._frame.parse(p.payload)
@@ -528,10 +607,14 @@ class Session:
                     (esv == GET_RES or esv == GET_SNA or esv == SET_RES or esv == SETC_SNA):
                 self._want = -1
                 self._got = esv
-                if self._tracker.apply(f):
+                tr = self._tracker
+                if tr.apply(f):
                     r = self.reading
                     r.seq += 1
                     r.ticks = self._clock.ticks_ms()
                     self._notify("reading")
+                elif tr.why:  # corrupted on the way: never shown, alarmed on or published
+                    self.dropped += 1
+                    self._say("implausible reading dropped: %s" % tr.why)
         except (EchonetError, IndexError) as e:
             self._say("bad frame from the meter: %s" % e)

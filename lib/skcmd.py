@@ -1,4 +1,4 @@
-"""SKSTACK IP command lines (protocol.md section 2), built per dialect.
+"""SKSTACK IP command lines (docs/protocol.md section 2), built per dialect.
 
 Start-up commands allocate (they run once); the SKSENDTO header used by every poll is
 built once per join into a bytearray and only its length digits are patched.

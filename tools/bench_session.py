@@ -10,6 +10,8 @@ Two roles in one file:
   then starts the simulator, runs cold start, warm start and one fault at a time.
 - `bench_session.py alloc` (MicroPython): just the allocation figures (scripted module in
   virtual time; the same module behind a real socket, the firmware's read path).
+- `first_watts` (CPython): time to the first watts, cold (scan) and warm (cached scan), in the
+  simulator's own time at its default timing (tools/sim_vlink.py: exact, no wall clock).
 """
 import sys
 
@@ -130,6 +132,41 @@ FAULTS = ("drop", "er10", "tx-fail", "tx-ns", "stale-tid", "corrupt", "garbage",
           "rate-limit:60", "mute:30", "restart", "meter-gone:120")
 
 
+def first_watts(dialect="bp35a1", cache=None):
+    """Simulated ms from power-up to: the join's start, EVENT 25, the first reading; and the
+    frames sent between EVENT 25 and the first reading."""
+    sys.path.insert(0, "tools")
+    import bstate
+    import sim_vlink as vl
+    from session import Session
+    from sim_meter import Meter
+    from sim_module import Module
+    clock = vl.VClock()
+    link = vl.Link(Module(dialect, Meter()), clock)
+    s = Session(link, link, RBID, PWD, cache=cache, clock=clock)
+    marks = {}
+
+    def mark(kind):
+        if kind == "state" and s.state in (bstate.JOINING, bstate.CONNECTED):
+            marks.setdefault(s.state, (clock.now, s.sends))
+    s.listener = mark
+    vl.run(s, clock, lambda: s.reading.seq >= 1, 600000)
+    joined, sends = marks[bstate.CONNECTED]
+    return marks[bstate.JOINING][0], joined, clock.now, s.sends - sends
+
+
+def print_first_watts():
+    from scancache import MemoryCache
+    print("time to first watts (simulated time, simulator at its default timing, meter reply ~1 s):")
+    for dialect in ("bp35a1", "bp35c0", "rl7023-ips"):
+        cache = MemoryCache()
+        for kind in ("cold", "warm"):
+            joining, joined, watts, gets = first_watts(dialect, cache)
+            print("%-11s %s start: first watts at %5.2f s = to the join %5.2f s + join %4.2f s + "
+                  "%4.2f s for %d Get" % (dialect, kind, watts / 1000, joining / 1000,
+                                          (joined - joining) / 1000, (watts - joined) / 1000, gets))
+
+
 def alloc():
     sys.path.insert(0, "host_tests/portable")
     from test_session_fake import alloc_per_cycle
@@ -145,6 +182,7 @@ def bench(interp, scale):
     import os
     import subprocess
     import tempfile
+    print_first_watts()
     print("session benchmark (%s, time scale %gx, simulated time)" % (interp, 1 / scale))
     if "micropython" in interp:
         print(subprocess.run([interp, "tools/bench_session.py", "alloc"], stdout=subprocess.PIPE,

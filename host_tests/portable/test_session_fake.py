@@ -79,6 +79,7 @@ class FakeModule:
         self.drop = 0            # the meter ignores this many requests
         self.session = False
         self.power = 686
+        self.currents = (60, 10)  # R and T in 0.1 A, consistent with the power at 100 V
         self.before_reply = b""  # injected ahead of the next reply (garbage, stale frames)
 
     # --- stream interface ---
@@ -183,8 +184,11 @@ class FakeModule:
                 self.session = True
                 self.at(2000, self.event(0x25) + self.erxudp(
                     bytes([0x10, 0x81, 0, 0, 0x0E, 0xF0, 1, 0x0E, 0xF0, 1, 0x73, 1, 0xD5, 4, 1, 2, 0x88, 1])))
-            else:
+            elif self.visible:  # the meter answers PANA, then refuses
+                self.at(1000, self.erxudp(b"\x00\x00\x00\x10", port=0x02CC))
                 self.at(4000, self.event(0x24))
+            else:  # the module resends PANA into silence, then gives up
+                self.at(20000, self.event(0x24))
             return
         elif cmd == "SKTERM":
             if not self.session:
@@ -213,8 +217,9 @@ class FakeModule:
         self.before_reply = b""
 
     def reply(self, req):
+        r, t = self.currents
         values = {0xE7: power_bytes(self.power),
-                  0xE8: b"\x00\x3C\x00\x0A", 0xE0: b"\x00\x01\xE2\x40", 0xE3: b"\x00\x00\x00\x10",
+                  0xE8: power_bytes(((r & 0xFFFF) << 16) | (t & 0xFFFF)), 0xE0: b"\x00\x01\xE2\x40", 0xE3: b"\x00\x00\x00\x10",
                   0xE1: b"\x01", 0xD7: b"\x06", 0x9F: b"\x06\xD7\xE0\xE1\xE3\xE7\xE8",
                   0xE5: b""}
         esv = 0x72 if req[10] == 0x62 else 0x71
