@@ -23,7 +23,7 @@ _9F = 0x9F
 # has R only). Integer arithmetic only: floats are heap objects on the board.
 _V_HI = 110       # V: the legal supply is 101 V +-6 V, plus margin
 _V_LO = 90        # V
-_PF_DIV = 2       # watts at least 1/2 of volts x amperes (power factor 0.5: motors, inverters)
+_PF_DIV = 4       # watts at least 1/4 of volts x amperes: a whole house stays above power factor 0.25
 _SLACK_W = 200    # W: 0.1 A rounding per phase, E7 and E8 measured a moment apart
 _CAP_A = 240      # A per phase without a contract: twice the largest contract, 120 A
 _CONTRACT_X = 3   # x contract_a per phase: a breaker holds 2x for a minute (sim over-limit: 2.04x)

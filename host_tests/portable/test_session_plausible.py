@@ -37,6 +37,8 @@ def test_what_households_draw_is_plausible():
     assert implausible(5000, 500, None) is None          # two-wire: R only
     assert implausible(6100, 610, 0, 30) is None         # twice the contract for a while
     assert implausible(350, 60, 20) is None              # power factor 0.45 with slack
+    assert implausible(600, 100, 100) is None            # 20 A at power factor 0.3: a motor starting
+    assert implausible(300, 28, 600)                     # a mangled T current: 62.8 A for 300 W
     assert implausible(9000, 920, None, 30) and implausible(60000, None, None)
     assert implausible(12000, None, None) is None and implausible(20000, None, None, 30)
 
