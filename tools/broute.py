@@ -3,10 +3,12 @@
 
   broute.py decode <hex frame | whole ERXUDP line>   print one JSON object describing the frame
   broute.py read --port DEV [--count N] [--json]     read a meter through a USB Wi-SUN dongle
+  broute.py --version                                the firmware version this lib/ code belongs to
 """
 import argparse
 import json
 import os
+import re
 import sys
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
@@ -16,6 +18,10 @@ import echonet  # noqa: E402
 import eldecode  # noqa: E402
 import meter  # noqa: E402
 from echonet import EchonetError  # noqa: E402
+from version import VERSION  # noqa: E402
+
+EXIT_INPUT = 2  # decode: the input is neither a frame nor an ERXUDP line it can read
+DECODE_EPILOG = "exit status: 0 decoded; 2 the input (or an option) was refused, said in {\"error\": ...} on stdout"
 
 _SENTINELS = (meter.NO_DATA, meter.OVERFLOW, meter.UNDERFLOW)
 
@@ -34,19 +40,32 @@ def split_input(text):
             return bytes.fromhex("".join(tokens)), None
         except ValueError:
             raise InputError("not hex and not an ERXUDP line")
-    # single-stack: 9 tokens; dual-stack adds SIDE (10), and with SA2 a signal field (11)
-    dialects = {9: "single-stack", 10: "dual-stack", 11: "dual-stack"}
-    if len(tokens) not in dialects:
-        raise InputError("ERXUDP line has %d fields; expected 9 (single-stack) or 10 (dual-stack)" % len(tokens))
-    length, data = int(tokens[-2], 16), tokens[-1]
+    # ERXUDP SENDER DEST RPORT LPORT SENDERLLA [RSSI] SECURED [SIDE] DATALEN DATA: single-stack has
+    # SECURED alone, dual-stack SECURED SIDE, and SKSREG SA2 1 puts the RSSI before SECURED.
+    if not 9 <= len(tokens) <= 11:
+        raise InputError("ERXUDP line has %d fields; expected 9 (single-stack), 10 (dual-stack, or with RSSI) "
+                         "or 11 (dual-stack with RSSI)" % len(tokens))
+    flags = tokens[6:-2]
+    rssi = flags.pop(0) if len(flags) == 3 or (len(flags) == 2 and len(flags[0]) > 1) else None
+    dialect = "dual-stack" if len(flags) == 2 else "single-stack"
+    for name, flag in zip(("SECURED", "SIDE"), flags):
+        if flag not in ("0", "1"):
+            raise InputError("ERXUDP %s field %r is not 0 or 1" % (name, flag))
+    if not re.fullmatch("[0-9A-Fa-f]{4}", tokens[-2]):
+        raise InputError("ERXUDP DATALEN %r is not 4 hex digits" % tokens[-2])
+    length = int(tokens[-2], 16)
     try:
-        frame = bytes.fromhex(data)
+        frame = bytes.fromhex(tokens[-1])
     except ValueError:
         raise InputError("ERXUDP data is not hex ASCII (a binary payload cannot be pasted)")
     if len(frame) != length:
         raise InputError("ERXUDP DATALEN says %d bytes, data holds %d" % (length, len(frame)))
     envelope = {"sender": tokens[1], "dest": tokens[2], "rport": tokens[3], "lport": tokens[4],
-                "sender_mac": tokens[5], "secured": tokens[6] == "1", "dialect": dialects[len(tokens)]}
+                "sender_mac": tokens[5], "secured": flags[0] == "1", "dialect": dialect}
+    if dialect == "dual-stack":
+        envelope["side"] = int(flags[1])
+    if rssi is not None:
+        envelope["rssi"] = rssi
     return frame, envelope
 
 
@@ -138,8 +157,16 @@ def cmd_decode(args):
         print(json.dumps(describe(raw, envelope, args.coefficient, args.unit), ensure_ascii=False))
     except (InputError, EchonetError) as e:
         print(json.dumps({"error": str(e)}), file=sys.stdout)
-        return 1
+        print("broute: decode: %s" % e, file=sys.stderr)  # stdout may be going to a pipe
+        return EXIT_INPUT
     return 0
+
+
+def _unit_code(text):
+    """--unit: one byte in hex, as E1 carries it."""
+    if not re.fullmatch("[0-9A-Fa-f]{1,2}", text):
+        raise argparse.ArgumentTypeError("%r is not an E1 unit code (one byte in hex, e.g. 01)" % text)
+    return int(text, 16)
 
 
 def main(argv=None):
@@ -148,11 +175,12 @@ def main(argv=None):
         import broute_read
         return broute_read.main(argv[1:])
     ap = argparse.ArgumentParser(prog="broute.py", description=__doc__.splitlines()[0])
+    ap.add_argument("--version", action="version", version="broute-stick " + VERSION)
     sub = ap.add_subparsers(dest="command", required=True)
-    d = sub.add_parser("decode", help="decode a hex ECHONET Lite frame or a whole ERXUDP line")
+    d = sub.add_parser("decode", help="decode a hex ECHONET Lite frame or a whole ERXUDP line", epilog=DECODE_EPILOG)
     d.add_argument("frame", nargs="+", help="hex bytes, or the ERXUDP line (quoted or not)")
     d.add_argument("--coefficient", type=int, default=1, help="D3 coefficient when the frame has none (default 1)")
-    d.add_argument("--unit", type=lambda s: int(s, 16), default=None,
+    d.add_argument("--unit", type=_unit_code, default=None,
                    help="E1 unit code in hex (e.g. 01 = 0.1 kWh) when the frame has none; without it counters stay raw")
     r = sub.add_parser("read", help="read a meter through a USB Wi-SUN dongle", add_help=False)
     r.add_argument("rest", nargs=argparse.REMAINDER)

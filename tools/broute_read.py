@@ -7,8 +7,11 @@ asyncio API); the session itself is the same code that runs on the ESP32.
 """
 import argparse
 import asyncio
+import errno
 import json
+import logging
 import os
+import re
 import sys
 import threading
 import time
@@ -19,7 +22,53 @@ sys.path.insert(0, os.path.join(_HERE, "..", "lib"))
 import bstate  # noqa: E402
 from compat import Clock  # noqa: E402
 from scancache import MemoryCache, ScanCache  # noqa: E402
-from session import Session  # noqa: E402
+from session import AUTH_FAILED, JOIN_NO_ANSWER, NO_MODULE, NOT_FOUND, Session  # noqa: E402
+from version import VERSION  # noqa: E402
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_AUTH, EXIT_METER, EXIT_PORT = 0, 1, 2, 3, 4, 5
+# what the session gives up on (state ERROR) and the exit status that names it
+_EXIT_OF = {AUTH_FAILED: EXIT_AUTH, NOT_FOUND: EXIT_METER, JOIN_NO_ANSWER: EXIT_METER, NO_MODULE: EXIT_PORT}
+# what to do about each, after the session's reason (the ID comes first: a wrong one finds no meter)
+_ADVICE = {NOT_FOUND: "check the B-route ID (the meter answers only scans that carry it), "
+                      "then move the dongle closer to the meter",
+           JOIN_NO_ANSWER: "the meter is out of reach: move the dongle closer to the meter",
+           NO_MODULE: "check --port and --baud, or unplug and replug the dongle"}
+POLL_MIN_S = 5  # the session polls no faster (Session.poll_ms floor): a smaller --interval would lie
+POLL_MAX_S = 3600  # far inside the session's tick range (ticks wrap after 2**29 ms)
+
+EPILOG = """\
+The ID and password come from BROUTE_ID / BROUTE_PASSWORD or --config FILE (JSON with broute_id
+and broute_password), never from the command line; they are checked before the port is opened
+(ID: 32 hex digits, any case; password: 1-32 characters without spaces, 12 from the power
+company) and never printed.
+
+The scan result (channel, PAN ID, address) is kept in $XDG_CACHE_HOME/broute/ (~/.cache/broute/),
+one file per serial port, so a later run joins in seconds without scanning.
+
+When the session gives up and needs a person (its alarm), read ends with the reason on stderr:
+a refused ID or password always ends the run; no meter found, a meter not answering the join
+and a silent module end a --count run, while a run without --count logs a warning and keeps
+retrying (with the session's backoff).
+
+exit status:
+  0  the readings asked for were printed
+  1  unexpected failure (a bug: please report it with --verbose output)
+  2  usage or configuration error (bad option, missing or malformed ID / password)
+  3  the meter refused the B-route ID or password
+  4  no meter found, or the meter did not answer the join
+  5  serial port or Wi-SUN module trouble (missing, in use, no permission, unplugged, silent)
+  130  interrupted (Ctrl-C)
+"""
+
+log = logging.getLogger("broute")
+
+
+class UserError(Exception):
+    """A refused input or an unusable port: the message is for the user, `code` is the exit status."""
+
+    def __init__(self, message, code=EXIT_USAGE):
+        super().__init__(message)
+        self.code = code
 
 
 class SerialWriter:
@@ -35,33 +84,107 @@ class SerialWriter:
         pass
 
 
-def _pump(ser, loop, reader, stop):
+class UserCache(ScanCache):
+    """The per-port cache file: its folder is made on first save; a write failure is a warning, not the end."""
+
+    def __init__(self, path):
+        super().__init__(path)
+        self.path = path
+
+    def save(self, d):
+        try:
+            os.makedirs(os.path.dirname(self.path) or ".", exist_ok=True)
+            super().save(d)
+        except OSError as e:
+            log.warning("scan cache %s not written: %s", self.path, e.strerror or e)
+
+
+def cache_path(port):
+    """$XDG_CACHE_HOME/broute/scan-<port>.json (XDG: a relative XDG_CACHE_HOME is ignored)."""
+    base = os.environ.get("XDG_CACHE_HOME", "")
+    if not os.path.isabs(base):
+        base = os.path.join(os.path.expanduser("~"), ".cache")
+    name = re.sub(r"[^A-Za-z0-9._-]+", "_", port).strip("_.") or "port"
+    return os.path.join(base, "broute", "scan-%s.json" % name)
+
+
+def _pump(ser, loop, reader, stop, lost):
     """Thread: move bytes from the port into the asyncio reader until `stop` is set."""
     try:
         while not stop.is_set():
             data = ser.read(ser.in_waiting or 1)
             if data:
                 loop.call_soon_threadsafe(reader.feed_data, data)
-    except Exception as e:  # the dongle was unplugged: end the stream
+    except Exception as e:  # the dongle was unplugged: end the stream and the run
         if not stop.is_set():
-            print("broute: serial port: %s" % e, file=sys.stderr)
+            loop.call_soon_threadsafe(lost, e)
     loop.call_soon_threadsafe(reader.feed_eof)
 
 
+def check_id(rbid):
+    """The ID as the module wants it (upper case), or UserError; the message never shows the ID."""
+    if not isinstance(rbid, str):
+        raise UserError("B-route ID must be text (the 32 hex digits from your power company)")
+    rbid = rbid.strip()
+    if len(rbid) != 32:
+        raise UserError("B-route ID must be 32 hex digits (got %d characters)" % len(rbid))
+    if not re.fullmatch(r"[0-9A-Fa-f]{32}", rbid):
+        raise UserError("B-route ID must hold only the digits 0-9 and letters A-F (it is hexadecimal)")
+    return rbid.upper()
+
+
+def check_password(pwd):
+    """The session's rule (1-32 printable ASCII characters, no spaces); the message never shows the password."""
+    if not isinstance(pwd, str):
+        raise UserError("B-route password must be text (the 12 characters from your power company)")
+    if not 1 <= len(pwd) <= 32:
+        raise UserError("B-route password must be 1-32 characters (B-route passwords have 12; got %d)" % len(pwd))
+    if not all("!" <= c <= "~" for c in pwd):
+        raise UserError("B-route password must hold only letters, digits and symbols: no spaces or other characters")
+    if len(pwd) != 12:
+        log.warning("B-route passwords have 12 characters; this one has %d", len(pwd))
+    return pwd
+
+
 def credentials(config):
-    """(id, password) from --config or the environment; SystemExit with a clear message."""
+    """(id, password) from --config or the environment, checked; UserError with a clear message."""
     if config:
         try:
-            with open(config) as f:
+            with open(config, encoding="utf-8-sig") as f:
                 c = json.load(f)
-            return c["broute_id"], c["broute_password"]
-        except (OSError, ValueError, KeyError, TypeError) as e:
-            raise SystemExit("broute: --config %s: needs JSON with broute_id and broute_password (%s)"
-                             % (config, type(e).__name__))
-    rbid, pwd = os.environ.get("BROUTE_ID"), os.environ.get("BROUTE_PASSWORD")
-    if not rbid or not pwd:
-        raise SystemExit("broute: set BROUTE_ID and BROUTE_PASSWORD, or pass --config FILE")
-    return rbid, pwd
+        except OSError as e:
+            raise UserError("--config %s: %s" % (config, e.strerror or e))
+        except ValueError as e:
+            raise UserError("--config %s: not valid JSON (line %s)" % (config, getattr(e, "lineno", "?")))
+        if not isinstance(c, dict) or "broute_id" not in c or "broute_password" not in c:
+            raise UserError("--config %s: needs a JSON object with broute_id and broute_password" % config)
+        rbid, pwd = c["broute_id"], c["broute_password"]
+    else:
+        rbid, pwd = os.environ.get("BROUTE_ID"), os.environ.get("BROUTE_PASSWORD")
+        if not rbid or not pwd:
+            raise UserError("set BROUTE_ID and BROUTE_PASSWORD, or pass --config FILE")
+    return check_id(rbid), check_password(pwd)
+
+
+def open_port(path, baud):
+    """The opened port, locked against a second reader; UserError (exit 5) saying what is wrong."""
+    import serial
+    try:
+        return serial.Serial(path, baud, timeout=0.1, exclusive=True)
+    except ValueError as e:  # pyserial's word for a baud rate or setting the port refuses
+        raise UserError("serial port %s: %s" % (path, e))
+    except serial.SerialException as e:
+        code = e.errno
+        if code == errno.ENOENT or (code is None and not os.path.exists(path)):
+            msg = "no such serial port: %s (is the dongle plugged in? see ls /dev/ttyUSB* /dev/ttyACM*)" % path
+        elif code in (errno.EBUSY, errno.EAGAIN, errno.EWOULDBLOCK):
+            msg = "serial port %s is in use by another program" % path
+        elif code in (errno.EACCES, errno.EPERM):
+            msg = ("permission denied on serial port %s: add yourself to the dialout group "
+                   "(sudo usermod -aG dialout $USER, then log in again)" % path)
+        else:
+            msg = "cannot open serial port %s: %s" % (path, os.strerror(code) if code else e)
+        raise UserError(msg, EXIT_PORT)
 
 
 def line(reading, as_json):
@@ -77,64 +200,168 @@ def line(reading, as_json):
         f(d["energy_kwh"], "%.1f"), f(d["today_kwh"], "%.2f"))
 
 
-async def read(args, rbid, pwd):
+async def _finish(task):
+    """Cancel the session and wait until it has ended, so the port is closed under no one.
+
+    asyncio.wait_for can swallow a cancellation that races a completed read, so it is repeated.
+    """
+    while not task.done():
+        task.cancel()
+        await asyncio.wait([task], timeout=0.05)
+
+
+async def read(args, rbid, pwd, ser):
+    """Readings to stdout until --count, the session's alarm or a lost port; returns the exit status.
+
+    The caller closes `ser` afterwards: the session task has ended by then.
+    """
     import serial
-    ser = serial.Serial(args.port, args.baud, timeout=0.1)
     loop = asyncio.get_running_loop()
     reader = asyncio.StreamReader()
-    stop = threading.Event()
-    th = threading.Thread(target=_pump, args=(ser, loop, reader, stop), daemon=True)
-    th.start()
-    log = (lambda m: print("broute: " + m, file=sys.stderr, flush=True)) if args.verbose else None
-    cache = ScanCache(args.cache) if args.cache else MemoryCache()
+    end = loop.create_future()  # the exit status, set once
+
+    def finish(code, message=None):
+        if not end.done():
+            if message:
+                log.error("%s", message)
+            end.set_result(code)
+
+    def lost(e):
+        finish(EXIT_PORT, "serial port %s: %s (was the dongle unplugged?)" % (args.port, e))
+
+    if args.no_cache:
+        cache = MemoryCache()
+    else:
+        cache = UserCache(args.cache or cache_path(args.port))
+        log.debug("scan cache: %s", cache.path)
     s = Session(reader, SerialWriter(ser), rbid, pwd, cache=cache, clock=Clock(1 / args.time_scale),
-                log=log, poll_ms=int(args.interval * 1000))
-    done = asyncio.Event()
-    count = [0]
+                log=log.debug, poll_ms=int(args.interval * 1000), contract_a=args.contract)
+    count = 0
 
     def listener(kind):
+        nonlocal count
+        if end.done():
+            return
         if kind == "reading":
             print(line(s.reading, args.json), flush=True)
-            count[0] += 1
-            if args.count and count[0] >= args.count:
-                done.set()
-        elif s.state == bstate.ERROR or args.verbose:
-            print("broute: %s %s" % (bstate.name(s.state), s.reason), file=sys.stderr, flush=True)
+            count += 1
+            if args.count and count >= args.count:
+                finish(EXIT_OK)
+        elif s.state == bstate.ERROR:
+            code = _EXIT_OF.get(s.reason, EXIT_FAILED)
+            why = "%s: %s" % (s.reason, _ADVICE[s.reason]) if s.reason in _ADVICE else s.reason
+            if code == EXIT_AUTH or args.count:
+                finish(code, why)
+            else:
+                log.warning("%s (still trying)", why)
+        elif s.state == bstate.SCANNING:
+            log.info("scanning (duration %d)", s.scan_duration)
+        elif s.state == bstate.CONNECTED and s.lqi is not None:
+            log.info("connected (LQI %d, about %d dBm)", s.lqi, s.rssi_dbm())
+        else:
+            log.info("%s", bstate.name(s.state))
     s.listener = listener
+    stop = threading.Event()
+    th = threading.Thread(target=_pump, args=(ser, loop, reader, stop, lost), daemon=True)
+    th.start()
     task = asyncio.create_task(s.run())
     try:
-        while not done.is_set() and not task.done() and not s.eof:
-            try:
-                await asyncio.wait_for(done.wait(), 0.5)
-            except asyncio.TimeoutError:
-                pass
+        await asyncio.wait([task, end], return_when=asyncio.FIRST_COMPLETED)
     finally:
-        task.cancel()
+        await _finish(task)
         stop.set()
-        th.join(1)
-        ser.close()
-    if s.eof and not done.is_set():
-        return 1
-    return 0
+        th.join()
+    if not task.cancelled() and task.exception():
+        e = task.exception()
+        if isinstance(e, serial.SerialException):
+            lost(e)
+        else:
+            raise e
+    return end.result() if end.done() else EXIT_FAILED
+
+
+def _interval(text):
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError("%r is not a number of seconds" % text)
+    if not v >= POLL_MIN_S:
+        raise argparse.ArgumentTypeError("%s s is below the floor of %d s: the meter is not polled faster"
+                                         % (text, POLL_MIN_S))
+    if not v <= POLL_MAX_S:
+        raise argparse.ArgumentTypeError("%s s is more than %d s (an hour)" % (text, POLL_MAX_S))
+    return v
+
+
+def _count(text):
+    try:
+        v = int(text)
+    except ValueError:
+        v = -1
+    if v < 0:
+        raise argparse.ArgumentTypeError("%r is not a number of readings (0 or more)" % text)
+    return v
+
+
+def _contract(text):
+    try:
+        v = int(text)
+    except ValueError:
+        v = 0
+    if not 5 <= v <= 120:
+        raise argparse.ArgumentTypeError("%r is not a contract size in amperes (5 to 120)" % text)
+    return v
+
+
+def parse(argv):
+    ap = argparse.ArgumentParser(prog="broute.py read", description=__doc__.splitlines()[0], epilog=EPILOG,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--version", action="version", version="broute-stick " + VERSION)
+    ap.add_argument("--port", required=True, help="serial device of the Wi-SUN dongle")
+    ap.add_argument("--baud", type=int, default=115200, help="the dongle's UART speed (default 115200)")
+    ap.add_argument("--count", type=_count, default=0, metavar="N",
+                    help="stop after N readings (default: run until Ctrl-C); also gives up at the session's alarm")
+    ap.add_argument("--json", action="store_true", help="one JSON object per line")
+    ap.add_argument("--config", metavar="FILE", help="JSON file with broute_id and broute_password")
+    where = ap.add_mutually_exclusive_group()
+    where.add_argument("--cache", metavar="FILE", help="scan cache file (default: one per port in ~/.cache/broute/)")
+    where.add_argument("--no-cache", action="store_true", help="keep no scan cache: every run scans")
+    ap.add_argument("--interval", type=_interval, default=10.0, metavar="SECONDS",
+                    help="seconds between readings, %d to %d (default 10)" % (POLL_MIN_S, POLL_MAX_S))
+    ap.add_argument("--contract", type=_contract, metavar="AMPERES",
+                    help="contract (breaker) size: readings impossible for it are dropped as corrupted")
+    loud = ap.add_mutually_exclusive_group()
+    loud.add_argument("--verbose", action="store_true", help="log the session on stderr (credentials masked)")
+    loud.add_argument("--quiet", action="store_true", help="only warnings and errors on stderr")
+    ap.add_argument("--time-scale", type=float, default=1.0, help=argparse.SUPPRESS)  # for tools/sim.py
+    return ap.parse_args(argv)
+
+
+class _Format(logging.Formatter):
+    """`broute: message`; warnings and errors say so (`broute: error: ...`)."""
+
+    def format(self, record):
+        level = "" if record.levelno < logging.WARNING else record.levelname.lower() + ": "
+        return "broute: %s%s" % (level, record.getMessage())
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(prog="broute.py read", description=__doc__.splitlines()[0])
-    ap.add_argument("--port", required=True, help="serial device of the Wi-SUN dongle")
-    ap.add_argument("--baud", type=int, default=115200)
-    ap.add_argument("--count", type=int, default=0, help="stop after N readings (default: run until Ctrl-C)")
-    ap.add_argument("--json", action="store_true", help="one JSON object per line")
-    ap.add_argument("--config", help="JSON file with broute_id and broute_password")
-    ap.add_argument("--cache", help="scan cache file (a later run joins without scanning)")
-    ap.add_argument("--interval", type=float, default=10.0, help="seconds between readings (>= 5)")
-    ap.add_argument("--verbose", action="store_true", help="log the session (credentials masked) on stderr")
-    ap.add_argument("--time-scale", type=float, default=1.0, help=argparse.SUPPRESS)  # for tools/sim.py
-    args = ap.parse_args(argv)
-    rbid, pwd = credentials(args.config)
+    args = parse(argv)
+    out = logging.StreamHandler(sys.stderr)
+    out.setFormatter(_Format())
+    log.addHandler(out)
+    log.setLevel(logging.DEBUG if args.verbose else logging.WARNING if args.quiet else logging.INFO)
+    log.info("broute-stick %s, reading %s", VERSION, args.port)
     try:
-        return asyncio.run(read(args, rbid, pwd))
-    except ValueError as e:
-        raise SystemExit("broute: %s" % e)
+        rbid, pwd = credentials(args.config)
+        ser = open_port(args.port, args.baud)
+        try:
+            return asyncio.run(read(args, rbid, pwd, ser))
+        finally:
+            ser.close()  # after the session task has ended: nothing writes to a closed port
+    except UserError as e:
+        log.error("%s", e)
+        return e.code
     except KeyboardInterrupt:
         return 130
 
