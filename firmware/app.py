@@ -5,7 +5,9 @@ Recovery is layered, cheapest first: the session recovers from protocol trouble
 by itself; the app restarts a session that stops producing readings; a crash of
 the whole app is shown on the screen and retried; only repeated crashes, or a
 loop that stops making progress (the watchdog is then no longer fed), reset
-the board.
+the board, and a reset that did not help is not repeated. Start-up (config,
+board, display, UI) never crashes: what fails there is shown on the screen, as
+it would fail the same way after any number of resets.
 """
 import asyncio
 import gc
@@ -18,8 +20,7 @@ import model as vm
 import scancache
 from buttons import Button
 from compat import Clock
-from session import Session, AUTH_FAILED, NOT_FOUND, NO_MODULE
-from ui import Ui
+from session import Session
 
 WDT_MS = const(60000)       # hardware watchdog timeout: far above any single step
 _FEED_MS = const(2000)
@@ -37,17 +38,6 @@ SCAN_CACHE = "scan.json"
 _STATUS = (vm.STARTING, vm.STARTING, vm.SCANNING, vm.JOINING, vm.CONNECTED, vm.REAUTH,
            vm.RATE_LIMITED, vm.ERROR)
 
-# Session reasons that need a person: (screen title, what to do)
-_HELP = {
-    AUTH_FAILED: ("Wrong B-route login", "The meter refused the ID or password. Check broute_id "
-                  "and broute_password in config.json. Still retrying."),
-    NOT_FOUND: ("No meter found", "Move the stick closer to the meter or a window. "
-                "Still searching."),
-    NO_MODULE: ("Wi-SUN HAT silent", "Push the HAT in firmly. Old HAT rev0.1: set uart_rx to "
-                "36 in config.json. Still retrying."),
-}
-
-
 class Device:
     """The real stick: board wiring, hardware watchdog, reset, WiFi clock."""
 
@@ -55,9 +45,9 @@ class Device:
         self._wdt = None
         self._timer = None
 
-    def board(self, kind, rx):
+    def board(self, kind, rx, tx=0, buzzer=True):
         import board
-        return board.create("plus" if kind == "m5stickc-plus" else "stickc", rx)
+        return board.create("plus" if kind == "m5stickc-plus" else "stickc", rx, tx, buzzer)
 
     def watchdog(self, ms):
         import machine
@@ -129,27 +119,20 @@ class App:
 
     # --- start-up ---------------------------------------------------------------------
     def _setup(self):
-        """Config, board, model, UI: once per power-up (a retried crash keeps them)."""
-        if self.board is not None:
-            return
-        self.cfg, kind, problem = read_config(self.path, self.log)
-        cfg = self.cfg
-        self.board = self.platform.board(kind, cfg.uart_rx if cfg else 26)
-        if cfg:
-            self.board.display.set_rotation(cfg.rotation)
-        self.model = vm.Model(cfg.contract_amperes, int(cfg.warn_ratio * 100 + 0.5)) if cfg else vm.Model()
-        self.ui = Ui(self.board, self.model)
-        if cfg and self.board.load_state() is None:
-            self.ui.set_brightness((cfg.brightness * 8 + 50) // 100)
-        if problem:
-            self.model.set_error(*problem)
-        else:
-            self._info = (("Contract", "%d A" % cfg.contract_amperes),
-                          ("Poll", "%d s" % cfg.poll_seconds))
-            self.model.info = self._info
+        """Config, board, model, UI, once per power-up (startup.py; a retried crash keeps
+        what was made). Never raises. False: no UI to run."""
+        if self.ui is not None:
+            return True
+        import startup
+        try:
+            return startup.setup(self)
+        finally:
+            del sys.modules["startup"]  # start-up code is not kept on the heap
 
     async def run(self):
-        self._setup()
+        if not self._setup():
+            while True:  # a reset would fail the same way: stay, the log says why
+                await asyncio.sleep(3600)
         self.ui.update()
         if self.wdt is None:
             self.wdt = self.platform.watchdog(WDT_MS)  # armed only now that start-up is done
@@ -189,6 +172,9 @@ class App:
             n += 1
             if n % 5 == 0:
                 gc.collect()  # in a quiet moment, not in the middle of a reading
+            if n == _CRASH_FORGET_MS // _FEED_MS and self.ui.resets:
+                self.ui.resets = 0  # a long run: a crash reset may help again
+                self.ui.save()
 
     async def _link(self):
         """Run the session; restart it when connected but silent for too long."""
@@ -199,7 +185,7 @@ class App:
         stall_ms = max(_STALL_MIN_MS, _STALL_POLLS * poll_ms)
         while True:
             s = Session(reader, writer, cfg.broute_id, cfg.broute_password, cache,
-                        self.clock, self.log, poll_ms=poll_ms)
+                        self.clock, self.log, poll_ms=poll_ms, contract_a=cfg.contract_amperes)
             s.listener = self._on_session
             self.session = s
             task = asyncio.create_task(s.run())
@@ -253,15 +239,27 @@ class App:
         m.changed()
 
     # --- crash handling -----------------------------------------------------------------
-    def show_crash(self, e, n):
+    def show_crash(self, e, n, final=False):
         if self.model is None:
             return
-        self.model.set_error("Firmware error", "%s. Restarting in %d s (%d of %d)."
-                             % (_short(e), _CRASH_PAUSE_MS // 1000, n, _CRASHES_MAX))
+        if final:
+            then = "Stopped resetting: power the stick off and on, or update it."
+        else:
+            then = "Restarting in %d s (%d of %d)." % (_CRASH_PAUSE_MS // 1000, n, _CRASHES_MAX)
+        self.model.set_error("Firmware error", "%s. %s" % (_short(e), then))
         try:
             self.ui.update()
         except Exception:
             pass
+
+    def may_reset(self):
+        """True once: a reset that was followed by the same crashes is not repeated."""
+        ui = self.ui
+        if ui is None or ui.resets:
+            return False
+        ui.resets = 1
+        ui.save()
+        return True
 
     async def pause(self, ms):
         """Wait between crash retries, feeding the watchdog if it is armed."""
@@ -273,26 +271,12 @@ class App:
 
 
 def read_config(path, log):
-    """(Config or None, board kind, None or the error screen's (title, text)); path None
-    is config.PATH.
-
-    The config module is needed only here: it is dropped from sys.modules so its code
-    (~6 KB of the ESP32's heap, tools/mem32.py) is collected; a Config keeps none of it.
-    """
-    import config
-    path = path or config.PATH
+    """startup.read_config, dropping the module after use (tools/mem32.py measures this)."""
+    import startup
     try:
-        cfg = config.load(path)
-    except config.ConfigError as e:
-        for line in e.lines():
-            log("config: " + line)
-        cfg, kind = None, config.peek_board(path)
-        problem = ("No config file" if e.missing else "Fix config.json", str(e))
-    else:
-        log("config: " + config.summary(cfg))
-        kind, problem = cfg.board, None
-    del sys.modules["config"]
-    return cfg, kind, problem
+        return startup.read_config(path, log)
+    finally:
+        del sys.modules["startup"]
 
 
 def later(a, b):
@@ -301,10 +285,12 @@ def later(a, b):
 
 
 def _help(reason):
-    if reason in _HELP:
-        return _HELP[reason]
-    title, _, advice = reason.partition(": ")
-    return title or "B-route error", advice or "Still retrying."
+    """(screen title, what to do) for a session reason (advice.py, loaded only for this)."""
+    import advice
+    try:
+        return advice.HELP.get(reason) or advice.other(reason)
+    finally:
+        del sys.modules["advice"]  # error texts are not kept on the heap
 
 
 def _short(e):
@@ -313,7 +299,7 @@ def _short(e):
 
 
 def main(platform=None, path=None, log=print, clock=None):
-    """Run forever; retry a crashed app, reset only after repeated crashes."""
+    """Run forever; retry a crashed app, reset only after repeated crashes, and only once."""
     app = App(platform or Device(), path, log, clock)
     crashes = 0
     while True:
@@ -330,10 +316,15 @@ def main(platform=None, path=None, log=print, clock=None):
             log("app crashed (%d of %d):" % (crashes, _CRASHES_MAX))
             sys.print_exception(e)
             if crashes >= _CRASHES_MAX:
-                log("too many crashes: resetting the board")
-                app.platform.reset()
-                return
-            app.show_crash(e, crashes)
+                if app.may_reset():
+                    log("too many crashes: resetting the board")
+                    app.platform.reset()
+                    return
+                log("too many crashes, and a reset did not help: retrying without one")
+                crashes = 0
+                app.show_crash(e, crashes, True)
+            else:
+                app.show_crash(e, crashes)
             asyncio.new_event_loop()
             asyncio.run(app.pause(_CRASH_PAUSE_MS))
         asyncio.new_event_loop()

@@ -1,10 +1,11 @@
-"""Board wiring for the M5StickC, StickC Plus and StickC Plus2 (hardware.md).
+"""Board wiring for the M5StickC, StickC Plus and StickC Plus2 (docs/hardware.md).
 
 Every board offers the same interface to the app and the UI:
   display (ST77xx frame buffer, .show()), backlight(level 0..8), flip(),
   led(on), alert(on), facts() -> ((label, value), ...), pin_a / pin_b for
   buttons.Button, load_state() / save_state(bytes) in RTC memory, and
   `await uart_streams()` -> (StreamReader, StreamWriter) for the Wi-SUN HAT.
+The HAT's UART pins and the buzzer's use are the config's (uart_rx, uart_tx, buzzer).
 create() tells them apart: an AXP192 at 0x34 means StickC or Plus (config
 chooses, StickC by default), none means Plus2.
 """
@@ -24,11 +25,14 @@ class _Board:
     name = "?"
     buzzer_pin = None
 
-    def __init__(self, display, hat_rx=26):
+    def __init__(self, display, hat_rx=26, hat_tx=0, buzzer=True):
         self.display = display
         self.pin_a = Pin(37, Pin.IN)
         self.pin_b = Pin(39, Pin.IN)
         self._hat_rx = hat_rx
+        self._hat_tx = hat_tx
+        if not buzzer:
+            self.buzzer_pin = None  # config "buzzer": false: the alarm is the LED alone
         self._alert_task = None
 
     def flip(self):
@@ -45,7 +49,7 @@ class _Board:
     async def uart_streams(self):
         # UART1 with both pins given (its defaults are the IR and LED pins);
         # 2 KB receive buffer so a long ERXUDP survives a busy moment.
-        uart = machine.UART(1, baudrate=115200, tx=0, rx=self._hat_rx,
+        uart = machine.UART(1, baudrate=115200, tx=self._hat_tx, rx=self._hat_rx,
                             rxbuf=2048, timeout=0, timeout_char=0)
         return asyncio.StreamReader(uart), asyncio.StreamWriter(uart, {})
 
@@ -76,13 +80,13 @@ class StickC(_Board):
     name = "StickC"
     panel = "st7735s"
 
-    def __init__(self, i2c, hat_rx=26):
+    def __init__(self, i2c, hat_rx=26, hat_tx=0, buzzer=True):
         gc.collect()  # the frame buffer first, while the heap is unfragmented
         spi = machine.SPI(1, baudrate=_SPI_HZ, polarity=0, phase=0,
                           sck=Pin(13), mosi=Pin(15), miso=None)
         display = ST77xx(spi, Pin(23, Pin.OUT), Pin(5, Pin.OUT, value=1),
                          Pin(18, Pin.OUT), self.panel, rotation=1)
-        super().__init__(display, hat_rx)
+        super().__init__(display, hat_rx, hat_tx, buzzer)
         self.pmu = axp192.AXP192(i2c)
         self.pmu.init()
         self._led = Pin(10, Pin.OUT, value=1)  # active low: off
@@ -107,20 +111,21 @@ class StickC(_Board):
 class StickCPlus(StickC):
     name = "StickC Plus"
     panel = "st7789"
-    buzzer_pin = 2
+    buzzer_pin = 2  # passive buzzer, driven by PWM (docs/hardware.md section 3)
 
 
 class StickCPlus2(_Board):
     name = "StickC Plus2"
+    buzzer_pin = 2  # as on the Plus (docs/hardware.md section 3)
 
-    def __init__(self, hat_rx=26):
+    def __init__(self, hat_rx=26, hat_tx=0, buzzer=True):
         self._hold = Pin(4, Pin.OUT, value=1)  # else it powers off on battery
         gc.collect()
         spi = machine.SPI(1, baudrate=_SPI_HZ, polarity=0, phase=0,
                           sck=Pin(13), mosi=Pin(15), miso=None)
         display = ST77xx(spi, Pin(14, Pin.OUT), Pin(5, Pin.OUT, value=1),
                          Pin(12, Pin.OUT), "st7789", rotation=1)
-        super().__init__(display, hat_rx)
+        super().__init__(display, hat_rx, hat_tx, buzzer)
         self._bl = machine.PWM(Pin(27), freq=5000, duty_u16=0)
         self._led = Pin(19, Pin.OUT, value=0)  # active high
         self._adc = machine.ADC(Pin(38), atten=machine.ADC.ATTN_11DB)
@@ -142,9 +147,9 @@ class StickCPlus2(_Board):
         return None  # the Plus2 has no charger status line
 
 
-def create(kind="stickc", hat_rx=26):
+def create(kind="stickc", hat_rx=26, hat_tx=0, buzzer=True):
     """kind: "stickc" or "plus" (both have an AXP192); Plus2 is detected."""
     i2c = machine.I2C(0, scl=Pin(22), sda=Pin(21), freq=400_000)
     if axp192.ADDR in i2c.scan():
-        return (StickCPlus if kind == "plus" else StickC)(i2c, hat_rx)
-    return StickCPlus2(hat_rx)
+        return (StickCPlus if kind == "plus" else StickC)(i2c, hat_rx, hat_tx, buzzer)
+    return StickCPlus2(hat_rx, hat_tx, buzzer)

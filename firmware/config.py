@@ -7,6 +7,9 @@ password never appear in a message, a repr or a summary.
 import json
 
 PATH = "config.json"
+MAX_BYTES = 4096   # far above a filled-in example; a bigger file is a mistake, and its text
+MAX_DEPTH = 8      # and a deep nesting would exhaust the ESP32's heap before any screen exists
+_BOM = b"\xef\xbb\xbf"  # some Windows editors start UTF-8 files with it
 
 BOARDS = ("auto", "m5stickc", "m5stickc-plus", "m5stickc-plus2")
 _REQUIRED = ("broute_id", "broute_password")
@@ -72,13 +75,23 @@ def _tx_pin(v):
         return "must be an output-capable GPIO number from 0 to 33"
 
 
+def _rotation(v):
+    # The screens are laid out for landscape only (docs/hardware.md section 2); portrait
+    # would need a frame buffer of another shape (firmware/st77xx.py).
+    if v not in (1, 3) or isinstance(v, bool):
+        return "must be 1 or 3 (landscape); portrait (0, 2) is not supported"
+
+
 def _broute_id(v):
+    # The meter answers only a scan that carries the pairing ID taken from the ID's last 8
+    # characters (docs/protocol.md section 2), so a mistyped ID looks like "no meter".
     if not isinstance(v, str):
         return "must be text in quotes (the 32-character ID from your power company)"
     if len(v) != 32:
         return "must be 32 characters long (got %d)" % len(v)
-    if not _alnum(v):
-        return "must hold only letters and digits"
+    for c in v:
+        if not ("0" <= c <= "9" or "A" <= c <= "F" or "a" <= c <= "f"):
+            return "must hold only the digits 0-9 and letters A-F (a B-route ID is hexadecimal)"
 
 
 def _broute_password(v):
@@ -123,12 +136,11 @@ OPTIONS = (
     ("contract_amperes", 30, _int_in(5, 120)),
     ("warn_ratio", 0.8, _number_in(0.1, 1.0)),
     ("poll_seconds", 10, _int_in(5, 300)),
-    ("rotation", 1, _int_in(0, 3)),
+    ("rotation", 1, _rotation),
     ("brightness", 80, _int_in(0, 100)),
     ("buzzer", True, _bool),
     ("scan_cache", True, _bool),
     ("wifi", None, _wifi),
-    ("utc_offset_minutes", 540, _int_in(-720, 840)),
 )
 KEYS = tuple(o[0] for o in OPTIONS)
 
@@ -170,6 +182,7 @@ def validate(data):
     if problems:
         raise ConfigError(problems)
     values["warn_ratio"] = float(values["warn_ratio"])
+    values["broute_id"] = values["broute_id"].upper()  # the module wants it as printed: upper case
     cfg = Config()
     for k in values:
         setattr(cfg, k, values[k])
@@ -178,11 +191,16 @@ def validate(data):
 
 def parse(text):
     """Decode and validate config text (str or bytes)."""
+    _check_size(len(text))  # as load() does, so the PC's check (tools/deploy.py) agrees
     if isinstance(text, (bytes, bytearray)):
+        if text[:3] == _BOM:
+            text = text[3:]
         try:
             text = text.decode()
         except UnicodeError:
             raise ConfigError([(None, "the file is not UTF-8 text")])
+    elif text[:1] == "\ufeff":
+        text = text[1:]
     # MicroPython's json accepts missing and trailing commas that CPython
     # refuses: check first so the board and the deploy tool agree.
     problem = _syntax_problem(text)
@@ -196,23 +214,43 @@ def parse(text):
     return validate(data)
 
 
+def _read(path):
+    """The file's bytes, or ConfigError when it is larger than MAX_BYTES (not read then:
+    a huge file must not exhaust the heap, and a small one allocates only its size)."""
+    import os
+    size = os.stat(path)[6]
+    _check_size(size)
+    with open(path, "rb") as f:
+        return f.read(size)
+
+
+def _check_size(n):
+    if n > MAX_BYTES:
+        raise ConfigError([(None, "the file is larger than %d bytes: shorten the notes in it"
+                                  % MAX_BYTES)])
+
+
 def load(path=PATH):
     """Read, decode and validate the config file at `path`."""
     try:
-        with open(path, "rb") as f:
-            text = f.read()
+        text = _read(path)
     except OSError:
-        raise ConfigError([(None, "no config file %s: copy config.example.json there and fill in "
-                                  "your B-route ID and password" % path)], missing=True)
+        raise ConfigError([(None, "no config.json on the stick. On the PC: copy "
+                                  "config.example.json to my-config.json, fill in your B-route "
+                                  "ID and password, then run make deploy PORT=/dev/ttyUSB0 "
+                                  "CONFIG=my-config.json")], missing=True)
     return parse(text)
 
 
 def peek_board(path=PATH):
     """The board named in a config that failed validation, so its error shows on the right panel."""
     try:
-        with open(path) as f:
-            kind = json.load(f).get("board")
-    except Exception:  # missing, unreadable, not JSON, not an object: any of it means "auto"
+        text = _read(path)
+        text = text[3:].decode() if text[:3] == _BOM else text.decode()
+        if _syntax_problem(text) is not None:
+            return "auto"  # also what keeps a deep nesting away from json.loads
+        kind = json.loads(text).get("board")
+    except Exception:  # missing, too big, not JSON, not an object: any of it means "auto"
         return "auto"
     return kind if kind in BOARDS else "auto"
 
@@ -220,6 +258,7 @@ def peek_board(path=PATH):
 def _syntax_problem(text):
     """Point at the first usual hand-editing mistake, since json gives no position."""
     line = 1
+    depth = 0
     in_str = esc = False
     last = ""  # last significant character outside strings
     for c in text:
@@ -242,6 +281,12 @@ def _syntax_problem(text):
         elif c in '"{[' and last and last in '"}]0123456789el':
             return "line %d: a comma is missing before this" % line
         elif c not in " \t\r":
+            if c in "{[":
+                depth += 1
+                if depth > MAX_DEPTH:  # json.loads recurses: checked before it runs
+                    return "line %d: nested more than %d levels deep" % (line, MAX_DEPTH)
+            elif c in "}]":
+                depth -= 1
             last = c
             in_str = c == '"'
     if in_str:

@@ -2,7 +2,8 @@
 
 Button A cycles the screens, a long press on A steps the brightness down to
 off and back to full, button B flips the screen. That state is kept in RTC
-memory by the board (survives soft resets, never wears the flash). Redraws
+memory by the board (survives soft resets, never wears the flash) until the
+config's brightness or rotation changes. Redraws
 happen when the model changes or the shown age ticks, into the frame buffer,
 then one push: no flicker.
 """
@@ -18,20 +19,29 @@ TOTALS = const(2)
 INFO = const(3)
 _PAGES = const(4)
 BRIGHT_STEPS = (8, 5, 2, 0)  # long press walks these; 0 = screen off
+_LEVELS = const(8)  # backlight levels 1..8 (axp192.LEVELS)
 _DRAWS = (ui_screens.draw_main, ui_screens.draw_history, ui_screens.draw_totals,
           ui_screens.draw_info)
 
 
 class Ui:
-    def __init__(self, board, model):
+    def __init__(self, board, model, bright=BRIGHT_STEPS[0], rotation=1):
+        """bright (backlight level 0..8) and rotation (1 or 3) are the config's. The buttons'
+        choices survive a soft reset in RTC memory until the config changes: a redeployed
+        value applies at the next start, with no power-off needed."""
         self.board = board
         self.model = model
         self.theme = Theme(board.display)
         self._shown = [None, None, None, None]  # see update()
-        self.page, self.bright, flipped = MAIN, BRIGHT_STEPS[0], False
+        self._setting = bright | rotation << 4  # the config as last applied
+        self.page, self.bright, flipped = MAIN, bright, False
+        self.resets = 0  # crash resets in a row, for the app (app.main)
         saved = board.load_state()
-        if saved and len(saved) >= 3 and saved[0] < _PAGES and saved[1] in BRIGHT_STEPS:
-            self.page, self.bright, flipped = saved[0], saved[1], bool(saved[2])
+        if saved and len(saved) >= 5 and saved[0] < _PAGES and saved[1] <= _LEVELS:
+            self.resets = saved[4]
+            if saved[3] == self._setting:
+                self.page, self.bright, flipped = saved[0], saved[1], bool(saved[2])
+        board.display.set_rotation(rotation)
         self.flipped = False
         if flipped:
             self.flip()
@@ -39,8 +49,11 @@ class Ui:
         self._err = (None, None, ())
         self._alarm = False
 
-    def _save(self):
-        self.board.save_state(bytes((self.page, self.bright, self.flipped)))
+    def save(self):
+        """Into RTC memory (not flash): page, brightness, flip, the config they were chosen
+        under, crash resets."""
+        self.board.save_state(bytes((self.page, self.bright, self.flipped, self._setting,
+                                     self.resets)))
 
     # Button actions (the app wires the buttons to these).
     def next_page(self):
@@ -49,7 +62,7 @@ class Ui:
             return
         self.page = (self.page + 1) % _PAGES
         self._shown[0] = None
-        self._save()
+        self.save()
 
     def step_brightness(self):
         i = BRIGHT_STEPS.index(self.bright) if self.bright in BRIGHT_STEPS else -1
@@ -59,13 +72,13 @@ class Ui:
         self.bright = level_
         self.board.backlight(level_)
         self._shown[0] = None
-        self._save()
+        self.save()
 
     def flip(self):
         self.flipped = not self.flipped
         self.board.flip()
         self._shown[0] = None
-        self._save()
+        self.save()
 
     def render(self, now_ms=None):
         """Draw the current screen into the frame buffer (no push)."""

@@ -53,8 +53,8 @@ def _gauge(t, m, y, stale):
         return
     share = min(t.w, t.w * a10 // (m.contract_a * 10))
     t.fb.fill_rect(0, y, share, 3, DIM if stale else LEVEL_COLOUR[level(m)])
-    # A tick at the warning threshold.
-    t.fb.vline(t.w * 8 // 10, y - 1, 5, FG)
+    # A tick at the warning threshold (config warn_ratio).
+    t.fb.vline(t.w * m.warn_percent // 100, y - 1, 5, FG)
 
 
 def _figure(t, x, y, label, a10, unit):
@@ -141,16 +141,21 @@ def draw_totals(t, m, now_ms):
         y += step
 
 
-def draw_info(t, m, now_ms, extra=()):
-    """Device facts from the board (extra) and the app (model.info), then the
-    radio link; no title bar, so six rows fit on the 80 px StickC."""
-    s = t.small
-    t.fb.fill(BG)
+def info_rows(m, extra=()):
+    """The info screen's (label, value) rows: the board's facts (extra), the app's
+    (model.info), then the radio link."""
     rows = extra + m.info
     if m.rssi_dbm is not None:
         rows += (("Link", "%d dBm, LQI %d" % (m.rssi_dbm, m.lqi or 0)),)
+    return rows
+
+
+def draw_info(t, m, now_ms, extra=()):
+    """info_rows(); no title bar, so six rows fit on the 80 px StickC."""
+    s = t.small
+    t.fb.fill(BG)
     y = 1
-    for label, value in rows:
+    for label, value in info_rows(m, extra):
         if y + s.height > t.h:
             break
         s.text(2, y, label, DIM)
@@ -162,22 +167,30 @@ def draw_info(t, m, now_ms, extra=()):
 
 def draw_error(t, m, lines, now_ms):
     """Red title, then what to do, pre-wrapped into `lines` by the caller; advice
-    longer than the screen is shown a page at a time, turning every 4 s."""
+    longer than the screen is shown a page at a time, turning every 4 s, the pages
+    balanced (no lone last line), with a mark per page at the title bar's right end."""
     s, fb = t.small, t.fb
     fb.fill(BG)
     fb.fill_rect(0, 0, t.w, t.bar_h, ERR_BAR)
-    s.text(3, 1, m.error_title, FG)
     step = s.height - 1  # the font's descender row doubles as line spacing
-    per_page = (t.h - t.bar_h - 1) // step
-    pages = (len(lines) + per_page - 1) // per_page
-    page = now_ms // ERROR_PAGE_MS % pages if pages > 1 else 0
+    n = len(lines)
+    per = (t.h - t.bar_h - 1) // step
+    pages = max(1, (n + per - 1) // per)
+    per = (n + pages - 1) // pages
+    page = now_ms // ERROR_PAGE_MS % pages
+    x = t.w - 3  # where the title must end: left of the page marks
     if pages > 1:
-        buf = t.buf
-        n = ui_fmt.put_int(buf, 0, page + 1)
-        n = ui_fmt.put_int(buf, ui_fmt.put_str(buf, n, b"/"), pages)
-        _right(s, t.w - 3, 1, buf, FG, n)
+        d = max(3, (t.bar_h + 1) // 4)
+        x -= pages * (d + 2) + 3
+        for i in range(pages):
+            fb.fill_rect(x + 5 + i * (d + 2), (t.bar_h - d) // 2, d, d, FG if i == page else DIM)
+    title = m.error_title
+    k = len(title)
+    while k and 3 + s.width(title, k) > x:  # clipped rather than run into the marks
+        k -= 1
+    s.text(3, 1, title, FG, k)
     y = t.bar_h + 1
-    for line in lines[page * per_page:(page + 1) * per_page]:
+    for line in lines[page * per:(page + 1) * per]:
         s.text(3, y, line, FG)
         y += step
 

@@ -20,6 +20,8 @@ _RUNS = {
     "buttons": (["--time-scale", "0.05", "--buttons", "3000:A:short,4000:B:short"], 8),
     "no-config": (["--no-config"], 4),
     "bad-config": (["--config", "BAD"], 4),
+    "portrait": (["--config", "PORTRAIT"], 4),
+    "huge-config": (["--config", "HUGE"], 4),
     "wrong-password": (["--wrong-password", "--time-scale", "0.02"], 14),
     "no-meter": (["--scenario", "no-meter", "--time-scale", "0.02"], 14),
     "module-silent": (["--fault", "mute:100000@0", "--time-scale", "0.05"], 12),
@@ -34,10 +36,16 @@ def runs(tmp_path_factory):
     bad = base / "bad.json"
     bad.write_text(json.dumps({"broute_id": run_host.SIM_ID, "broute_password": run_host.SIM_PASSWORD,
                                "contract_amperes": "thirty"}))
+    files = {"BAD": bad, "PORTRAIT": base / "portrait.json", "HUGE": base / "huge.json"}
+    files["PORTRAIT"].write_text(json.dumps({"broute_id": run_host.SIM_ID,
+                                             "broute_password": run_host.SIM_PASSWORD,
+                                             "rotation": 0}))
+    files["HUGE"].write_text(json.dumps({"_comment": "x" * 32768, "broute_id": run_host.SIM_ID,
+                                         "broute_password": run_host.SIM_PASSWORD}))
 
     def one(name):
         flags, seconds = _RUNS[name]
-        flags = [str(bad) if f == "BAD" else f for f in flags]
+        flags = [str(files[f]) if f in files else f for f in flags]
         d = base / name
         args = run_host.parser().parse_args(flags + [
             "--seconds", str(seconds), "--run-dir", str(d / "board"), "--frames", str(d / "frames"),
@@ -103,6 +111,7 @@ def test_no_config_file_screen(runs):
     s = _ok(runs["no-config"])
     assert s["error_title"] == "No config file"
     assert "config.example.json" in s["error_advice"]
+    assert "make deploy PORT=" in s["error_advice"] and "CONFIG=my-config.json" in s["error_advice"]
     assert s["state"] is None  # no session without a config
 
 
@@ -110,6 +119,18 @@ def test_malformed_config_names_the_key(runs):
     s = _ok(runs["bad-config"])
     assert s["error_title"] == "Fix config.json"
     assert s["error_advice"].startswith("contract_amperes: must be a whole number")
+
+
+def test_portrait_rotation_is_an_error_screen_not_a_reset_loop(runs):
+    """It used to crash five times, then machine.reset() (exit 4 here), on a black screen."""
+    s = _ok(runs["portrait"])
+    assert s["error_title"] == "Fix config.json"
+    assert s["error_advice"].startswith("rotation: must be 1 or 3") and "portrait" in s["error_advice"]
+
+
+def test_huge_config_is_an_error_screen_not_a_memory_error(runs):
+    s = _ok(runs["huge-config"])
+    assert s["error_title"] == "Fix config.json" and "larger than 4096 bytes" in s["error_advice"]
 
 
 def test_wrong_password_screen(runs):

@@ -19,7 +19,9 @@ def screens(request, tmp_path_factory):
     r = subprocess.run([MP, "tools/render_screens.py", str(out), request.param], cwd=ROOT,
                        capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr
-    alarms = dict(line.split() for line in r.stdout.splitlines())
+    lines = r.stdout.splitlines()
+    alarms = dict(line.split() for line in lines if not line.startswith("rows "))
+    alarms["rows"] = [line[5:] for line in lines if line.startswith("rows ")]
     return out, alarms
 
 
@@ -91,7 +93,7 @@ def test_history_graph_shows_the_spike(screens):
 def test_error_screens(screens):
     out, _ = screens
     for name in ("error_no_config", "error_bad_config", "error_auth", "error_no_meter",
-                 "error_module"):
+                 "error_module", "error_out_of_reach"):
         w, h, px = load(out, name)
         assert count(px, (0, 0, w, 3), (170, 20, 20)) > w * 2, name  # red title bar
         advice = (0, h // 4, w, h)
@@ -102,7 +104,18 @@ def test_every_screen_differs(screens):
     out, _ = screens
     names = sorted(p for p in os.listdir(out))
     data = {open(out / n, "rb").read() for n in names}
-    assert len(names) == 16 and len(data) == len(names)
+    assert len(names) == 17 and len(data) == len(names)
+
+
+def test_info_screen_shows_what_the_firmware_shows(screens):
+    """The rows come from the real app: its version, no invented IP address."""
+    out, info = screens
+    with open(os.path.join(ROOT, "lib", "version.py")) as f:
+        version = f.read().split('VERSION = "')[1].split('"')[0]
+    rows = dict(r.split("=", 1) for r in info["rows"][0].split("|"))
+    assert rows["Firmware"] == version
+    assert list(rows) == ["Board", "Power", "Firmware", "Contract", "Module", "Link"]
+    assert "IP" not in rows
 
 
 def test_sizes_follow_the_board(screens):

@@ -86,8 +86,9 @@ class EmuBoard:
     """screen=False leaves the panel's RGB565 memory out (no screenshots): for
     benchmarks on the ESP32-sized heap, where it would not fit beside the firmware."""
 
-    def __init__(self, kind="stickc", uart_addr=None, screen=True):
+    def __init__(self, kind="stickc", uart_addr=None, screen=True, buzzer=True):
         self.name, panel = PANELS[kind]
+        self.buzzer = buzzer and kind != "stickc"  # as board.py: the StickC has none
         self.name = "Emu " + self.name
         dc = FakePin()
         self.spi = FakeSPI(dc)
@@ -103,6 +104,7 @@ class EmuBoard:
         self.brightness = 8
         self.led_on = False
         self.alerts = []
+        self.beeps = 0     # alarms the buzzer sounded
         self.state = None  # RTC memory
         self._uart_addr = uart_addr
 
@@ -121,6 +123,8 @@ class EmuBoard:
     def alert(self, on):
         self.alerts.append(on)
         self.led(on)
+        if on and self.buzzer:
+            self.beeps += 1
 
     def facts(self):
         return (("Board", self.name), ("Power", "4.10 V, USB"))

@@ -20,8 +20,6 @@ for _p in ("tools", "lib", "firmware"):
 if "--mpy" in sys.argv:  # compiled modules first, loaded as the board loads them
     sys.path.insert(0, sys.argv[sys.argv.index("--mpy") + 1])
 
-import app  # noqa: E402
-from compat import Clock  # noqa: E402
 from emu_board import EmuBoard  # noqa: E402
 
 EXIT_WATCHDOG = 3
@@ -54,14 +52,14 @@ class CheckingWatchdog:
 class HostPlatform:
     """What app.Device does on the stick, for the emulated board."""
 
-    def __init__(self, uart, kind):
-        self._uart = uart
-        self._kind = kind  # from the command line: the emulator cannot probe a panel
+    def __init__(self, board):
+        self._board = board  # its kind from the command line: the emulator cannot probe a panel
         self.board_obj = None
         self.wdt = None
 
-    def board(self, kind, rx):
-        self.board_obj = EmuBoard(self._kind, self._uart)
+    def board(self, kind, rx, tx=0, buzzer=True):
+        self._board.buzzer = self._board.buzzer and buzzer
+        self.board_obj = self._board
         return self.board_obj
 
     def watchdog(self, ms):
@@ -142,6 +140,7 @@ class Stats:
             "page": page,
             "alerts": len(a.board.alerts) if a.board else 0,
             "alarms_on": a.board.alerts.count(True) if a.board else 0,
+            "beeps": a.board.beeps if a.board else 0,
             "led": a.board.led_on if a.board else None,
             "ui_errors": a.ui_errors,
         }
@@ -193,18 +192,17 @@ async def _frames(board, opts):
             n += 1
 
 
-async def _host(opts):
+async def _host(opts, board):
+    import app
+    from compat import Clock
     clock = Clock(1 / float(opts["time-scale"]))
     stats = Stats(clock)
-    plat = HostPlatform(opts["uart"], opts["board"])
+    plat = HostPlatform(board)
     a = app.App(plat, opts["config"], stats.log, clock)
     task = asyncio.create_task(a.run())
     started = ticks_ms()
     seq = 0
     n = 0
-    while not task.done() and plat.board_obj is None:
-        await asyncio.sleep_ms(10)
-    board = plat.board_obj
     if opts["frames"]:
         asyncio.create_task(_frames(board, opts))
     if opts["buttons"]:
@@ -235,7 +233,10 @@ async def _host(opts):
 
 def main(argv):
     opts = _args(argv)
-    asyncio.run(_host(opts))
+    # The panel's memory (host-only, 64.8 KB on the Plus) before the firmware is imported,
+    # while the heap is whole: the board has no such block to fit in beside the firmware.
+    board = EmuBoard(opts["board"], opts["uart"])
+    asyncio.run(_host(opts, board))
 
 
 if __name__ == "__main__":

@@ -1,91 +1,157 @@
-"""Render every screen of the UI on the emulated board into PNG files.
+"""Render every screen of the firmware on the emulated board into PNG files.
 
   micropython tools/render_screens.py OUT_DIR [stickc|plus] [scale]
 
-Each scenario fills the view model the way the app does and draws it at a
-fixed time, so the pictures are reproducible. host_tests/test_ui_screens.py
-checks the PNGs; docs/screens/ holds the committed copies.
+Each screen comes from the real app (firmware/app.py): App sets itself up from a real
+config file on the emulated board, and a real Session (not running) is put into the
+states of the scenario, its reading filled in as the meter would, then handed to the
+app's own session listener. So every text and value on a picture is one the firmware
+draws; only the meter's figures are the scenario's. The hour of history is fed to the
+model as an hour of one-minute averages. Prints one line per screen ("name alarm" or
+"name -") and, for the info screen, "rows " and its label=value rows.
+host_tests/test_ui_screens.py checks the PNGs; docs/screens/ holds the committed copies.
 """
 import sys
 
+sys.path.insert(0, "lib")
 sys.path.insert(0, "firmware")
 sys.path.insert(0, "tools")
-import math
-import model as M
-from emu_board import EmuBoard
-from ui import Ui, MAIN, HISTORY, TOTALS, INFO
+import json  # noqa: E402
+import math  # noqa: E402
+import os  # noqa: E402
+from time import ticks_ms  # noqa: E402
+import app  # noqa: E402
+import bstate  # noqa: E402
+import session as S  # noqa: E402
+from emu_board import EmuBoard  # noqa: E402
+from ui import MAIN, HISTORY, TOTALS, INFO  # noqa: E402
+from ui_screens import info_rows  # noqa: E402
 
-NOW = 10_000_000  # a fixed ticks_ms() "now"
+ID = "00112233445566778899AABBCCDDEEFF"
+PW = "0123456789AB"
+CONFIG = "build/render-config.json"
 
-# The texts the app shows (firmware/app.py, firmware/config.py).
+# name: (session state, reason) of the B-route error screens
 ERRORS = {
-    "error_no_config": ("No config file",
-                        "no config file /config.json: copy config.example.json there and fill "
-                        "in your B-route ID and password"),
-    "error_bad_config": ("Fix config.json", "broute_id: must be 32 characters long (got 3)"),
-    "error_auth": ("Wrong B-route login",
-                   "The meter refused the ID or password. Check broute_id and broute_password "
-                   "in config.json. Still retrying."),
-    "error_no_meter": ("No meter found",
-                       "Move the stick closer to the meter or a window. Still searching."),
-    "error_module": ("Wi-SUN HAT silent",
-                     "Push the HAT in firmly. Old HAT rev0.1: set uart_rx to 36 in "
-                     "config.json. Still retrying."),
+    "error_auth": S.AUTH_FAILED,
+    "error_out_of_reach": S.JOIN_NO_ANSWER,
+    "error_no_meter": S.NOT_FOUND,
+    "error_module": S.NO_MODULE,
 }
 
 
-def day_history(m, base, swing):
+class Platform:
+    """app.Device for the emulated board; the clock task is not run."""
+
+    def __init__(self, kind):
+        self.kind = kind
+        self.board_obj = None
+
+    def board(self, kind, rx, tx=0, buzzer=True):
+        self.board_obj = EmuBoard(self.kind, buzzer=buzzer)
+        return self.board_obj
+
+
+def _write_config(values):
+    try:
+        os.mkdir("build")
+    except OSError:
+        pass
+    if values is None:
+        if _exists(CONFIG):
+            os.remove(CONFIG)
+        return
+    with open(CONFIG, "w") as f:
+        f.write(json.dumps(values))
+
+
+def _exists(path):
+    try:
+        os.stat(path)
+        return True
+    except OSError:
+        return False
+
+
+def day_history(m, base, swing, now):
     """60 minutes of a plausible load: a base, a slow wave and a kettle spike."""
-    t = NOW - 59 * 60000
+    t = now - 59 * 60000
     for i in range(60):
         w = base + int(swing * math.sin(i / 7)) + (1200 if 40 <= i < 44 else 0)
         m.add_power(w, t + i * 60000)
 
 
-def connected(m, watts, r10, t10, age_s=8):
-    m.status = M.CONNECTED
-    m.rssi_dbm, m.lqi, m.wifi = -62, 120, True
-    m.set_energy(5.42, 12345.6, 310.2)
-    m.set_reading(watts, r10, t10, NOW - age_s * 1000)
+def _state(a, s, st, reason=""):
+    s.state = st
+    s.reason = reason
+    a._on_session("state")
 
 
-def scenario(name, m):
-    page = MAIN
+def connected(a, s, watts, r10, t10):
+    """The session after a join and a reading, as Session reports them to the app."""
+    s.dialect, s.version, s.lqi = "single", "1.2.10", 120
+    _state(a, s, bstate.CONNECTED)
+    r = s.reading
+    r.power_w, r.current_r_da, r.current_t_da = watts, r10, t10
+    r.today_kwh, r.energy_kwh, r.energy_rev_kwh = 5.4, 12345.6, 310.2
+    a._on_session("reading")
+
+
+def scenario(name, kind):
+    """(app, page, age of the reading in s) for one screen."""
+    config = {"broute_id": ID, "broute_password": PW, "contract_amperes": 30,
+              "wifi": {"ssid": "home", "password": "wifipassword"}}
+    if name == "error_no_config":
+        config = None
+    elif name == "error_bad_config":
+        config = {"broute_id": "123", "broute_password": PW}
+    _write_config(config)
+    a = app.App(Platform(kind), CONFIG, lambda line: None)
+    a._setup()
+    if config is None or "wifi" not in config:
+        return a, MAIN, 0
+    a.model.wifi = True  # as Device.clock_sync sets it once WiFi is up
+    s = S.Session(None, None, ID, PW, None, None, None, contract_a=30)
+    a.session = s
+    now = ticks_ms()
+    page, age = MAIN, 8
     if name in ERRORS:
-        m.set_error(*ERRORS[name])
-        return page
-    if name == "main_normal" or name in ("history", "totals", "info"):
-        day_history(m, 900, 300)
-        connected(m, 1234, 68, 59)
+        _state(a, s, bstate.ERROR, ERRORS[name])
+    elif name in ("main_normal", "history", "totals", "info"):
+        day_history(a.model, 900, 300, now)
+        connected(a, s, 1234, 68, 59)
         page = {"history": HISTORY, "totals": TOTALS, "info": INFO}.get(name, MAIN)
-        m.info = (("Firmware", "0.1.0"), ("Wi-SUN", "1.2.10"), ("IP", "192.168.1.23"))
     elif name == "main_near":
-        day_history(m, 2000, 300)
-        connected(m, 2650, 251, 220)
+        day_history(a.model, 2000, 300, now)
+        connected(a, s, 2650, 251, 220)
     elif name == "main_over":
-        day_history(m, 2400, 500)
-        connected(m, 3420, 325, 280)
+        day_history(a.model, 2400, 500, now)
+        connected(a, s, 3420, 325, 280)
     elif name == "main_export":
-        day_history(m, -1500, 600)
-        connected(m, -1850, 92, 90)
+        day_history(a.model, -1500, 600, now)
+        connected(a, s, -1850, 92, 90)
     elif name == "scanning":
-        m.status, m.scan_duration, m.wifi = M.SCANNING, 6, True
+        s.scan_duration = 6
+        _state(a, s, bstate.SCANNING)
     elif name == "joining":
-        m.status, m.wifi = M.JOINING, False
+        a.model.wifi = False  # configured, not joined: the red WiFi symbol
+        _state(a, s, bstate.JOINING)
     elif name == "reauth":
-        day_history(m, 700, 200)
-        connected(m, 820, 45, 40, age_s=45)
-        m.status = M.REAUTH
+        day_history(a.model, 700, 200, now)
+        connected(a, s, 820, 45, 40)
+        _state(a, s, bstate.REAUTH)
+        age = 45
     elif name == "rate_limited":
-        day_history(m, 700, 200)
-        connected(m, 760, 41, 38, age_s=250)
-        m.status = M.RATE_LIMITED
-    m.changed()
-    return page
+        day_history(a.model, 700, 200, now)
+        connected(a, s, 760, 41, 38)
+        _state(a, s, bstate.RATE_LIMITED)
+        age = 250
+    return a, page, age
 
 
 NAMES = ("main_normal", "main_near", "main_over", "main_export", "scanning", "joining",
-         "reauth", "rate_limited", "history", "totals", "info") + tuple(sorted(ERRORS))
+         "reauth", "rate_limited", "history", "totals", "info", "error_no_config",
+         "error_bad_config") + tuple(sorted(ERRORS))
 
 
 def main():
@@ -93,13 +159,16 @@ def main():
     kind = sys.argv[2] if len(sys.argv) > 2 else "stickc"
     scale = int(sys.argv[3]) if len(sys.argv) > 3 else 1
     for name in NAMES:
-        board = EmuBoard(kind)
-        m = M.Model(contract_a=30)
-        ui = Ui(board, m)
-        ui.page = scenario(name, m)
-        ui.update(NOW)
+        a, page, age = scenario(name, kind)
+        m, board = a.model, a.board
+        a.ui.page = page
+        # the moment of the picture: `age` seconds after the reading; an error's first page
+        now = 0 if m.reading_ms is None else m.reading_ms + age * 1000
+        a.ui.update(now)
         board.screenshot("%s/%s.png" % (out, name), scale)
         print(name, "alarm" if board.led_on else "-")
+        if page == INFO:
+            print("rows " + "|".join("%s=%s" % r for r in info_rows(m, board.facts())))
 
 
 main()

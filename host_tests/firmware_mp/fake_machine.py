@@ -50,6 +50,9 @@ class PWM:
     def duty_u16(self, d):
         self.duty = d
 
+    def deinit(self):
+        pass
+
 
 class ADC:
     ATTN_11DB = 3

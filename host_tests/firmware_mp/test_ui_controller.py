@@ -44,11 +44,12 @@ def _ui(state=None):
 def test_pages_brightness_flip_are_remembered():
     board, m, u = _ui()
     u.next_page()
-    assert u.page == ui.HISTORY and board.state == bytes((1, 8, 0))
+    # page, level, flipped, the config's (level 8, rotation 1) they were chosen under, resets
+    assert u.page == ui.HISTORY and board.state == bytes((1, 8, 0, 8 | 1 << 4, 0))
     u.step_brightness()
     assert board.brightness == 5
     u.flip()
-    assert board.display.rotation == 3 and board.state == bytes((1, 5, 1))
+    assert board.display.rotation == 3 and board.state == bytes((1, 5, 1, 8 | 1 << 4, 0))
     # A soft reset: a new board/UI restores page, brightness and orientation.
     board2, m2, u2 = _ui(board.state)
     assert (u2.page, board2.brightness, board2.display.rotation) == (1, 5, 3)
@@ -132,3 +133,55 @@ def test_writer_width_and_colour():
     colours = set(fb.pixel(x, y) for x in range(end) for y in range(w.height))
     assert colours == {0, 15}
     assert w.wrap("aaa bbb ccc", w.width("aaa bbb")) == ["aaa bbb", "ccc"]
+
+
+def _ink_cols(fb, y0, y1, bg):
+    return set(x for x in range(fb.width) for y in range(y0, y1) if fb.pixel(x, y) != bg)
+
+
+def test_error_title_never_runs_into_the_page_marks():
+    """Every title the app shows, on both panels, stays clear of the page marks in full."""
+    import advice
+    titles = [v[0] for v in advice.HELP.values()] + ["No config file", "Fix config.json",
+                                                     "Firmware error", "Start-up failed"]
+    for kind in ("stickc", "plus"):
+        board = EmuBoard(kind)
+        m = M.Model()
+        u = ui.Ui(board, m)
+        fb, bar = board.display, u.theme.bar_h
+        for title in titles:
+            m.set_error(title, "Short.")
+            u.render(0)
+            bg = fb.pixel(0, bar - 1)  # the bar's red
+            alone = _ink_cols(fb, 0, bar, bg)
+            m.set_error(title, "word " * 60)
+            u.render(0)
+            both = _ink_cols(fb, 0, bar, bg)
+            marks = both - alone
+            assert alone <= both, (kind, title)  # the title is drawn whole
+            # a clear gap, wider than the one between two letters
+            assert marks and min(marks) - max(alone) > 5, (kind, title, min(marks), max(alone))
+
+
+def test_error_pages_are_balanced():
+    """Advice one line longer than a page splits evenly, not into a full page and a lone line."""
+    board = EmuBoard("stickc")
+    m = M.Model()
+    u = ui.Ui(board, m)
+    t, fb = u.theme, board.display
+    step = t.small.height - 1
+    per_page = (t.h - t.bar_h - 1) // step
+    words = 1
+    while len(t.small.wrap("word " * words, t.w - 6)) <= per_page:
+        words += 1
+    m.set_error("Fix config.json", "word " * words)
+    counts = []
+    for now in (0, 4000):
+        u.render(now)
+        lines = 0
+        for i in range(per_page):
+            y = t.bar_h + 1 + i * step
+            if any(fb.pixel(x, yy) == 1 for x in range(t.w) for yy in range(y, y + step)):
+                lines += 1
+        counts.append(lines)
+    assert sum(counts) == per_page + 1 and abs(counts[0] - counts[1]) <= 1, counts

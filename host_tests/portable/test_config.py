@@ -40,7 +40,7 @@ def test_defaults_fill_optional_keys():
     assert c.board == "auto"
     assert c.uart_rx == 26 and c.uart_tx == 0
     assert c.contract_amperes == 30 and c.poll_seconds == 10
-    assert c.wifi is None and c.utc_offset_minutes == 540
+    assert c.wifi is None and c.rotation == 1
     assert c.warn_ratio == 0.8
 
 
@@ -76,7 +76,7 @@ def test_wrong_types_and_ranges_name_key_and_rule():
         ("warn_ratio", 2, "from 0.1 to 1.0"),
         ("poll_seconds", 1, "from 5 to 300"),
         ("poll_seconds", 7.5, "whole number"),
-        ("rotation", 4, "from 0 to 3"),
+        ("rotation", 4, "must be 1 or 3"),
         ("board", "m5stack", "one of"),
         ("uart_rx", 25, "one of"),
         ("uart_tx", 36, "output-capable"),
@@ -111,6 +111,8 @@ def test_secret_values_never_appear_in_errors_or_repr():
     text = " ".join(e.lines())
     assert bad_id not in text and "pw-with-dash" not in text
     assert "got 31" in text and "letters and digits" in text
+    e = _error({"broute_id": "G" + _ID[1:], "broute_password": _PW})
+    assert "G" + _ID[1:] not in str(e) and "hexadecimal" in str(e)
     c = config.validate(_good(wifi={"ssid": "home", "password": "wifipassword"}))
     for shown in (repr(c), config.summary(c)):
         assert _ID not in shown and _PW not in shown and "wifipassword" not in shown
@@ -143,7 +145,8 @@ def test_missing_file_says_what_to_do():
         config.load("/nonexistent-dir/config.json")
     except config.ConfigError as e:
         assert e.key is None and e.missing
-        assert "no config file" in str(e) and "config.example.json" in str(e)
+        assert "no config.json" in str(e) and "config.example.json" in str(e)
+        assert "make deploy PORT=" in str(e) and "CONFIG=my-config.json" in str(e)
     else:
         raise AssertionError("missing file accepted")
 
@@ -169,3 +172,68 @@ def test_peek_board_salvages_the_board_from_a_broken_config():
     assert config.peek_board("/nonexistent-dir/config.json") == "auto"
     e = _parse_error('{"board": "m5stickc-plus", "rotation": 9}')
     assert not e.missing
+
+
+def test_portrait_rotation_is_refused_plainly():
+    for rot in (0, 2):
+        e = _error(_good(rotation=rot))
+        assert e.key == "rotation" and "1 or 3" in str(e) and "portrait" in str(e), str(e)
+    for rot in (1, 3):
+        assert config.validate(_good(rotation=rot)).rotation == rot
+
+
+def test_broute_id_is_stored_upper_case_and_must_be_hex():
+    assert config.validate(_good(broute_id=_ID.lower())).broute_id == _ID
+    for bad in ("Z" * 32, _ID[:31] + "-", _ID[:30] + "  "):
+        e = _error(_good(broute_id=bad))
+        assert e.key == "broute_id" and "0-9 and letters A-F" in str(e), str(e)
+        assert bad not in " ".join(e.lines())  # the value is never echoed
+
+
+def test_removed_utc_offset_is_an_unknown_key():
+    """Nothing used it (no clock is shown): it is refused rather than silently ignored."""
+    assert "utc_offset_minutes" not in config.KEYS
+    assert _error(_good(utc_offset_minutes=540)).key == "utc_offset_minutes"
+
+
+def _write(name, data):
+    path = _root() + "/build/" + name
+    try:
+        import os
+        os.mkdir(_root() + "/build")
+    except OSError:
+        pass
+    with open(path, "wb") as f:
+        f.write(data)
+    return path
+
+
+def _load_error(path):
+    try:
+        config.load(path)
+    except config.ConfigError as e:
+        return e
+    raise AssertionError("no ConfigError for " + path)
+
+
+def test_large_and_deep_files_are_refused_before_decoding():
+    good = json.dumps(_good())[1:-1].encode()
+    big = _write("big.json", b'{"_c": "' + b"x" * 32768 + b'", ' + good + b"}")
+    e = _load_error(big)
+    assert e.key is None and "larger than %d bytes" % config.MAX_BYTES in str(e)
+    assert config.peek_board(big) == "auto"
+    with open(big, "rb") as f:  # the PC's check (tools/deploy.py) parses the text: it agrees
+        assert "larger than" in str(_parse_error(f.read()))
+    deep = _write("deep.json", b'{"_c": ' + b"[" * 1000 + b"]" * 1000 + b", " + good + b"}")
+    e = _load_error(deep)
+    assert "nested more than" in str(e) and str(e).startswith("not valid JSON: line 1")
+    assert config.peek_board(deep) == "auto"
+    ok = _write("nested-ok.json", b'{"_notes": {"a": [[1]]}, ' + good + b"}")
+    assert config.load(ok).broute_id == _ID
+
+
+def test_utf8_bom_is_accepted():
+    text = json.dumps(_good(board="m5stickc-plus"))
+    assert config.parse(b"\xef\xbb\xbf" + text.encode()).broute_id == _ID
+    assert config.parse("\ufeff" + text).broute_id == _ID
+    assert config.peek_board(_write("bom.json", b"\xef\xbb\xbf" + text.encode())) == "m5stickc-plus"

@@ -1,0 +1,258 @@
+"""Every config key has its documented effect on the app and the board (board.py wired to
+a recording fake `machine`), not only its validation. test_every_key_has_an_effect_test
+fails for a key added to config.OPTIONS without an effect test here."""
+import asyncio
+import json
+import sys
+import fakes  # noqa: F401
+import fake_machine as fm
+
+sys.modules["machine"] = fm
+import app  # noqa: E402
+import scancache  # noqa: E402
+from ui import INFO  # noqa: E402
+from ui_theme import level, L_OK, L_WARN  # noqa: E402
+
+ID = "00112233445566778899aabbccddeeff"
+PW = "0123456789AB"
+PATH = "build/effects-config.json"
+
+
+class Plat(app.Device):
+    """The real Device's board(), on the fake machine; no watchdog, no WiFi."""
+
+    def __init__(self):
+        super().__init__()
+        self.synced = None
+        self.resets = 0
+
+    def watchdog(self, ms):
+        return self
+
+    def feed(self):
+        pass
+
+    def reset(self):
+        self.resets += 1
+
+    async def clock_sync(self, wifi, model, log):
+        self.synced = wifi
+        model.wifi = True
+
+
+class RecSession:
+    """Records what the app hands the session; runs forever doing nothing."""
+
+    def __init__(self, reader, writer, rbid, password, cache=None, clock=None, log=None,
+                 poll_ms=10000, contract_a=None):
+        self.args = {"rbid": rbid, "password": password, "cache": cache, "poll_ms": poll_ms,
+                     "contract_a": contract_a}
+        self.state = 0
+
+    async def run(self):
+        await asyncio.sleep(3600)
+
+
+app.Session = RecSession
+
+
+def _mkdir():
+    try:
+        import os
+        os.mkdir("build")
+    except OSError:
+        pass
+
+
+def _app(rtc=b"", devices=(0x34,), **values):
+    """An App set up from a config with `values` on a fresh fake board."""
+    _mkdir()
+    data = {"broute_id": ID, "broute_password": PW}
+    for k in values:
+        data[k] = values[k]
+    with open(PATH, "w") as f:
+        f.write(json.dumps(data))
+    fm.LOG[:] = []
+    fm.I2C_DEVICES[:] = list(devices)
+    fm.REGS.clear()
+    fm._Rtc.mem = rtc
+    logs = []
+    a = app.App(Plat(), PATH, logs.append)
+    assert a._setup() is not False and a.cfg is not None, logs
+    return a
+
+
+def _session(a):
+    """The session the app's link task makes (then cancelled)."""
+    async def go():
+        t = asyncio.create_task(a._link())
+        for _ in range(20):
+            await asyncio.sleep_ms(1)
+            if a.session:
+                break
+        t.cancel()
+    asyncio.run(go())
+    return a.session.args
+
+
+def _uart():
+    return [e for e in fm.LOG if e[0] == "uart"][-1]
+
+
+def effect_broute_id():
+    assert _session(_app())["rbid"] == ID.upper()  # stored upper case, as the module wants it
+
+
+def effect_broute_password():
+    assert _session(_app())["password"] == PW
+
+
+def effect_board():
+    assert _app().board.name == "StickC"
+    a = _app(board="m5stickc-plus")
+    assert a.board.name == "StickC Plus" and a.board.display.width == 240
+    assert _app(devices=(), board="m5stickc-plus2").board.name == "StickC Plus2"
+
+
+def effect_uart_rx():
+    a = _app(uart_rx=36)
+    _session(a)
+    assert _uart() == ("uart", 1, 0, 36, 2048)
+
+
+def effect_uart_tx():
+    a = _app(uart_tx=25)
+    _session(a)
+    assert _uart() == ("uart", 1, 25, 26, 2048)
+
+
+def effect_contract_amperes():
+    a = _app(contract_amperes=40)
+    assert _session(a)["contract_a"] == 40 and a.model.contract_a == 40
+    assert ("Contract", "40 A, poll 10 s") in a.model.info
+    a.model.set_reading(3500, 350, 0, 0)  # 35 A: over 30, under 40
+    assert level(a.model) != 3
+
+
+def effect_warn_ratio():
+    """Amber from the ratio on, and the gauge's tick moves with it."""
+    frames = []
+    for ratio in (0.5, 0.8):
+        a = _app(warn_ratio=ratio)
+        a.model.set_reading(1800, 180, 0, 0)  # 18 A of 30: 60 %
+        frames.append((level(a.model), a))
+        a.ui.render(0)
+    assert frames[0][0] == L_WARN and frames[1][0] == L_OK
+    fb0, fb1 = frames[0][1].board.display, frames[1][1].board.display
+    # Redraw the 0.5 one at the 0.8 one's level colour: then only the tick differs.
+    frames[0][1].model.warn_percent = 61
+    frames[0][1].ui.render(0)
+    a.model.warn_percent = 80
+    cols = set(x for x in range(fb0.width) for y in range(fb0.height)
+               if fb0.pixel(x, y) != fb1.pixel(x, y))
+    assert cols == {fb0.width * 61 // 100, fb0.width * 80 // 100}, cols
+
+
+def effect_poll_seconds():
+    a = _app(poll_seconds=30)
+    assert _session(a)["poll_ms"] == 30000
+    assert ("Contract", "30 A, poll 30 s") in a.model.info
+
+
+def effect_rotation():
+    assert _app().board.display.rotation == 1
+    a = _app(rotation=3)
+    assert a.board.display.rotation == 3 and not a.ui.flipped
+    # Button B turned it; a redeployed rotation applies at the next start, no power-off.
+    a.ui.flip()
+    assert a.board.display.rotation == 1
+    assert _app(rtc=fm._Rtc.mem, rotation=3).board.display.rotation == 1  # same config
+    assert _app(rtc=fm._Rtc.mem, rotation=1).board.display.rotation == 1  # changed: applied
+
+
+def effect_brightness():
+    a = _app(brightness=20)
+    assert a.ui.bright == 2 and (fm.REGS[0x28] >> 4) == 7 + 2  # LDO2 nibble for level 2
+    assert _app(brightness=0).ui.bright == 0 and not fm.REGS[0x12] & 0x04  # backlight off
+    a = _app(brightness=100)
+    a.ui.step_brightness()  # the button: level 5, kept over a soft reset
+    assert _app(rtc=fm._Rtc.mem, brightness=100).ui.bright == 5
+    # A redeployed brightness applies at the next start, without a power-off.
+    assert _app(rtc=fm._Rtc.mem, brightness=50).ui.bright == 4
+
+
+def effect_buzzer():
+    def beeped(**values):
+        a = _app(board="m5stickc-plus", **values)
+
+        async def go():
+            a.board.alert(True)
+            await asyncio.sleep_ms(800)
+        asyncio.run(go())
+        return ("pwm", 2, 2700) in fm.LOG
+    assert beeped() and beeped(buzzer=True)
+    assert not beeped(buzzer=False)
+    # The Plus2's buzzer is on GPIO2 as well.
+    a = _app(devices=())
+    assert a.board.name == "StickC Plus2" and a.board.buzzer_pin == 2
+    assert _app(devices=(), buzzer=False).board.buzzer_pin is None
+
+
+def effect_scan_cache():
+    assert isinstance(_session(_app())["cache"], scancache.ScanCache)
+    assert isinstance(_session(_app(scan_cache=False))["cache"], scancache.MemoryCache)
+
+
+def effect_wifi():
+    a = _app()
+
+    async def go(a):
+        t = asyncio.create_task(a.run())
+        await asyncio.sleep_ms(20)
+        t.cancel()
+    asyncio.run(go(a))
+    assert a.platform.synced is None and a.model.wifi is None  # no WiFi symbol
+    wifi = {"ssid": "home", "password": "wifipassword"}
+    a = _app(wifi=wifi)
+    asyncio.run(go(a))
+    assert a.platform.synced == wifi and a.model.wifi is True  # joined, symbol shown
+
+
+EFFECTS = {
+    "broute_id": effect_broute_id, "broute_password": effect_broute_password,
+    "board": effect_board, "uart_rx": effect_uart_rx, "uart_tx": effect_uart_tx,
+    "contract_amperes": effect_contract_amperes, "warn_ratio": effect_warn_ratio,
+    "poll_seconds": effect_poll_seconds, "rotation": effect_rotation,
+    "brightness": effect_brightness, "buzzer": effect_buzzer, "scan_cache": effect_scan_cache,
+    "wifi": effect_wifi,
+}
+
+
+def test_every_key_has_an_effect_test():
+    import config
+    assert sorted(config.KEYS) == sorted(EFFECTS), "config keys without an effect test: %r" % (
+        [k for k in config.KEYS if k not in EFFECTS],)
+
+
+def test_each_key_has_its_effect():
+    failed = []
+    for key in EFFECTS:
+        try:
+            EFFECTS[key]()
+        except Exception as e:
+            failed.append(key)
+            print("effect of", key, "failed:")
+            sys.print_exception(e)
+    assert not failed, failed
+
+
+def test_info_screen_shows_the_version_and_fits():
+    from version import VERSION
+    a = _app()
+    a.model.rssi_dbm, a.model.lqi = -60, 120
+    a.model.info = a.model.info + (("Module", "BP35A1 1.2.10"),)
+    assert a.model.info[0] == ("Firmware", VERSION)
+    rows = a.board.facts() + a.model.info + (("Link", "x"),)
+    assert len(rows) * a.ui.theme.small.height <= a.board.display.height  # nothing cut off
+    a.ui.page = INFO
+    a.ui.render(0)
