@@ -1,6 +1,6 @@
 """AXP192 power chip of the M5StickC / Plus (I2C 0x34).
 
-Start-up values are M5Stack's (see hardware.md section 2); the backlight is the
+Start-up values are M5Stack's (see docs/hardware.md section 2); the backlight is the
 LDO2 voltage. Two reused buffers keep the readings allocation-free.
 """
 from micropython import const

@@ -2,7 +2,7 @@
 
 Frames the simulated meter emits are decoded with pychonet, an independent
 implementation; everything else is checked against literal lines from
-protocol.md. Time is driven by hand (sans-I/O), except in the transport tests.
+docs/protocol.md. Time is driven by hand (sans-I/O), except in the transport tests.
 """
 import json
 import os

@@ -214,7 +214,8 @@ class Parser:
         return GARBAGE
 
     def _udp(self, s, e):
-        # ERXUDP SENDER DEST RPORT LPORT SENDERLLA SECURED [RSSI] [SIDE] DATALEN DATA:
+        # ERXUDP SENDER DEST RPORT LPORT SENDERLLA [RSSI] SECURED [SIDE] DATALEN DATA
+        # (docs/protocol.md section 2):
         # DATALEN is the first 4-digit token from index 7 on (both dialects, with or without SA2).
         b = self.buf
         p = s + 7  # four names in one assignment would build a tuple

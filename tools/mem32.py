@@ -24,7 +24,7 @@ HERE = os.path.join(ROOT, "tools", "mem32")
 BIN = os.path.dirname(os.path.abspath(sys.executable))
 PACKAGE = os.path.join(HERE, "node_modules", "@micropython", "micropython-webassembly-pyscript")
 
-# The ESP32 gives MicroPython ~110 KB of heap next to WiFi (hardware.md section 4). What
+# The ESP32 gives MicroPython ~110 KB of heap next to WiFi (docs/hardware.md section 4). What
 # app.main() holds once started (module code, which vanilla MicroPython copies into RAM,
 # the 6.4 KB 4-bit frame buffer and its 2.5 KB RGB565 strip, the objects) must leave room
 # for the garbage of one poll cycle between two collections (bench_app: 8.3 KB median

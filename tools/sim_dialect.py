@@ -1,6 +1,6 @@
 """SKSTACK IP output lines of each module family, byte for byte.
 
-One place holds what differs between the families (protocol.md section 1):
+One place holds what differs between the families (docs/protocol.md section 1):
 the SIDE field of the dual-stack modules, the 16-bit address or SIDE in
 EINFO, hex-only payloads on the RL7023 IPS. The module emulation formats
 every line through here and never spells a field layout itself.

@@ -1,7 +1,7 @@
 """The simulated smart meter: configuration, properties, ECHONET Lite answers.
 
 Frames are encoded here with struct straight from the definitions in
-protocol.md sections 3-4, not with lib/echonet.py, so that tests of the
+docs/protocol.md sections 3-4, not with lib/echonet.py, so that tests of the
 codec against the simulator compare two independent implementations.
 Meter time is seconds since the epoch of the meter's local wall clock;
 `wall(sim_t)` maps simulated seconds onto it (clock_start + t * clock_speed).
@@ -110,7 +110,7 @@ def parse(data):
 
 
 def property_map(epcs):
-    """Count + list below 16 properties, else count + 16-byte bitmap (protocol.md section 4)."""
+    """Count + list below 16 properties, else count + 16-byte bitmap (docs/protocol.md section 4)."""
     epcs = sorted(epcs)
     if len(epcs) < 16:
         return bytes([len(epcs)] + epcs)

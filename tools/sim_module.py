@@ -3,7 +3,7 @@
 `feed(data, now)` takes UART input, `read(now)` returns what the module has
 said by simulated time `now`, `next_due()` says when it next will. Times are
 simulated seconds; the transport maps them onto the wall clock. Command
-forms, answers and FAIL codes follow protocol.md section 2; every line is
+forms, answers and FAIL codes follow docs/protocol.md section 2; every line is
 formatted by sim_dialect.
 """
 import heapq
@@ -255,7 +255,7 @@ class Module:
         if now < self.scanning_until or self.joining:
             return self._answer(now, "FAIL ER10")
         self._ok(now)
-        # protocol.md: 9.6 ms x (2^D + 1) per channel; channels 33-60 are mask bits 0-27
+        # docs/protocol.md: 9.6 ms x (2^D + 1) per channel; channels 33-60 are mask bits 0-27
         per = 0.0096 * (2 ** dur + 1)
         channels = [0x21 + b for b in range(28) if mask >> b & 1]
         end = now + per * len(channels)

@@ -1,6 +1,6 @@
 """Real published ECHONET Lite frames from smart meters, with their meaning.
 
-Sources: the examples in shared/reference/protocol.md, and frames that public B-route projects captured
+Sources: the example frames of the ECHONET Lite specification and the module manuals (see docs/protocol.md), and frames that public B-route projects captured
 from live meters and published in their tests and tools (single-stack and dual-stack modules).
 Each entry: (label, hex frame, tid, seoj, deoj, esv, [(epc, expected natural value), ...]).
 """

@@ -1,6 +1,6 @@
 """A scripted Wi-SUN module and a virtual clock for the session tests (no tests here).
 
-The module answers SKSTACK IP commands the way protocol.md describes, from a tiny meter;
+The module answers SKSTACK IP commands the way docs/protocol.md describes, from a tiny meter;
 its output is delivered at virtual times and read back in small fragments. The clock jumps
 to the next delivery instead of sleeping, so minutes of protocol take milliseconds.
 """
