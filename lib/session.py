@@ -16,6 +16,7 @@ import skcmd
 from compat import Clock, Port, TimeoutError, const, ticks_add, ticks_diff
 from reading import Reading, Tracker
 
+POLL_MIN_MS = 5000          # the meter answers nothing faster usefully (docs/protocol.md section 5)
 _CMD_MS = const(5000)        # the module answers a command within milliseconds
 _RESP_MS = const(10000)      # a Get_Res takes ~1 s, up to ~4 s (docs/protocol.md section 5)
 _JOIN_MS = const(60000)      # PANA authentication takes a few seconds
@@ -98,7 +99,7 @@ class Session:
         self._cache, self._log = cache, log
         self._clock = clock or Clock()
         self._port = Port(reader, writer, self._clock)
-        self.poll_ms = max(5000, poll_ms)
+        self.poll_ms = max(POLL_MIN_MS, poll_ms)
         self.energy_every = max(1, energy_every)
         self.contract_a = contract_a  # the breaker size: readings beyond it are implausible
         self.reading = Reading()

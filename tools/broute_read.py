@@ -22,7 +22,7 @@ sys.path.insert(0, os.path.join(_HERE, "..", "lib"))
 import bstate  # noqa: E402
 from compat import Clock  # noqa: E402
 from scancache import MemoryCache, ScanCache  # noqa: E402
-from session import AUTH_FAILED, JOIN_NO_ANSWER, NO_MODULE, NOT_FOUND, Session  # noqa: E402
+from session import AUTH_FAILED, JOIN_NO_ANSWER, NO_MODULE, NOT_FOUND, POLL_MIN_MS, Session  # noqa: E402
 from version import VERSION  # noqa: E402
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_AUTH, EXIT_METER, EXIT_PORT = 0, 1, 2, 3, 4, 5
@@ -33,7 +33,7 @@ _ADVICE = {NOT_FOUND: "check the B-route ID (the meter answers only scans that c
                       "then move the dongle closer to the meter",
            JOIN_NO_ANSWER: "the meter is out of reach: move the dongle closer to the meter",
            NO_MODULE: "check --port and --baud, or unplug and replug the dongle"}
-POLL_MIN_S = 5  # the session polls no faster (Session.poll_ms floor): a smaller --interval would lie
+POLL_MIN_S = POLL_MIN_MS // 1000  # the session polls no faster: a smaller --interval would lie
 POLL_MAX_S = 3600  # far inside the session's tick range (ticks wrap after 2**29 ms)
 
 EPILOG = """\
