@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 MEM32_STAMP := tools/mem32/node_modules/.package-lock.json
 BOARD_FILES := $(wildcard lib/*.py firmware/*.py)
 
-.PHONY: setup test test-cpython test-micropython compile bench demo deploy soak clean
+.PHONY: setup test test-cpython test-micropython compile bench demo deploy screens soak clean
 
 setup: $(STAMP) $(MEM32_STAMP)
 
@@ -49,6 +49,15 @@ demo: $(STAMP)
 # says what to do and lists the serial ports it sees.
 deploy: compile
 	$(PY) tools/deploy.py $(if $(PORT),--port $(PORT)) $(if $(CONFIG),--config $(CONFIG))
+
+# docs/screens: the real app on the emulated board, drawn at 2x and recompressed (the unix port writes
+# uncompressed PNGs).
+screens: $(STAMP)
+	rm -rf build/screens && mkdir -p build/screens/plus
+	$(MP) tools/render_screens.py build/screens stickc 2
+	$(MP) tools/render_screens.py build/screens/plus plus 2
+	$(PY) tools/png_frames.py build/screens docs/screens 1
+	$(PY) tools/png_frames.py build/screens/plus docs/screens/plus 1
 
 soak: setup
 	$(PY) tools/soak.py --hours 10

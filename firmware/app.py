@@ -127,7 +127,7 @@ class App:
         try:
             return startup.setup(self)
         finally:
-            del sys.modules["startup"]  # start-up code is not kept on the heap
+            sys.modules.pop("startup", None)  # start-up code is not kept on the heap
 
     async def run(self):
         if not self._setup():
@@ -276,7 +276,7 @@ def read_config(path, log):
     try:
         return startup.read_config(path, log)
     finally:
-        del sys.modules["startup"]
+        sys.modules.pop("startup", None)
 
 
 def later(a, b):
@@ -290,7 +290,7 @@ def _help(reason):
     try:
         return advice.HELP.get(reason) or advice.other(reason)
     finally:
-        del sys.modules["advice"]  # error texts are not kept on the heap
+        sys.modules.pop("advice", None)  # error texts are not kept on the heap
 
 
 def _short(e):
