@@ -5,6 +5,7 @@ screen and the serial log can tell the user what to fix. The B-route ID and
 password never appear in a message, a repr or a summary.
 """
 import json
+from session import POLL_MIN_MS, id_problem, password_problem
 
 PATH = "config.json"
 MAX_BYTES = 4096   # far above a filled-in example; a bigger file is a mistake, and its text
@@ -14,6 +15,7 @@ _BOM = b"\xef\xbb\xbf"  # some Windows editors start UTF-8 files with it
 BOARDS = ("auto", "m5stickc", "m5stickc-plus", "m5stickc-plus2")
 _REQUIRED = ("broute_id", "broute_password")
 _WIFI_KEYS = ("ssid", "password")
+_TX_PINS = (0, 25, 26, 32, 33)
 
 
 class ConfigError(Exception):
@@ -70,9 +72,10 @@ def _bool(v):
 
 
 def _tx_pin(v):
-    # GPIO 34-39 are input only on the ESP32.
-    if isinstance(v, bool) or not isinstance(v, int) or not 0 <= v <= 33:
-        return "must be an output-capable GPIO number from 0 to 33"
+    # The pins free on the HAT connector and the Grove port; the others hold the Plus2's power
+    # (G4), the flash (G6-G11, G16, G17), the LCD, I2C, LED or buzzer (docs/hardware.md sections 1-3).
+    if type(v) is not int or v not in _TX_PINS:  # type(): a JSON true is no pin
+        return "must be a pin free on the HAT connector or Grove port: 0, 25, 26, 32 or 33"
 
 
 def _rotation(v):
@@ -80,34 +83,6 @@ def _rotation(v):
     # would need a frame buffer of another shape (firmware/st77xx.py).
     if v not in (1, 3) or isinstance(v, bool):
         return "must be 1 or 3 (landscape); portrait (0, 2) is not supported"
-
-
-def _broute_id(v):
-    # The meter answers only a scan that carries the pairing ID taken from the ID's last 8
-    # characters (docs/protocol.md section 2), so a mistyped ID looks like "no meter".
-    if not isinstance(v, str):
-        return "must be text in quotes (the 32-character ID from your power company)"
-    if len(v) != 32:
-        return "must be 32 characters long (got %d)" % len(v)
-    for c in v:
-        if not ("0" <= c <= "9" or "A" <= c <= "F" or "a" <= c <= "f"):
-            return "must hold only the digits 0-9 and letters A-F (a B-route ID is hexadecimal)"
-
-
-def _broute_password(v):
-    if not isinstance(v, str):
-        return "must be text in quotes (the 12-character password from your power company)"
-    if len(v) != 12:
-        return "must be 12 characters long (got %d)" % len(v)
-    if not _alnum(v):
-        return "must hold only letters and digits"
-
-
-def _alnum(s):
-    for c in s:
-        if not ("0" <= c <= "9" or "A" <= c <= "Z" or "a" <= c <= "z"):
-            return False
-    return True
 
 
 def _wifi(v):
@@ -128,14 +103,14 @@ def _wifi(v):
 
 # (key, default, check), in the order problems are reported.
 OPTIONS = (
-    ("broute_id", None, _broute_id),
-    ("broute_password", None, _broute_password),
+    ("broute_id", None, id_problem),
+    ("broute_password", None, password_problem),
     ("board", "auto", _one_of(BOARDS)),
     ("uart_rx", 26, _one_of((26, 36))),
     ("uart_tx", 0, _tx_pin),
     ("contract_amperes", 30, _int_in(5, 120)),
     ("warn_ratio", 0.8, _number_in(0.1, 1.0)),
-    ("poll_seconds", 10, _int_in(5, 300)),
+    ("poll_seconds", 10, _int_in(POLL_MIN_MS // 1000, 300)),
     ("rotation", 1, _rotation),
     ("brightness", 80, _int_in(0, 100)),
     ("buzzer", True, _bool),
@@ -179,6 +154,10 @@ def validate(data):
         if err:
             problems.append((k, err))
         values[k] = data[k]
+    tx, rx = values["uart_tx"], values["uart_rx"]
+    if (tx == rx or tx == 25 and rx == 36) and not _tx_pin(tx):  # G25 and G36: one pad (docs/hardware.md section 1)
+        problems.append(("uart_tx", "must be another pin than uart_rx (on the Plus G25 is G36): "
+                                    "the module's TX and RX are two wires"))
     if problems:
         raise ConfigError(problems)
     values["warn_ratio"] = float(values["warn_ratio"])

@@ -341,9 +341,11 @@ def test_an_interval_below_the_poll_floor_is_refused(tmp_path):
 @pytest.mark.parametrize("rbid,pwd,words", [
     ("00112233445566778899AABBCCDDEE", PWD, "32 hex digits (got 30"),
     ("00112233445566778899AABBCCDDEEFG", PWD, "digits 0-9 and letters A-F"),
-    (RBID, "X" * 33, "1-32 characters"),
-    (RBID, "0123 56789AB", "no spaces"),
-    (RBID, "0123456789Aé", "no spaces or other characters"),
+    (" " + RBID, PWD, "32 hex digits (got 33"),  # the stick's config would refuse it too
+    (RBID, "X" * 33, "12 characters long (got 33"),
+    (RBID, "0123456789A", "12 characters long (got 11"),  # the session's rule, so the firmware's
+    (RBID, "0123 56789AB", "digits 0-9 and letters A-Z"),
+    (RBID, "0123456789Aé", "digits 0-9 and letters A-Z"),
 ])
 def test_bad_credentials_are_refused_without_echoing_them(tmp_path, rbid, pwd, words):
     r = _read(["--port", "/nonexistent", "--count", "1"], env_for(tmp_path, rbid, pwd))
@@ -354,6 +356,17 @@ def test_bad_credentials_are_refused_without_echoing_them(tmp_path, rbid, pwd, w
 
 def test_a_lower_case_id_is_normalised():
     assert broute_read.check_id(RBID.lower()) == RBID
+
+
+def test_main_called_again_prints_each_line_once(tmp_path, monkeypatch, capsys):
+    """main() adds its stderr handler for the call only, so a second call does not print twice."""
+    for k, v in env_for(tmp_path, pwd="short").items():
+        monkeypatch.setenv(k, v)
+    for _ in range(3):
+        assert broute_read.main(["--port", "/nonexistent", "--quiet"]) == broute_read.EXIT_USAGE
+    lines = capsys.readouterr().err.splitlines()
+    assert len(lines) == 3 and all("B-route password must be 12 characters" in x for x in lines), lines
+    assert not broute_read.log.handlers
 
 
 def test_a_config_that_is_not_json_is_named(tmp_path):

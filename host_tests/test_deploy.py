@@ -208,3 +208,12 @@ def test_your_own_config_stays_out_of_git():
         assert ignored(path), path
     for path in ("config.example.json", "docs/config.json", "host_tests/portable/test_config.py"):
         assert not ignored(path), path
+
+
+def test_the_config_check_runs_as_make_deploy_runs_it(tmp_path):
+    """`python tools/deploy.py` has only tools/ on its path; config imports lib/session.py."""
+    cfg = _config(tmp_path, broute_password="short")
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    r = subprocess.run([sys.executable, os.path.join(deploy.ROOT, "tools", "deploy.py"), "--port",
+                        "/dev/does-not-exist", "--config", cfg], capture_output=True, text=True, env=env)
+    assert "Traceback" not in r.stderr and "broute_password: must be 12 characters long" in r.stderr, r.stderr

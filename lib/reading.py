@@ -7,26 +7,27 @@ value). A frame that contradicts itself (`implausible`) or a counter that goes b
 a corrupted frame: nothing of it is applied.
 """
 import meter
+from compat import const
 
-_E7 = 0xE7
-_E8 = 0xE8
-_E0 = 0xE0
-_E3 = 0xE3
-_E2 = 0xE2
-_EA = 0xEA
-_D3 = 0xD3
-_D7 = 0xD7
-_E1 = 0xE1
-_9F = 0x9F
+_E7 = const(0xE7)
+_E8 = const(0xE8)
+_E0 = const(0xE0)
+_E3 = const(0xE3)
+_E2 = const(0xE2)
+_EA = const(0xEA)
+_D3 = const(0xD3)
+_D7 = const(0xD7)
+_E1 = const(0xE1)
+_9F = const(0x9F)
 
 # Plausibility of one reading (single-phase 3-wire: R and T are 100 V each to neutral; two-wire
 # has R only). Integer arithmetic only: floats are heap objects on the board.
-_V_HI = 110       # V: the legal supply is 101 V +-6 V, plus margin
-_V_LO = 90        # V
-_PF_DIV = 4       # watts at least 1/4 of volts x amperes: a whole house stays above power factor 0.25
-_SLACK_W = 200    # W: 0.1 A rounding per phase, E7 and E8 measured a moment apart
-_CAP_A = 240      # A per phase without a contract: twice the largest contract, 120 A
-_CONTRACT_X = 3   # x contract_a per phase: a breaker holds 2x for a minute (sim over-limit: 2.04x)
+_V_HI = const(110)      # V: the legal supply is 101 V +-6 V, plus margin
+_V_LO = const(90)       # V
+_PF_DIV = const(4)      # watts at least 1/4 of volts x amperes: a whole house stays above power factor 0.25
+_SLACK_W = const(200)   # W: 0.1 A rounding per phase, E7 and E8 measured a moment apart
+_CAP_A = const(240)     # A per phase without a contract: twice the largest contract, 120 A
+_CONTRACT_X = const(3)  # x contract_a per phase: a breaker holds 2x for a minute (sim over-limit: 2.04x)
 
 
 class Reading:
@@ -41,17 +42,6 @@ class Reading:
         self.today_kwh = None      # since 00:00 (meter time)
         self.seq = 0               # incremented on every new reading
         self.ticks = 0             # time.ticks_ms() of the reading
-
-    def as_dict(self):
-        """Plain values for JSON output (amperes as floats)."""
-        return {
-            "power_w": self.power_w,
-            "current_r_a": None if self.current_r_da is None else self.current_r_da / 10,
-            "current_t_a": None if self.current_t_da is None else self.current_t_da / 10,
-            "energy_kwh": self.energy_kwh,
-            "energy_rev_kwh": self.energy_rev_kwh,
-            "today_kwh": self.today_kwh,
-        }
 
 
 def implausible(power_w, r_da, t_da, contract_a=None):
@@ -104,6 +94,7 @@ class Tracker:
         self._stale = False    # a kWh figure needs computing again (floats only on change)
         self._base = None      # E0 raw count at 00:00 today
         self._base_date = None  # (y, m, d) of that baseline, from EA
+        self._odd = None       # an EA date not taken yet, awaiting a second opinion
         self.need_history = True   # ask E2 (and EA) for the baseline
         self.need_day0 = False     # E2 came for another day: SetC E5=0 first
         self.days = 0              # meter days seen to begin (EA dates)
@@ -235,12 +226,25 @@ class Tracker:
         self._stale = True
 
     def _fixed(self, edt):
-        """EA (pushed, or asked with the energy): a new date begins a new day."""
+        """EA (pushed, or asked with the energy): a new date begins a new day. A corrupted EA
+        must neither count a day nor set the baseline, so a date other than the next day, or a
+        value below today's baseline, is taken only when the next EA says the same date (days
+        without a link, or a wrong date taken before)."""
         y, mo, d, h, mi, s, raw = meter.fixed_time(edt)
         date = (y, mo, d)
-        if self._base_date is None:
+        old = self._base_date
+        if old is None:
             self._base_date = date
-        elif date != self._base_date:
+        elif date != old:
+            y, mo, d = old  # months have 28-31 days: a 1st after the 28th is the next month's
+            nxt = date == (y, mo, d + 1) or d >= 28 and date == ((y, mo + 1, 1) if mo < 12 else (y + 1, 1, 1))
+            # the new day's energy is not below today's baseline (modulo the counter's wrap)
+            up = raw is meter.NO_DATA or self._base is None or \
+                meter.counter_delta(self._base, raw, self.digits) <= 10 ** self.digits // 2
+            if not (nxt and up) and self._odd != date:
+                self._odd = date
+                return
+            self._odd = None
             self._base_date = date
             self.days += 1
             self._stale = True

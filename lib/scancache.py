@@ -4,21 +4,13 @@ Written only when the content changes (the board's flash wears out; a reading ne
 """
 import json
 import os
+from session import text_problem
 
 _MAX_BYTES = 512  # a real cache is about 130 bytes; more is a broken file, not worth the heap
 
 
 def _int_in(v, lo, hi):
     return type(v) is int and lo <= v <= hi  # type(): a JSON true is no channel
-
-
-def _hex_digits(s, n):
-    if len(s) != n:
-        return False
-    for c in s:
-        if c not in "0123456789abcdefABCDEF":
-            return False
-    return True
 
 
 def _link_local(s):
@@ -30,7 +22,7 @@ def _link_local(s):
     if len(groups) != 8 or groups[0].upper() != "FE80" or groups[1:4] != ["0000"] * 3:
         return False
     for g in groups[4:]:
-        if not _hex_digits(g, 4):
+        if text_problem(g, 4, "", "F"):
             return False
     return True
 
@@ -40,7 +32,7 @@ def valid(d):
     PAN ID go into SKSREG S2/S3, the address into SKLL64, the ip into SKJOIN."""
     return (isinstance(d, dict) and _int_in(d.get("channel"), 0x21, 0x3C)
             and _int_in(d.get("pan_id"), 0, 0xFFFF)
-            and isinstance(d.get("addr"), str) and _hex_digits(d["addr"], 16)
+            and not text_problem(d.get("addr"), 16, "", "F")
             and ("ip" not in d or _link_local(d["ip"]))
             and ("lqi" not in d or _int_in(d["lqi"], 0, 255)))
 

@@ -21,14 +21,14 @@ _CMD_MS = const(5000)        # the module answers a command within milliseconds
 _RESP_MS = const(10000)      # a Get_Res takes ~1 s, up to ~4 s (docs/protocol.md section 5)
 _JOIN_MS = const(60000)      # PANA authentication takes a few seconds
 _REAUTH_MS = const(120000)   # EVENT 29 -> EVENT 25/24
-_RATE_MS = 3600000           # the ARIB limit is counted per hour
+_RATE_MS = const(3600000)    # the ARIB limit is counted per hour
 _RETRY_MS = const(3000)      # after FAIL ER10 or EVENT 21 param 01
 _TERM_MS = const(10000)      # SKTERM -> EVENT 27, or 28 when the meter does not answer
 _ER10 = const(10)            # FAIL ER10: the module cannot do that now (busy, joined, no ID)
 _PORT_PANA = const(0x02CC)
 _HISTORY_TRIES = const(2)    # requests for today's baseline (SetC E5, Get E2) per meter day
 _TRIES = const(3)            # sends of one request before rejoining
-_BACKOFF_MAX = 300000
+_BACKOFF_MAX = const(300000)
 _SCAN_D = (4, 5, 6, 7, 8)    # scan durations, grown on failure (~4.6 s .. 69 s)
 
 _P_REAUTH = const(1)
@@ -56,6 +56,8 @@ AUTH_FAILED = "B-route authentication failed: check ID and password"  # the mete
 JOIN_NO_ANSWER = "The meter did not answer the join"  # no EVENT 24/25 at all: out of reach
 NOT_FOUND = "No meter found"
 NO_MODULE = "Wi-SUN module not answering"
+# the module refuses every meter the scans find; "Title: advice" for the screen (firmware/advice.py)
+ADDR_REFUSED = "Meter address refused: the Wi-SUN module takes no meter found, power it off and on"
 
 
 class BrouteError(Exception):
@@ -68,32 +70,38 @@ class BrouteError(Exception):
         self.alarm = alarm
 
 
-def _ascii(v):
-    return v.encode() if isinstance(v, str) else bytes(v)
+def id_problem(v):
+    """Why `v` cannot be a B-route ID (32 hex digits, either case: callers upper-case it), or
+    None; never shows `v`. A mistyped ID only looks like "no meter" (docs/protocol.md section 2)."""
+    return text_problem(v, 32, "32 hex digits", "F")
 
 
-def _scan_ms(d):
-    return 28 * 96 * ((1 << d) + 1) // 10  # 28 channels x 9.6 ms x (2^D + 1)
+def password_problem(v):
+    """Why `v` cannot be a B-route password (12 letters and digits, docs/protocol.md section 2), or None."""
+    return text_problem(v, 12, "12 characters long", "Z")
 
 
-def _hex_digits(b):
-    for c in b:
-        if not (48 <= c <= 57 or 65 <= c <= 70):
-            return False
-    return True
+def text_problem(v, n, what, top):
+    """Why `v` is not `n` characters of the digits 0-9 and letters A-`top` (either case), or None."""
+    if not isinstance(v, str):
+        return "must be text in quotes, " + what
+    if len(v) != n:
+        return "must be %s (got %d)" % (what, len(v))
+    for c in v:
+        if not ("0" <= c <= "9" or "A" <= c <= top or "a" <= c <= top.lower()):
+            return "must be %s: only the digits 0-9 and letters A-%s" % (what, top)
 
 
 class Session:
     def __init__(self, reader, writer, rbid, password, cache=None, clock=None, log=None,
                  poll_ms=10000, energy_every=10, contract_a=None):
-        # The meter answers only a scan carrying the pairing ID taken from the ID, so a
-        # mistyped ID would look like "no meter": refuse what cannot be one (never echo it).
-        rbid, password = _ascii(rbid).upper(), _ascii(password)
-        if len(rbid) != 32 or not _hex_digits(rbid):
-            raise ValueError("B-route ID must be 32 hex digits (0-9, A-F): got %d characters%s" % (
-                len(rbid), "" if _hex_digits(rbid) else ", not all hex digits"))
-        if not 1 <= len(password) <= 32 or b" " in password:
-            raise ValueError("B-route password must be 1-32 characters without spaces")
+        why = id_problem(rbid)
+        if why:
+            raise ValueError("B-route ID " + why)
+        why = password_problem(password)
+        if why:
+            raise ValueError("B-route password " + why)
+        rbid, password = rbid.upper().encode(), password.encode()
         self._w = writer
         self._rbid, self._pw = rbid, password
         self._cache, self._log = cache, log
@@ -250,7 +258,8 @@ class Session:
             self._pd = self._found = None
             self._scan_done = False
             await self._cmd(skcmd.scan(self._p.dialect, d))
-            deadline = self._after(_scan_ms(d) + _CMD_MS)
+            # 28 channels x 9.6 ms x (2^D + 1) (docs/protocol.md section 2, Scan)
+            deadline = self._after(28 * 96 * ((1 << d) + 1) // 10 + _CMD_MS)
             while not self._scan_done and await self._event(deadline):
                 pass
             self._pd = None
@@ -280,7 +289,7 @@ class Session:
             await self._cmd(skcmd.sreg(b"S3", t["pan_id"], 4))
             if not t.get("ip"):
                 t["ip"] = await self._ll64(t["addr"])
-            ip = _ascii(t["ip"])
+            ip = t["ip"].encode()
             if ip != self._ip:
                 self._ip = ip
                 self._tx = skcmd.SendTo(self._p.dialect, ip)
@@ -289,11 +298,16 @@ class Session:
         except sk.SkError as e:
             if e.code == sk.TIMEOUT or e.code == _ER10:
                 raise  # silence, or ER10 (busy, or restarted without the ID): reset the module
-            # the module refuses the target itself (a channel, PAN or address it cannot take)
+            # the module refuses the target itself (a channel, PAN or address it cannot take):
+            # a cached one is dropped; scanned ones count, or scan, join, refuse loops unseen
             if self._from_cache:
                 self._cache.clear()
-            raise BrouteError(RESCAN, "the module refused the %s meter address: %s" % (
-                "cached" if self._from_cache else "scanned", e))
+            else:
+                self._join_fails += 1
+            if self._join_fails >= 3:
+                self._join_fails = 0
+                raise BrouteError(RESCAN, ADDR_REFUSED, True)
+            raise BrouteError(RESCAN, "the module refused the meter address: %s" % e)
         deadline = self._after(_JOIN_MS)
         while not self._auth and await self._event(deadline):
             pass
@@ -450,7 +464,7 @@ class Session:
     async def _ll64(self, addr):
         """SKLL64 answers with the address line alone, without OK."""
         self._ll = None
-        await self._write(skcmd.ll64(_ascii(addr)))
+        await self._write(skcmd.ll64(addr.encode()))
         deadline = self._after(_CMD_MS)
         while self._ll is None:
             k = await self._event(deadline)

@@ -22,12 +22,14 @@ sys.path.insert(0, os.path.join(_HERE, "..", "lib"))
 import bstate  # noqa: E402
 from compat import Clock  # noqa: E402
 from scancache import MemoryCache, ScanCache  # noqa: E402
-from session import AUTH_FAILED, JOIN_NO_ANSWER, NO_MODULE, NOT_FOUND, POLL_MIN_MS, Session  # noqa: E402
+from session import ADDR_REFUSED, AUTH_FAILED, JOIN_NO_ANSWER, NO_MODULE, NOT_FOUND, POLL_MIN_MS  # noqa: E402
+from session import Session, id_problem, password_problem  # noqa: E402
 from version import VERSION  # noqa: E402
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_AUTH, EXIT_METER, EXIT_PORT = 0, 1, 2, 3, 4, 5
 # what the session gives up on (state ERROR) and the exit status that names it
-_EXIT_OF = {AUTH_FAILED: EXIT_AUTH, NOT_FOUND: EXIT_METER, JOIN_NO_ANSWER: EXIT_METER, NO_MODULE: EXIT_PORT}
+_EXIT_OF = {AUTH_FAILED: EXIT_AUTH, NOT_FOUND: EXIT_METER, JOIN_NO_ANSWER: EXIT_METER, NO_MODULE: EXIT_PORT,
+            ADDR_REFUSED: EXIT_PORT}
 # what to do about each, after the session's reason (the ID comes first: a wrong one finds no meter)
 _ADVICE = {NOT_FOUND: "check the B-route ID (the meter answers only scans that carry it), "
                       "then move the dongle closer to the meter",
@@ -39,16 +41,16 @@ POLL_MAX_S = 3600  # far inside the session's tick range (ticks wrap after 2**29
 EPILOG = """\
 The ID and password come from BROUTE_ID / BROUTE_PASSWORD or --config FILE (JSON with broute_id
 and broute_password), never from the command line; they are checked before the port is opened
-(ID: 32 hex digits, any case; password: 1-32 characters without spaces, 12 from the power
-company) and never printed.
+(ID: 32 hex digits, any case; password: 12 letters and digits, as the power company gives them)
+and never printed.
 
 The scan result (channel, PAN ID, address) is kept in $XDG_CACHE_HOME/broute/ (~/.cache/broute/),
 one file per serial port, so a later run joins in seconds without scanning.
 
 When the session gives up and needs a person (its alarm), read ends with the reason on stderr:
-a refused ID or password always ends the run; no meter found, a meter not answering the join
-and a silent module end a --count run, while a run without --count logs a warning and keeps
-retrying (with the session's backoff).
+a refused ID or password always ends the run; no meter found, a meter not answering the join,
+a module refusing the meter's address and a silent module end a --count run, while a run
+without --count logs a warning and keeps retrying (with the session's backoff).
 
 exit status:
   0  the readings asked for were printed
@@ -56,7 +58,8 @@ exit status:
   2  usage or configuration error (bad option, missing or malformed ID / password)
   3  the meter refused the B-route ID or password
   4  no meter found, or the meter did not answer the join
-  5  serial port or Wi-SUN module trouble (missing, in use, no permission, unplugged, silent)
+  5  serial port or Wi-SUN module trouble (missing, in use, no permission, unplugged, silent,
+     refusing the meter's address)
   130  interrupted (Ctrl-C)
 """
 
@@ -123,26 +126,19 @@ def _pump(ser, loop, reader, stop, lost):
 
 def check_id(rbid):
     """The ID as the module wants it (upper case), or UserError; the message never shows the ID."""
-    if not isinstance(rbid, str):
-        raise UserError("B-route ID must be text (the 32 hex digits from your power company)")
-    rbid = rbid.strip()
-    if len(rbid) != 32:
-        raise UserError("B-route ID must be 32 hex digits (got %d characters)" % len(rbid))
-    if not re.fullmatch(r"[0-9A-Fa-f]{32}", rbid):
-        raise UserError("B-route ID must hold only the digits 0-9 and letters A-F (it is hexadecimal)")
+    why = id_problem(rbid)
+    if why:
+        raise UserError("B-route ID " + why)
     return rbid.upper()
 
 
 def check_password(pwd):
-    """The session's rule (1-32 printable ASCII characters, no spaces); the message never shows the password."""
-    if not isinstance(pwd, str):
-        raise UserError("B-route password must be text (the 12 characters from your power company)")
-    if not 1 <= len(pwd) <= 32:
-        raise UserError("B-route password must be 1-32 characters (B-route passwords have 12; got %d)" % len(pwd))
-    if not all("!" <= c <= "~" for c in pwd):
-        raise UserError("B-route password must hold only letters, digits and symbols: no spaces or other characters")
-    if len(pwd) != 12:
-        log.warning("B-route passwords have 12 characters; this one has %d", len(pwd))
+    """The password, or UserError; the message never shows it. The session's rule, which is the
+    firmware's: the module would take 1-32 characters, but a B-route password is 12 letters and
+    digits (docs/protocol.md section 2), so anything else is a typo that would only fail the join."""
+    why = password_problem(pwd)
+    if why:
+        raise UserError("B-route password " + why)
     return pwd
 
 
@@ -187,8 +183,21 @@ def open_port(path, baud):
         raise UserError(msg, EXIT_PORT)
 
 
+def as_dict(r):
+    """Reading `r` as plain values for JSON output (amperes as floats); here, not in lib/reading.py,
+    as the board never needs it and every function there costs its heap (docs/hardware.md section 4)."""
+    return {
+        "power_w": r.power_w,
+        "current_r_a": None if r.current_r_da is None else r.current_r_da / 10,
+        "current_t_a": None if r.current_t_da is None else r.current_t_da / 10,
+        "energy_kwh": r.energy_kwh,
+        "energy_rev_kwh": r.energy_rev_kwh,
+        "today_kwh": r.today_kwh,
+    }
+
+
 def line(reading, as_json):
-    d = reading.as_dict()
+    d = as_dict(reading)
     d["time"] = time.strftime("%Y-%m-%dT%H:%M:%S%z")
     if as_json:
         return json.dumps(d)
@@ -270,7 +279,7 @@ async def read(args, rbid, pwd, ser):
     finally:
         await _finish(task)
         stop.set()
-        th.join()
+        await loop.run_in_executor(None, th.join)  # th.join() here would block the event loop
     if not task.cancelled() and task.exception():
         e = task.exception()
         if isinstance(e, serial.SerialException):
@@ -349,10 +358,10 @@ def main(argv=None):
     args = parse(argv)
     out = logging.StreamHandler(sys.stderr)
     out.setFormatter(_Format())
-    log.addHandler(out)
+    log.addHandler(out)  # removed at the end: a second main() in one process would print each line twice
     log.setLevel(logging.DEBUG if args.verbose else logging.WARNING if args.quiet else logging.INFO)
-    log.info("broute-stick %s, reading %s", VERSION, args.port)
     try:
+        log.info("broute-stick %s, reading %s", VERSION, args.port)
         rbid, pwd = credentials(args.config)
         ser = open_port(args.port, args.baud)
         try:
@@ -364,6 +373,8 @@ def main(argv=None):
         return e.code
     except KeyboardInterrupt:
         return 130
+    finally:
+        log.removeHandler(out)
 
 
 if __name__ == "__main__":

@@ -266,7 +266,8 @@ def plan(board, files, config_text):
 def check_config(path):
     """Validate the config on the PC with the firmware's own checker and refuse the example's
     placeholder credentials (they pass the checker, then no meter ever answers); return its bytes."""
-    sys.path.insert(0, os.path.join(ROOT, "firmware"))
+    for folder in ("lib", "firmware"):  # config takes the B-route ID and password rules from lib/session.py
+        sys.path.insert(0, os.path.join(ROOT, folder))
     import config
     try:
         with open(path, "rb") as f:

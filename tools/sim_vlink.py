@@ -7,44 +7,11 @@ host_tests/test_session_sim.py (days, midnights, fault sequences) and tools/benc
 """
 import asyncio
 import math
+import os
+import sys
 
-
-class VClock:
-    """The session's clock: integer milliseconds of simulated time."""
-
-    def __init__(self):
-        self.now = 0
-        self.link = None
-
-    def ticks_ms(self):
-        return self.now & 0x3FFFFFFF
-
-    def _advance(self, t):
-        self.now = max(self.now, t)
-        self.link.release(self.now)
-
-    async def sleep_ms(self, ms):
-        self._advance(self.now + max(0, int(ms)))
-        await asyncio.sleep(0)
-
-    async def wait(self, coro, ms):
-        """asyncio.wait_for in virtual time: jump to the module's next output or the deadline."""
-        task = asyncio.ensure_future(coro)
-        deadline = self.now + ms
-        try:
-            while True:
-                for _ in range(3):
-                    await asyncio.sleep(0)
-                if task.done():
-                    return task.result()
-                t = self.link.next_due()
-                if t is None or t > deadline:
-                    self._advance(deadline)
-                    raise asyncio.TimeoutError()
-                self._advance(max(t, self.now + 1))
-        finally:
-            if not task.done():
-                task.cancel()
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "host_tests", "portable"))
+from test_session_fake import VClock  # noqa: E402,F401  the portable tests' virtual clock, one for both
 
 
 class Link:
@@ -53,7 +20,7 @@ class Link:
     def __init__(self, module, clock):
         self.module = module
         self.clock = clock
-        clock.link = self
+        clock.mod = self
         self.avail = bytearray()
         self.written = []       # every write, in order (command lines and SKSENDTO data)
 

@@ -79,7 +79,7 @@ def test_wrong_types_and_ranges_name_key_and_rule():
         ("rotation", 4, "must be 1 or 3"),
         ("board", "m5stack", "one of"),
         ("uart_rx", 25, "one of"),
-        ("uart_tx", 36, "output-capable"),
+        ("uart_tx", 36, "HAT connector or Grove port"),
         ("buzzer", "yes", "true or false"),
         ("wifi", "home", "ssid"),
         ("wifi", {"ssid": "home", "password": "short"}, "8 to 64"),
@@ -110,9 +110,9 @@ def test_secret_values_never_appear_in_errors_or_repr():
     e = _error({"broute_id": bad_id, "broute_password": "pw-with-dash"})
     text = " ".join(e.lines())
     assert bad_id not in text and "pw-with-dash" not in text
-    assert "got 31" in text and "letters and digits" in text
+    assert "got 31" in text and "digits 0-9 and letters A-Z" in text
     e = _error({"broute_id": "G" + _ID[1:], "broute_password": _PW})
-    assert "G" + _ID[1:] not in str(e) and "hexadecimal" in str(e)
+    assert "G" + _ID[1:] not in str(e) and "32 hex digits" in str(e)
     c = config.validate(_good(wifi={"ssid": "home", "password": "wifipassword"}))
     for shown in (repr(c), config.summary(c)):
         assert _ID not in shown and _PW not in shown and "wifipassword" not in shown
@@ -188,6 +188,36 @@ def test_broute_id_is_stored_upper_case_and_must_be_hex():
         e = _error(_good(broute_id=bad))
         assert e.key == "broute_id" and "0-9 and letters A-F" in str(e), str(e)
         assert bad not in " ".join(e.lines())  # the value is never echoed
+
+
+def test_uart_tx_takes_only_a_free_hat_or_grove_pin_other_than_rx():
+    """G4 holds the Plus2's power, G16 is flash: either would power off or crash the stick."""
+    for pin in (4, 16, 10, 2, 36, 34, True):
+        e = _error(_good(uart_tx=pin))
+        assert e.key == "uart_tx" and "0, 25, 26, 32 or 33" in str(e), (pin, str(e))
+    for tx, rx in ((26, 26), (25, 36)):
+        e = _error(_good(uart_tx=tx, uart_rx=rx))
+        assert e.key == "uart_tx" and "another pin than uart_rx" in str(e), str(e)
+        assert len(e.problems) == 1
+    for tx, rx in ((0, 26), (25, 26), (26, 36), (32, 26), (33, 36)):
+        c = config.validate(_good(uart_tx=tx, uart_rx=rx))
+        assert (c.uart_tx, c.uart_rx) == (tx, rx)
+
+
+def test_credentials_follow_the_session_rule():
+    """One rule (lib/session.py): the config takes what the session takes, nothing else."""
+    import session
+    for pw in ("0123456789ab", "0123456789A", "0123456789AB!", "0123 56789AB", "0123456789A\u00e9", 12):
+        ok = session.password_problem(pw) is None
+        assert ok == (pw == "0123456789ab"), pw
+        try:
+            config.validate(_good(broute_password=pw))
+            assert ok, pw
+        except config.ConfigError as e:
+            assert not ok and e.key == "broute_password", pw
+    assert session.id_problem(_ID.lower()) is None and session.id_problem(_ID[:-1] + "g")
+    assert config.validate(_good(poll_seconds=session.POLL_MIN_MS // 1000)).poll_seconds * 1000 == session.POLL_MIN_MS
+    assert _error(_good(poll_seconds=session.POLL_MIN_MS // 1000 - 1)).key == "poll_seconds"
 
 
 def test_removed_utc_offset_is_an_unknown_key():

@@ -18,6 +18,10 @@ _SPINS = 100000  # loop turns without virtual time passing before run() calls it
 
 
 class VClock:
+    """The session's clock in integer virtual milliseconds over `mod`, whatever plays the
+    module: its release(now) delivers the output due, next_due() says when the next is. The
+    FakeModule here, and tools/sim_vlink.py's Link to the simulator, which uses this class."""
+
     def __init__(self):
         self.now = 0
         self.mod = None
@@ -50,7 +54,9 @@ class VClock:
                 if t is None or t > deadline:
                     self._advance(deadline)
                     raise asyncio.TimeoutError()
-                self._advance(t)
+                # at least 1 ms on: the simulator's times are float seconds rounded up to a
+                # millisecond, and an output due now but not released must not spin here
+                self._advance(t if t > self.now else self.now + 1)
         finally:
             if not task.done():
                 task.cancel()
@@ -77,6 +83,7 @@ class FakeModule:
         self.visible = True
         self.silent = False      # the module stops answering
         self.drop = 0            # the meter ignores this many requests
+        self.refuse = None       # a command word answered FAIL ER06 (a value the module cannot take)
         self.session = False
         self.power = 686
         self.currents = (60, 10)  # R and T in 0.1 A, consistent with the power at 100 V
@@ -157,6 +164,9 @@ class FakeModule:
         if self.silent or not cmd:
             return
         out = line + b"\r\n" if self.echo and not cmd.startswith("SKSETPWD") else b""
+        if cmd == self.refuse:
+            self.at(5, out + b"FAIL ER06\r\n")
+            return
         if cmd == "SKSREG" and words[1] == b"SFE":
             self.echo = words[2] == b"1"
         if cmd == "SKVER":

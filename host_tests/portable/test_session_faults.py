@@ -47,6 +47,17 @@ def test_silent_module_is_an_error_then_recovers():
     assert run(s, clock, lambda: s.reading.seq >= 1, clock.now + 900000)
 
 
+def test_a_scanned_meter_the_module_refuses_ends_in_the_alarm():
+    """No endless scan, join, refuse loop with nothing on the screen: counted like failed joins."""
+    s, mod, clock, states = _make()
+    mod.refuse = "SKJOIN"
+    assert run(s, clock, lambda: s.state == bstate.ERROR, 900000)
+    assert s.reason == session.ADDR_REFUSED and mod.sent.count("SKJOIN") == 3 and s.scans == 3
+    mod.refuse = None
+    assert run(s, clock, lambda: s.reading.seq >= 1, clock.now + 900000)
+    assert s.state == bstate.CONNECTED and not s.reason
+
+
 def _pause(start, end, resume, lasting):
     """Run until the third reading; `start` (EVENT 29 or 32) comes 3 s after the first
     reading, `end` (25 or 33) `lasting` ms later. Returns the session, module, states and

@@ -72,3 +72,30 @@ def test_a_wrong_counter_is_outvoted_by_two_that_agree():
     assert not tr.apply(_frame(3, [(0xE0, _u32(1002))])) and tr.why
     tr.apply(_frame(4, [(0xE0, _u32(1003))]))
     assert tr.why is None and tr._e0 == 1003
+
+
+def _ea(y, mo, d, raw, h=0, mi=0):
+    return (0xEA, bytes([y >> 8, y & 255, mo, d, h, mi, 0]) + _u32(raw))
+
+
+def test_a_corrupted_ea_neither_counts_a_day_nor_sets_the_baseline():
+    r = Reading()
+    tr = Tracker(r)
+    tr.apply(_frame(1, [(0xD7, b"\x06"), (0xE1, b"\x01"), (0xE0, _u32(1000)), _ea(2024, 5, 1, 1000)]))
+    tr.apply(_frame(2, [(0xE0, _u32(1150)), _ea(2024, 5, 2, 1100)]))
+    assert tr.days == 1 and tr._base == 1100 and abs(r.today_kwh - 5.0) < 1e-9
+    tr.apply(_frame(3, [_ea(2024, 5, 12, 1100)]))           # a flipped bit in the day
+    tr.apply(_frame(4, [_ea(2024, 5, 3, 60)]))              # a mangled 00:00 value, below the baseline
+    tr.apply(_frame(5, [_ea(2088, 5, 3, 1190, 0, 30)]))     # a flipped bit in the year
+    assert tr.days == 1 and tr._base == 1100 and tr._base_date == (2024, 5, 2)
+    tr.apply(_frame(6, [(0xE0, _u32(1250)), _ea(2024, 5, 3, 1200)]))
+    assert tr.days == 2 and tr._base == 1200 and abs(r.today_kwh - 5.0) < 1e-9
+    tr.apply(_frame(7, [_ea(2024, 5, 31, 1300)]))          # days without a link: taken when the
+    assert tr.days == 2 and tr._base == 1200                # next EA says the same date
+    tr.apply(_frame(8, [_ea(2024, 5, 31, 1300)]))
+    assert tr.days == 3 and tr._base == 1300 and tr._base_date == (2024, 5, 31)
+    tr.apply(_frame(9, [_ea(2024, 6, 1, 1400)]))            # the month's turn
+    tr.apply(_frame(10, [_ea(2024, 12, 31, 1500)]))
+    tr.apply(_frame(11, [_ea(2024, 12, 31, 1500)]))
+    tr.apply(_frame(12, [_ea(2025, 1, 1, 1600)]))           # the year's turn
+    assert tr.days == 6 and tr._base == 1600 and tr._base_date == (2025, 1, 1)
