@@ -16,7 +16,6 @@ from time import ticks_ms, ticks_diff
 from micropython import const
 
 import bstate
-import model as vm
 import scancache
 from buttons import Button
 from compat import Clock
@@ -33,10 +32,6 @@ _CRASH_PAUSE_MS = 30000
 _CRASHES_MAX = const(5)     # app crashes in a row before machine.reset()
 _CRASH_FORGET_MS = 600000   # a run this long starts the crash count afresh
 SCAN_CACHE = "scan.json"
-
-# bstate -> model status (the screens have no separate "resetting")
-_STATUS = (vm.STARTING, vm.STARTING, vm.SCANNING, vm.JOINING, vm.CONNECTED, vm.REAUTH,
-           vm.RATE_LIMITED, vm.ERROR)
 
 class Device:
     """The real stick: board wiring, hardware watchdog, reset, WiFi clock."""
@@ -114,7 +109,6 @@ class App:
         self.stuck = False        # set: stop feeding, let the watchdog reset
         self.restarts = 0         # session restarts since the last reading
         self.ui_errors = 0
-        self._last_reading = None
         self._info = ()
 
     # --- start-up ---------------------------------------------------------------------
@@ -133,7 +127,7 @@ class App:
         if not self._setup():
             while True:  # a reset would fail the same way: stay, the log says why
                 await asyncio.sleep(3600)
-        self.ui.update()
+        self.ui.update(self.clock.ticks_ms())
         if self.wdt is None:
             self.wdt = self.platform.watchdog(WDT_MS)  # armed only now that start-up is done
         ui = self.ui
@@ -149,9 +143,10 @@ class App:
 
     # --- tasks --------------------------------------------------------------------------
     async def _draw(self):
+        """The UI on the session's clock: a reading's age is now less its Reading.ticks."""
         while True:
             try:
-                self.ui.update()
+                self.ui.update(self.clock.ticks_ms())
             except Exception as e:  # a drawing bug must not stop the meter link
                 self.ui_errors += 1
                 if self.ui_errors < 4:
@@ -193,7 +188,7 @@ class App:
             while not task.done():
                 await asyncio.sleep_ms(_WATCH_MS)
                 now = self.clock.ticks_ms()
-                last = self._last_reading
+                last = self.model.ticks  # the last reading's, of any session so far
                 ref = since if last is None else later(last, since)
                 if s.state == bstate.CONNECTED and ticks_diff(now, ref) > stall_ms:
                     self.log("no reading for %d s while connected: restarting the session"
@@ -219,12 +214,11 @@ class App:
         if kind == "reading":
             r = s.reading
             m.set_energy(r.today_kwh, r.energy_kwh, r.energy_rev_kwh)
-            self._last_reading = self.clock.ticks_ms()
             self.restarts = 0
-            m.set_reading(r.power_w, r.current_r_da, r.current_t_da, ticks_ms())
+            m.set_reading(r.power_w, r.current_r_da, r.current_t_da, r.ticks)
             return
         st = s.state
-        m.status = _STATUS[st] if 0 <= st < len(_STATUS) else vm.ERROR
+        m.status = st
         m.lqi = s.lqi
         m.rssi_dbm = s.rssi_dbm()
         m.scan_duration = s.scan_duration
@@ -248,7 +242,7 @@ class App:
             then = "Restarting in %d s (%d of %d)." % (_CRASH_PAUSE_MS // 1000, n, _CRASHES_MAX)
         self.model.set_error("Firmware error", "%s. %s" % (_short(e), then))
         try:
-            self.ui.update()
+            self.ui.update(self.clock.ticks_ms())
         except Exception:
             pass
 

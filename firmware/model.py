@@ -1,21 +1,16 @@
 """The view model: everything the screens draw, filled in by the app.
 
 The UI never talks to the B-route session; the app copies what it needs here
-and calls changed(). History is a pre-allocated ring of one-minute average
-watts, so a day of readings allocates nothing.
+and calls changed(). The link state is the session's own (bstate), and each
+figure keeps the name it has in the session's Reading (lib/reading.py), its
+time stamp too (`ticks`, the session's clock). History is a pre-allocated ring
+of one-minute average watts, so a day of readings allocates nothing.
 """
 from array import array
 from time import ticks_add, ticks_diff
 from micropython import const
-
-# Link status kinds (the app maps the session's states onto these).
-STARTING = const(0)
-SCANNING = const(1)
-JOINING = const(2)
-CONNECTED = const(3)
-REAUTH = const(4)
-RATE_LIMITED = const(5)
-ERROR = const(6)
+from bstate import STARTING, ERROR
+from bstate import CONNECTED  # noqa: F401  unused here: tools/bench_ui.py and tools/mem32 set it
 
 NO_VALUE = const(-0x40000000)  # an empty history minute
 MINUTES = const(60)
@@ -26,15 +21,15 @@ class Model:
     def __init__(self, contract_a=30, warn_percent=80):
         self.contract_a = contract_a  # breaker rating: the warning scale
         self.warn_percent = warn_percent  # amber from this share of contract_a (config warn_ratio)
-        self.watts = None             # instantaneous power, negative = export
-        self.amps_r10 = None          # phase R current, deci-amperes
-        self.amps_t10 = None          # phase T current, deci-amperes
-        # Energy in tenths of a kWh (ints: drawing them allocates no floats).
-        self.today_kwh10 = None       # since local midnight
-        self.energy_kwh10 = None      # cumulative import (meter total)
-        self.energy_rev_kwh10 = None  # cumulative export
-        self.reading_ms = None        # ticks_ms() when the reading arrived
-        self.status = STARTING
+        self.power_w = None           # W, negative = export
+        self.current_r_da = None      # phase R current, 0.1 A
+        self.current_t_da = None      # phase T current, 0.1 A
+        # The Reading's kWh figures in tenths (ints: drawing them allocates no floats).
+        self.today_kwh10 = None       # since 00:00 (meter time)
+        self.energy_kwh10 = None      # cumulative, normal direction (bought)
+        self.energy_rev_kwh10 = None  # cumulative, reverse direction (sold)
+        self.ticks = None             # the reading's time (Reading.ticks); None: none yet
+        self.status = STARTING        # the session's state, a bstate value
         self.scan_duration = 0
         self.rssi_dbm = None
         self.lqi = None
@@ -52,17 +47,18 @@ class Model:
     def changed(self):
         self.version += 1
 
-    def set_reading(self, watts, amps_r10, amps_t10, now_ms):
-        self.watts = watts
-        self.amps_r10 = amps_r10
-        self.amps_t10 = amps_t10
-        self.reading_ms = now_ms
-        if watts is not None:
-            self.add_power(watts, now_ms)
+    def set_reading(self, power_w, current_r_da, current_t_da, ticks):
+        """As the Reading has them; `ticks` its time stamp (Reading.ticks)."""
+        self.power_w = power_w
+        self.current_r_da = current_r_da
+        self.current_t_da = current_t_da
+        self.ticks = ticks
+        if power_w is not None:
+            self.add_power(power_w, ticks)
         self.changed()
 
     def set_energy(self, today_kwh, energy_kwh, energy_rev_kwh):
-        """kWh as floats or None, as the session gives them."""
+        """kWh as floats or None, as the Reading has them."""
         self.today_kwh10 = _tenths(today_kwh)
         self.energy_kwh10 = _tenths(energy_kwh)
         self.energy_rev_kwh10 = _tenths(energy_rev_kwh)
@@ -75,16 +71,16 @@ class Model:
         self.status = ERROR if title else self.status
         self.changed()
 
-    def add_power(self, watts, now_ms):
+    def add_power(self, power_w, ticks):
         """Fold a sample into the current minute's average; skipped minutes stay empty."""
         if self._slot_ms is None:
-            self._slot_ms = now_ms
-        while ticks_diff(now_ms, self._slot_ms) >= _MINUTE_MS:
+            self._slot_ms = ticks
+        while ticks_diff(ticks, self._slot_ms) >= _MINUTE_MS:
             self._slot_ms = ticks_add(self._slot_ms, _MINUTE_MS)
             self.head = (self.head + 1) % MINUTES
             self.history[self.head] = NO_VALUE
             self._sum = self._count = 0
-        self._sum += watts
+        self._sum += power_w
         self._count += 1
         self.history[self.head] = self._sum // self._count
 
@@ -93,12 +89,14 @@ class Model:
         return self.history[(self.head - age) % MINUTES]
 
     def age_s(self, now_ms):
-        if self.reading_ms is None:
+        """Seconds since the reading; now_ms from the same clock as its ticks."""
+        if self.ticks is None:
             return None
-        return ticks_diff(now_ms, self.reading_ms) // 1000
+        return ticks_diff(now_ms, self.ticks) // 1000
 
-    def max_amps10(self):
-        a, b = self.amps_r10, self.amps_t10
+    def max_current_da(self):
+        """The larger phase current, 0.1 A, or None."""
+        a, b = self.current_r_da, self.current_t_da
         if a is None:
             return b
         return a if b is None or a > b else b

@@ -5,10 +5,9 @@ off and back to full, button B flips the screen. That state is kept in RTC
 memory by the board (survives soft resets, never wears the flash) until the
 config's brightness or rotation changes. Redraws
 happen when the model changes or the shown age ticks, into the frame buffer,
-then one push: no flicker.
+then one push: no flicker. The time given to render() and update() is the app's
+clock, the one the session stamps its readings with (Reading.ticks).
 """
-import asyncio
-from time import ticks_ms
 from micropython import const
 import ui_screens
 from ui_theme import Theme, level, L_ALARM
@@ -80,9 +79,8 @@ class Ui:
         self._shown[0] = None
         self.save()
 
-    def render(self, now_ms=None):
+    def render(self, now_ms):
         """Draw the current screen into the frame buffer (no push)."""
-        now_ms = ticks_ms() if now_ms is None else now_ms
         t, m = self.theme, self.model
         if m.error_title:
             if self._err[:2] != (m.error_title, m.error_advice):
@@ -93,9 +91,8 @@ class Ui:
         else:
             _DRAWS[self.page](t, m, now_ms)
 
-    def update(self, now_ms=None):
+    def update(self, now_ms):
         """Redraw and push if anything visible changed; drive the alarm."""
-        now_ms = ticks_ms() if now_ms is None else now_ms
         m = self.model
         alarm = level(m) == L_ALARM
         if alarm != self._alarm:
@@ -121,8 +118,3 @@ class Ui:
         self.render(now_ms)
         self.board.display.show()
         return True
-
-    async def run(self, period_ms=250):
-        while True:
-            self.update()
-            await asyncio.sleep_ms(period_ms)

@@ -3,33 +3,23 @@ positions derive from the display size and the fonts' heights."""
 import model as M
 import ui_fmt
 from ui_theme import (BG, FG, DIM, FAINT, BAR, EXPORT, ERR_BAR,
-                      LEVEL_COLOUR, STALE_S, level)
+                      LEVEL_COLOUR, LINK, STALE_S, level)
 
 ERROR_PAGE_MS = 4000
-
-_WAITING = {  # what the big area says before the first reading, and a hint
-    M.STARTING: ("Starting", "Waking the Wi-SUN HAT"),
-    M.SCANNING: ("Finding meter", "This can take minutes"),
-    M.JOINING: ("Connecting", "Logging in to the meter"),
-    M.CONNECTED: ("Connected", "Asking for a reading"),
-    M.REAUTH: ("Re-connecting", "Renewing the session"),
-    M.RATE_LIMITED: ("Waiting", "Radio time limit reached"),
-    M.ERROR: ("No reading", ""),
-}
 
 
 def _right(w, x_end, y, s, c, n=-1):
     return w.text(x_end - w.width(s, n), y, s, c, n)
 
 
-def _watts(t, m, y, stale):
+def _power(t, m, y, stale):
     """The wattage in big digits (kW with one decimal from 10 kW), unit in the
     mid font on the digits' baseline, right-aligned; colour = load level."""
     d, mid, buf = t.digits, t.mid, t.buf
     top, bottom = d.ink()
     lv = level(m)
     c = DIM if stale else LEVEL_COLOUR[lv]
-    w = m.watts
+    w = m.power_w
     if -10000 < w < 10000:
         n = ui_fmt.put_int(buf, 0, w)
         unit = "W"
@@ -47,24 +37,24 @@ def _watts(t, m, y, stale):
 
 def _gauge(t, m, y, stale):
     """Thin bar: the larger phase current as a share of the contract amperes."""
-    a10 = m.max_amps10()
+    da = m.max_current_da()
     t.fb.fill_rect(0, y, t.w, 3, FAINT)
-    if a10 is None or m.watts is None:
+    if da is None or m.power_w is None:
         return
-    share = min(t.w, t.w * a10 // (m.contract_a * 10))
+    share = min(t.w, t.w * da // (m.contract_a * 10))
     t.fb.fill_rect(0, y, share, 3, DIM if stale else LEVEL_COLOUR[level(m)])
     # A tick at the warning threshold (config warn_ratio).
     t.fb.vline(t.w * m.warn_percent // 100, y - 1, 5, FG)
 
 
-def _figure(t, x, y, label, a10, unit):
+def _figure(t, x, y, label, tenths, unit):
     """Dim label then the value (tenths) in white: "R 25.1" style."""
     s, buf = t.small, t.buf
     x = s.text(x, y, label, DIM) + 2
-    if a10 is None:
+    if tenths is None:
         n = ui_fmt.put_str(buf, 0, b"--")
     else:
-        n = ui_fmt.put_str(buf, ui_fmt.put_tenths(buf, 0, a10), unit)
+        n = ui_fmt.put_str(buf, ui_fmt.put_tenths(buf, 0, tenths), unit)
     return s.text(x, y, buf, FG, n)
 
 
@@ -73,8 +63,8 @@ def draw_main(t, m, now_ms):
     fb.fill(BG)
     t.status_bar(m, now_ms)
     y = t.bar_h + 3
-    if m.watts is None:
-        text, hint = _WAITING[m.status]
+    if m.power_w is None:
+        _, _, text, hint = LINK[m.status]
         t.mid.text((t.w - t.mid.width(text)) // 2, y, text, FG)
         y += t.mid.height + 1
         s.text((t.w - s.width(hint)) // 2, y, hint, DIM)
@@ -83,11 +73,11 @@ def draw_main(t, m, now_ms):
         return
     age = m.age_s(now_ms)
     stale = age is not None and age >= STALE_S
-    y = _watts(t, m, y, stale) + 2
+    y = _power(t, m, y, stale) + 2
     _gauge(t, m, y, stale)
     y += 5
-    x = _figure(t, 1, y - 1, "R", m.amps_r10, b"") + 4
-    _figure(t, x, y - 1, "T", m.amps_t10, b"A")
+    x = _figure(t, 1, y - 1, "R", m.current_r_da, b"") + 4
+    _figure(t, x, y - 1, "T", m.current_t_da, b"A")
     if m.today_kwh10 is not None:
         buf = t.buf
         n = ui_fmt.put_tenths(buf, 0, m.today_kwh10)

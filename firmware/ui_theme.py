@@ -3,6 +3,7 @@ parts every screen shares: the status bar and the power graph. Layout comes
 from the display size, so the 160x80 StickC and the 240x135 Plus run the same
 code."""
 from micropython import const
+from bstate import SCANNING, CONNECTED
 import model as M
 from st77xx import rgb
 from writer import Writer
@@ -35,27 +36,32 @@ L_EXPORT = const(4)
 LEVEL_COLOUR = (DIM, OK, WARN, ALARM, EXPORT)
 STALE_S = const(180)  # a reading older than this is drawn grey: it is no longer "now"
 
-_STATUS = {  # kind: (dot colour, text)
-    M.STARTING: (DIM, "Starting"),
-    M.SCANNING: (INFO, "Scanning"),
-    M.JOINING: (INFO, "Joining meter"),
-    M.CONNECTED: (OK, "Connected"),
-    M.REAUTH: (WARN, "Re-auth"),
-    M.RATE_LIMITED: (WARN, "Rate-limited"),
-    M.ERROR: (ALARM, "Error"),
-}
+# The link state as the screens show it: one row per bstate value, in bstate's order (the
+# model holds the session's state as is). The status bar's dot colour and label, then what
+# the main screen says, big and as a hint below, while there is no reading to show.
+LINK = (
+    (DIM, "Starting", "Starting", "Waking the Wi-SUN HAT"),            # STARTING
+    (DIM, "Restarting HAT", "Restarting", "Waking the Wi-SUN HAT"),  # RESETTING
+    (INFO, "Scanning", "Finding meter", "This can take minutes"),      # SCANNING
+    (INFO, "Joining meter", "Connecting", "Logging in to the meter"),  # JOINING
+    (OK, "Connected", "Connected", "Asking for a reading"),            # CONNECTED
+    (WARN, "Re-auth", "Re-connecting", "Renewing the session"),        # REAUTH
+    (WARN, "Rate-limited", "Waiting", "Radio time limit reached"),     # RATE_LIMITED
+    (ALARM, "Error", "No reading", ""),                                # ERROR
+)
 
 
-def level(m, watts=None):
+def level(m, power_w=None):
     """Load level from the larger phase current against the contract amperes;
-    from watts (100 V per contract ampere) when the meter gave no currents."""
-    w = m.watts if watts is None else watts
+    from the power (100 V per contract ampere) when the meter gave no currents, or for
+    a history minute's `power_w`."""
+    w = m.power_w if power_w is None else power_w
     if w is None:
         return L_NONE
     if w < 0:
         return L_EXPORT
-    a10 = m.max_amps10() if watts is None else None
-    pct = a10 * 10 // m.contract_a if a10 is not None else w // m.contract_a
+    da = m.max_current_da() if power_w is None else None
+    pct = da * 10 // m.contract_a if da is not None else w // m.contract_a
     if pct >= 100:
         return L_ALARM
     return L_WARN if pct >= m.warn_percent else L_OK
@@ -83,10 +89,10 @@ class Theme:
         if (k is None or k[0] != m.status or k[1] != m.scan_duration
                 or k[2] != m.rssi_dbm):
             self._status_key = (m.status, m.scan_duration, m.rssi_dbm)
-            text = _STATUS[m.status][1]
-            if m.status == M.SCANNING:
+            text = LINK[m.status][1]
+            if m.status == SCANNING:
                 text = "Scanning, dur. %d" % m.scan_duration
-            elif m.status == M.CONNECTED and m.rssi_dbm is not None:
+            elif m.status == CONNECTED and m.rssi_dbm is not None:
                 text = "Link %d dBm" % m.rssi_dbm
             self.status_text = text
         return self.status_text
@@ -95,7 +101,7 @@ class Theme:
         fb, s, h = self.fb, self.small, self.bar_h
         fb.fill_rect(0, 0, self.w, h, BAR)
         r = h // 4
-        fb.ellipse(r + 3, h // 2, r, r, _STATUS[m.status][0], True)
+        fb.ellipse(r + 3, h // 2, r, r, LINK[m.status][0], True)
         x_end = self.w - 2
         if m.wifi is not None:
             x_end = self._wifi_icon(x_end, h, m.wifi) - 3
@@ -105,7 +111,7 @@ class Theme:
             x_end -= s.width(self.buf, n)
             s.text(x_end, 1, self.buf, WARN if age >= STALE_S else DIM, n)
             x_end -= 4
-        if m.status == M.CONNECTED and m.lqi is not None:
+        if m.status == CONNECTED and m.lqi is not None:
             x_end = self._signal_bars(x_end, h, m.lqi) - 4
         x = 2 * r + 7
         text = self.status(m)

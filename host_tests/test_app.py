@@ -10,6 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 import png
 import pytest
 
+import bstate
 import run_host
 
 # name: (extra run_host flags, real seconds)
@@ -26,8 +27,6 @@ _RUNS = {
     "no-meter": (["--scenario", "no-meter", "--time-scale", "0.02"], 14),
     "module-silent": (["--fault", "mute:100000@0", "--time-scale", "0.05"], 12),
 }
-
-_STATUS_CONNECTED = 3  # model.CONNECTED
 
 
 @pytest.fixture(scope="module")
@@ -74,8 +73,8 @@ def _ok(r):
 def test_normal_day_shows_live_watts(runs):
     r = runs["normal"]
     s = _ok(r)
-    assert s["status"] == _STATUS_CONNECTED and s["error_title"] is None
-    assert s["readings"] >= 5 and s["watts"] > 0 and s["page"] == 0
+    assert s["status"] == bstate.CONNECTED and s["error_title"] is None
+    assert s["readings"] >= 5 and s["power_w"] > 0 and s["page"] == 0
     assert s["max_gap_s"] <= 12  # one reading per 10 s poll (simulated time)
     # the simulated meter starts at 12345.6 kWh, at 11:55: both totals reach the model
     assert s["energy_kwh10"] is not None and s["energy_kwh10"] >= 123456
@@ -91,12 +90,12 @@ def test_normal_day_shows_live_watts(runs):
 
 def test_solar_export_is_negative(runs):
     s = _ok(runs["solar"])
-    assert s["status"] == _STATUS_CONNECTED and s["watts"] < 0
+    assert s["status"] == bstate.CONNECTED and s["power_w"] < 0
 
 
 def test_over_the_contract_limit_raises_the_alarm(runs):
     s = _ok(runs["over-limit"])
-    assert s["status"] == _STATUS_CONNECTED
+    assert s["status"] == bstate.CONNECTED
     # the load swings around the limit: the alarm (LED on) went on at least once, and the
     # LED's last state is the last alert's
     assert s["alarms_on"] >= 1 and s["led"] is (s["alerts"] % 2 == 1)

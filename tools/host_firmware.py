@@ -130,7 +130,7 @@ class Stats:
             "state": None if a.session is None else a.session.state,
             "error_title": a.model.error_title if a.model else None,
             "error_advice": a.model.error_advice if a.model else None,
-            "watts": a.model.watts if a.model else None,
+            "power_w": a.model.power_w if a.model else None,
             "today_kwh10": a.model.today_kwh10 if a.model else None,
             "energy_kwh10": a.model.energy_kwh10 if a.model else None,
             "status": a.model.status if a.model else None,

@@ -87,13 +87,14 @@ def _state(a, s, st, reason=""):
     a._on_session("state")
 
 
-def connected(a, s, watts, r10, t10):
+def connected(a, s, power_w, r10, t10):
     """The session after a join and a reading, as Session reports them to the app."""
     s.dialect, s.version, s.lqi = "single", "1.2.10", 120
     _state(a, s, bstate.CONNECTED)
     r = s.reading
-    r.power_w, r.current_r_da, r.current_t_da = watts, r10, t10
+    r.power_w, r.current_r_da, r.current_t_da = power_w, r10, t10
     r.today_kwh, r.energy_kwh, r.energy_rev_kwh = 5.4, 12345.6, 310.2
+    r.ticks = a.clock.ticks_ms()  # the session stamps a reading with the app's clock
     a._on_session("reading")
 
 
@@ -163,7 +164,7 @@ def main():
         m, board = a.model, a.board
         a.ui.page = page
         # the moment of the picture: `age` seconds after the reading; an error's first page
-        now = 0 if m.reading_ms is None else m.reading_ms + age * 1000
+        now = 0 if m.ticks is None else m.ticks + age * 1000
         a.ui.update(now)
         board.screenshot("%s/%s.png" % (out, name), scale)
         print(name, "alarm" if board.led_on else "-")

@@ -32,11 +32,11 @@ def test_ring_keeps_sixty_minutes():
     assert m.sample(0) == 89 and m.sample(59) == 30
 
 
-def test_max_amps_and_age():
+def test_max_current_and_age():
     m = M.Model()
-    assert m.max_amps10() is None and m.age_s(5000) is None
+    assert m.max_current_da() is None and m.age_s(5000) is None
     m.set_reading(1000, 50, 72, 1000)
-    assert m.max_amps10() == 72 and m.age_s(13500) == 12 and m.version == 1
+    assert m.max_current_da() == 72 and m.age_s(13500) == 12 and m.version == 1
 
 
 def _s(fn, *args):
