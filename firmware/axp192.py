@@ -9,8 +9,7 @@ ADDR = const(0x34)
 _LDO23 = const(0x28)      # high nibble LDO2 (backlight), low nibble LDO3 (LCD logic)
 _POWER = const(0x12)      # output enables: bit 2 LDO2, bit 3 LDO3, bit 6 EXTEN
 _LDO2_ON = const(0x04)
-_STATUS = const(0x00)     # bit 5 USB present, bit 2 charging
-_CHARGE = const(0x01)     # bit 5 battery present
+_STATUS = const(0x00)     # bit 5 USB present
 
 # (register, value) written in order by init(); 0x12 and 0x31 are read-modify-write.
 _START = (
@@ -68,21 +67,5 @@ class AXP192:
     def battery_mv(self):
         return self._adc12(0x78) * 11 // 10   # 1.1 mV per step
 
-    def usb_mv(self):
-        return self._adc12(0x5A) * 17 // 10   # 1.7 mV per step
-
-    def usb_ma(self):
-        return self._adc12(0x5C) * 3 // 8     # 0.375 mA per step
-
-    def temp_c10(self):
-        """Chip temperature in tenths of a degree C."""
-        return self._adc12(0x5E) - 1447
-
     def usb_present(self):
         return bool(self.read(_STATUS) & 0x20)
-
-    def charging(self):
-        return bool(self.read(_STATUS) & 0x04)
-
-    def battery_present(self):
-        return bool(self.read(_CHARGE) & 0x20)
