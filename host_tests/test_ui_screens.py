@@ -65,10 +65,11 @@ def test_status_bar_and_waiting_screens_have_text(screens):
         w, h, px = load(out, name)
         bar = (10, 0, w // 2, h // 8)
         assert count(px, bar, (255, 255, 255)) > 20, name
-    w, h, px = load(out, "scanning")
-    assert count(px, watt_box(w, h), (255, 255, 255)) > 100  # "Finding meter"
-    for c in (GREEN, AMBER, RED):
-        assert count(px, watt_box(w, h), c) == 0
+    for name in ("scanning", "joining"):  # no reading yet: "Finding meter", "Connecting"
+        w, h, px = load(out, name)
+        assert count(px, watt_box(w, h), (255, 255, 255)) > 100, name
+        for c in (GREEN, AMBER, RED):
+            assert count(px, watt_box(w, h), c) == 0, name
 
 
 def test_stale_reading_is_grey(screens):
@@ -118,7 +119,10 @@ def test_info_screen_shows_what_the_firmware_shows(screens):
     assert "IP" not in rows
 
 
-def test_sizes_follow_the_board(screens):
+def test_sizes_follow_the_board(screens, request):
+    """Every screen has its board's panel size: 160x80 on the StickC, 240x135 on the Plus."""
     out, _ = screens
-    w, h, _ = load(out, "totals")
-    assert (w, h) in ((160, 80), (240, 135))
+    want = {"stickc": (160, 80), "plus": (240, 135)}[request.node.callspec.params["screens"]]
+    for name in os.listdir(out):
+        w, h, _ = load(out, name[:-4])
+        assert (w, h) == want, name

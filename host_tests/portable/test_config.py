@@ -42,6 +42,9 @@ def test_defaults_fill_optional_keys():
     assert c.contract_amperes == 30 and c.poll_seconds == 10
     assert c.wifi is None and c.rotation == 1
     assert c.warn_ratio == 0.8
+    assert c.brightness == 80 and c.buzzer is True and c.scan_cache is True
+    optional = [o for o in config.OPTIONS if o[0] not in ("broute_id", "broute_password")]
+    assert [(k, getattr(c, k)) for k, _, _ in optional] == [(k, d) for k, d, _ in optional]
 
 
 def test_config_object_keeps_nothing_of_the_module():
