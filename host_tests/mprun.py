@@ -14,9 +14,8 @@ def _modules(folder):
 
 
 def run(folder):
-    sys.path.insert(0, folder)
-    sys.path.insert(0, "lib")
-    sys.path.insert(0, "firmware")
+    for p in (folder, "tools", "lib", "firmware"):  # the one place; run from the repository's root
+        sys.path.insert(0, p)
     passed = failed = 0
     for name in _modules(folder):
         mod = __import__(name)

@@ -5,43 +5,35 @@ the bytes it is sent (so what a panel would receive can be checked) and feeds
 them to PanelRam, the panel's RGB565 memory: screenshots show what the panel
 received, after the driver's palette conversion. The buttons are pins a
 script drives, the UART is a TCP connection to the meter simulator, and RTC
-memory is a bytes attribute. Screens can be saved as PNG (tools/png565.py);
+memory is a bytes attribute. The pins and the bus extend tools/fake_machine.py,
+the one `machine` fake. Screens can be saved as PNG (tools/png565.py);
 tools/run_host.py draws the frames in a terminal.
 """
 import asyncio
 import png565
+from fake_machine import Line, SPIBus
 from st77xx import ST77xx
 
 PANELS = {"stickc": ("StickC", "st7735s"), "plus": ("StickC Plus", "st7789"),
           "plus2": ("StickC Plus2", "st7789")}
 
 
-class FakePin:
-    """machine.Pin stand-in: callable and .value(), remembers its level."""
-
-    def __init__(self, level=1):
-        self.level = level
-
-    def value(self, v=None):
-        if v is None:
-            return self.level
-        self.level = v
-
-    __call__ = value
+FakePin = Line  # a free-standing pin: the panel's lines, the buttons
 
 
-class FakeSPI:
-    """Keeps what is written as (dc level, bytes) records when `log` is a list;
-    always counts the bytes and hands them to `panel` when there is one."""
+class FakeSPI(SPIBus):
+    """The panel's SPI bus (fake_machine.SPIBus, which counts the bytes): also keeps what is
+    written as (dc level, bytes) records when `log` is a list, and hands the bytes to `panel`
+    when there is one."""
 
     def __init__(self, dc):
+        super().__init__(1)
         self._dc = dc
         self.log = None
-        self.count = 0
         self.panel = None
 
     def write(self, data):
-        self.count += len(data)
+        self.count += len(data)  # not super(): that allocates, and frames run under heap_lock
         if self.log is not None:
             self.log.append((self._dc.level, bytes(data)))
         if self.panel is not None:

@@ -21,25 +21,15 @@ if "--mpy" in sys.argv:  # compiled modules first, loaded as the board loads the
     sys.path.insert(0, sys.argv[sys.argv.index("--mpy") + 1])
 
 from emu_board import EmuBoard  # noqa: E402
+from fake_machine import WDT  # noqa: E402
 
 EXIT_WATCHDOG = 3
 EXIT_RESET = 4
 
 
-class CheckingWatchdog:
-    """machine.WDT stand-in that ends the run when it would have fired."""
-
-    def __init__(self, ms):
-        self.ms = ms
-        self.last = ticks_ms()
-        self.feeds = 0
-        self.max_gap = 0
-
-    def feed(self):
-        now = ticks_ms()
-        self.max_gap = max(self.max_gap, ticks_diff(now, self.last))
-        self.last = now
-        self.feeds += 1
+class CheckingWatchdog(WDT):
+    """machine.WDT (fake_machine's, which counts the feeds) that ends the run when it would
+    have fired."""
 
     async def check(self):
         while True:
@@ -63,7 +53,7 @@ class HostPlatform:
         return self.board_obj
 
     def watchdog(self, ms):
-        self.wdt = CheckingWatchdog(ms)
+        self.wdt = CheckingWatchdog(timeout=ms)
         asyncio.create_task(self.wdt.check())
         return self.wdt
 
