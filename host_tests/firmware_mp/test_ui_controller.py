@@ -56,6 +56,37 @@ def test_pages_brightness_flip_are_remembered():
     assert (u2.page, board2.brightness, board2.display.rotation) == (1, 5, 3)
 
 
+def test_button_b_flips_the_picture_on_the_panel():
+    """B: the panel is told the other landscape orientation (MADCTL), then sent the whole
+    frame again through that orientation's window."""
+    board, m, u = _ui()
+    u.update(0)
+    d = board.display
+    board.spi.log = []
+    before = bytes(board.screen.buffer)
+
+    async def main():
+        task = asyncio.create_task(Button(board.pin_b, u.flip).run())
+        await board.play(((0, "B", "short"),))
+        await asyncio.sleep_ms(100)
+        task.cancel()
+    asyncio.run(main())
+    assert u.flipped and d.rotation == 3 and board.state[2] == 1
+    madctl, cx, ry = d._rot[3]
+    assert madctl != d._rot[1][0]
+    cmds = []  # (command, data bytes)
+    for dc, data in board.spi.log:
+        if dc == 0:
+            cmds.append([data[0], b""])
+        else:
+            cmds[-1][1] += data
+    assert cmds[0] == [0x36, bytes((madctl,))]
+    assert cmds[1] == [0x2A, bytes((0, cx, (cx + d.width - 1) >> 8, (cx + d.width - 1) & 255))]
+    assert cmds[2] == [0x2B, bytes((0, ry, 0, ry + d.height - 1))]
+    assert cmds[3][0] == 0x2C and len(cmds[3][1]) == d.width * d.height * 2
+    assert bytes(board.screen.buffer) == before  # the same picture, turned by the panel
+
+
 def test_screen_off_and_wake():
     board, m, u = _ui()
     for _ in ui.BRIGHT_STEPS[1:]:
