@@ -104,6 +104,9 @@ def test_over_the_contract_limit_raises_the_alarm(runs):
 def test_buttons_change_page_and_flip(runs):
     s = _ok(runs["buttons"])
     assert s["page"] == 1  # A: next page
+    # B: the config's rotation 1 turned half way round, which the frames are pushed with
+    # (test_ui_controller checks the panel's MADCTL and the frame sent after it)
+    assert s["rotation"] == 3
 
 
 def test_no_config_file_screen(runs):

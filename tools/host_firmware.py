@@ -14,11 +14,9 @@ import json
 import sys
 from time import ticks_ms, ticks_diff
 
-_ROOT = sys.argv[0].rsplit("/", 2)[0] if sys.argv[0].count("/") >= 2 else "."
-for _p in ("tools", "lib", "firmware"):
-    sys.path.insert(0, _ROOT + "/" + _p)  # the run's own folder is the cwd (config, scan cache)
+import paths  # lib/, firmware/, tools/ on sys.path (the run's own folder is the cwd)
 if "--mpy" in sys.argv:  # compiled modules first, loaded as the board loads them
-    sys.path.insert(0, sys.argv[sys.argv.index("--mpy") + 1])
+    paths.put_first(sys.argv[sys.argv.index("--mpy") + 1])
 
 from emu_board import EmuBoard  # noqa: E402
 from fake_machine import WDT  # noqa: E402
@@ -128,6 +126,7 @@ class Stats:
             "wdt_max_gap_ms": wdt.max_gap if wdt else 0,
             "session_restarts": a.restarts,
             "page": page,
+            "rotation": a.board.display.rotation if a.board else None,  # button B flips 1 <-> 3
             "alerts": len(a.board.alerts) if a.board else 0,
             "alarms_on": a.board.alerts.count(True) if a.board else 0,
             "beeps": a.board.beeps if a.board else 0,
