@@ -114,7 +114,6 @@ class ST77xx(framebuf.FrameBuffer):
         self._rows = n
         self._sbuf = bytearray(w * n * 2)
         self._strip = framebuf.FrameBuffer(self._sbuf, w, n, framebuf.RGB565)
-        self._smv = memoryview(self._sbuf)
         self.palette = framebuf.FrameBuffer(bytearray(32), 16, 1, framebuf.RGB565)
         self._spi, self._dc, self._cs, self._rst = spi, dc, cs, rst
         self._sleep = sleep_ms
@@ -177,26 +176,22 @@ class ST77xx(framebuf.FrameBuffer):
         w[3] = end & 0xFF
         self.command(cmd, w)
 
-    def show(self, y0=0, y1=None):
-        """Push rows y0..y1-1 (all by default), converted to RGB565 a strip at a
-        time. A full frame allocates nothing; a partial last strip (only when
-        y1 - y0 is not a multiple of the strip height) costs one memoryview."""
-        y1 = self.height if y1 is None else y1
+    def show(self):
+        """Push the whole frame, converted to RGB565 a strip at a time (whole strips:
+        their height divides the frame's). Allocates nothing."""
+        h = self.height
         _, cx, ry = self._rot[self.rotation]
         self._window(_CASET, cx, cx + self.width - 1)
-        self._window(_RASET, ry + y0, ry + y1 - 1)
+        self._window(_RASET, ry, ry + h - 1)
         self.command(_RAMWR)
         self._cs(0)
         self._dc(1)
         n, strip, spi = self._rows, self._strip, self._spi  # four would allocate
-        pal = self.palette
-        y = y0
-        while y < y1:  # a while loop: range() with a variable step allocates
+        pal, sbuf = self.palette, self._sbuf
+        y = 0
+        while y < h:  # a while loop: range() with a variable step allocates
             # Strip row r = frame row y + r; each pixel becomes palette[index].
             strip.blit(self, 0, -y, -1, pal)
-            if y + n <= y1:
-                spi.write(self._sbuf)
-            else:
-                spi.write(self._smv[:(y1 - y) * self.width * 2])
+            spi.write(sbuf)
             y += n
         self._cs(1)

@@ -96,9 +96,9 @@ def test_colour_is_sent_high_byte_first():
     d.set_palette((rgb(255, 0, 0), rgb(0, 255, 0)))
     d.fill(0)
     d.pixel(1, 0, 1)
-    d.show(0, 1)
+    d.show()
     data = _commands(spi.log)[-1][1]
-    assert len(data) == 320 and data[:6] == b"\xF8\x00\x07\xE0\xF8\x00"
+    assert len(data) == 160 * 80 * 2 and data[:6] == b"\xF8\x00\x07\xE0\xF8\x00"
 
 
 def test_every_index_becomes_its_palette_entry():
@@ -118,17 +118,6 @@ def test_every_index_becomes_its_palette_entry():
         assert [row[2 * x] << 8 | row[2 * x + 1] for x in range(16)] == \
             [(colours[(x + y) % 16] & 0xFF) << 8 | colours[(x + y) % 16] >> 8
              for x in range(16)], y
-
-
-def test_partial_show_pushes_only_those_rows():
-    d, spi, _ = _panel("st7735s")
-    d.set_palette((0, 0xFFFF))
-    d.fill_rect(0, 27, 160, 3, 1)  # the last 3 rows pushed: a partial strip
-    d.show(10, 30)
-    cmds = _commands(spi.log)
-    assert cmds[1] == [0x2B, bytes((0, 36, 0, 55))] and len(cmds[2][1]) == 20 * 320
-    assert cmds[2][1][:17 * 320] == bytes(17 * 320)
-    assert cmds[2][1][17 * 320:] == b"\xFF" * 3 * 320
 
 
 def test_full_frame_push_allocates_nothing():
