@@ -6,27 +6,29 @@ the button is still held, so the user sees the effect without letting go.
 """
 import asyncio
 from time import ticks_ms, ticks_diff
+from micropython import const
+
+_POLL_MS = const(20)
 
 
 class Button:
-    def __init__(self, pin, on_short=None, on_long=None, long_ms=700,
-                 active_low=True, poll_ms=20):
+    """A button that pulls its pin low (G37 and G39 on every board)."""
+
+    def __init__(self, pin, on_short=None, on_long=None, long_ms=700):
         self._pin = pin
         self.on_short = on_short
         self.on_long = on_long
         self._long_ms = long_ms
-        self._active = 0 if active_low else 1
-        self._poll = poll_ms
 
     def _down(self):
-        return self._pin.value() == self._active
+        return self._pin.value() == 0
 
     async def run(self):
         stable = last = False
         since = 0
         long_done = False
         while True:
-            await asyncio.sleep_ms(self._poll)
+            await asyncio.sleep_ms(_POLL_MS)
             now = self._down()
             if now != last:  # needs a second identical poll to count
                 last = now

@@ -31,7 +31,8 @@ _CONTRACT_X = const(3)  # x contract_a per phase: a breaker holds 2x for a minut
 
 
 class Reading:
-    """Values are None until the meter has given one (or when it reports no data)."""
+    """Values are None until the meter has given one (or when it reports no data). The names
+    (and units) are the firmware's from here to the screen (firmware/model.py)."""
 
     def __init__(self):
         self.power_w = None        # W, signed (negative when exporting)
@@ -41,7 +42,7 @@ class Reading:
         self.energy_rev_kwh = None  # cumulative, reverse direction
         self.today_kwh = None      # since 00:00 (meter time)
         self.seq = 0               # incremented on every new reading
-        self.ticks = 0             # time.ticks_ms() of the reading
+        self.ticks = 0             # its one time stamp: the session clock's ticks_ms()
 
 
 def implausible(power_w, r_da, t_da, contract_a=None):
