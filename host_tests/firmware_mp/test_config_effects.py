@@ -11,6 +11,7 @@ sys.modules["machine"] = fm
 import app  # noqa: E402
 import scancache  # noqa: E402
 from ui import INFO  # noqa: E402
+import ui_screens  # noqa: E402
 from ui_theme import level, L_OK, L_WARN  # noqa: E402
 
 ID = "00112233445566778899aabbccddeeff"
@@ -252,7 +253,11 @@ def test_info_screen_shows_the_version_and_fits():
     a.model.rssi_dbm, a.model.lqi = -60, 120
     a.model.info = a.model.info + (("Module", "BP35A1 1.2.10"),)
     assert a.model.info[0] == ("Firmware", VERSION)
-    rows = a.board.facts() + a.model.info + (("Link", "x"),)
-    assert len(rows) * a.ui.theme.small.height <= a.board.display.height  # nothing cut off
+    rows = ui_screens.info_rows(a.model, a.board.facts())  # what draw_info draws
+    assert ("Firmware", VERSION) in rows and rows[-1] == ("Link", "-60 dBm, LQI 120")
+    s, w = a.ui.theme.small, a.board.display.width
+    assert len(rows) * s.height <= a.board.display.height  # no row cut off at the bottom
+    for label, value in rows:  # no value drawn over its label
+        assert 2 + s.width(label) + 4 + s.width(value) + 2 <= w, (label, value)
     a.ui.page = INFO
     a.ui.render(0)
