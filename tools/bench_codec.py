@@ -6,7 +6,7 @@ import gc
 import sys
 import time
 
-sys.path.insert(0, "lib")
+import paths  # noqa: F401,E402  (lib/, firmware/ and tools/ on sys.path)
 import echonet  # noqa: E402
 import meter  # noqa: E402
 

@@ -15,9 +15,7 @@ more than on a PC: weigh the reads with that.
 """
 import sys
 
-sys.path.insert(0, "lib")  # bstate: the link states the model holds
-sys.path.insert(0, "firmware")
-sys.path.insert(0, "tools")
+import paths  # noqa: F401  (lib/, firmware/ and tools/ on sys.path)
 import gc
 from time import ticks_us, ticks_diff
 import model as M

@@ -22,6 +22,7 @@ import subprocess
 import sys
 
 import mpycompile
+import paths  # noqa: F401  (lib/ and firmware/ on sys.path, for config)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TOP = ("boot.py", "main.py")
@@ -252,9 +253,7 @@ def plan(board, files, config_text):
 def check_config(path):
     """Validate the config on the PC with the firmware's own checker and refuse the example's
     placeholder credentials (they pass the checker, then no meter ever answers); return its bytes."""
-    for folder in ("lib", "firmware"):  # config takes the B-route ID and password rules from lib/session.py
-        sys.path.insert(0, os.path.join(ROOT, folder))
-    import config
+    import config  # firmware/config.py, which takes the B-route ID and password rules from lib/
     try:
         with open(path, "rb") as f:
             text = f.read()

@@ -27,7 +27,7 @@ class FakeSPI(SPIBus):
     when there is one."""
 
     def __init__(self, dc):
-        super().__init__(1)
+        super().__init__()
         self._dc = dc
         self.log = None
         self.panel = None

@@ -71,8 +71,7 @@ Pin = _PinClass()
 class SPIBus:
     """An SPI bus: counts the bytes written (`count`)."""
 
-    def __init__(self, bus=1):
-        self.bus = bus
+    def __init__(self):
         self.count = 0
 
     def write(self, data):
@@ -117,7 +116,7 @@ class _SPIClass:
     def bus(self, n):
         b = self._all.get(n)
         if b is None:
-            b = self._all[n] = SPIBus(n)
+            b = self._all[n] = SPIBus()
         return b
 
     def __call__(self, n, *args, **kw):

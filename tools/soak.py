@@ -13,8 +13,7 @@ import os
 import sys
 import tempfile
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import run_host  # noqa: E402
+import run_host  # tools/ is on the path: the script's own folder, or the importer's
 
 
 def soak(hours, time_scale, rate, heapsize, seed=1, max_gap=900, scenario="normal"):
