@@ -2,10 +2,10 @@
 
 Install it as sys.modules["machine"] before board.py or app.py is imported. It runs under
 the MicroPython unix port and the WebAssembly port (no CPython-only code). Its users: the
-firmware tests (host_tests/firmware_mp: board wiring, config effects, drivers), the
+firmware tests (host_tests/firmware_mp: board wiring, config effects, drivers) and the
 emulated board (tools/emu_board.py extends Line and SPIBus with a panel that keeps the
-pixels; tools/host_firmware.py extends WDT with a check that ends the run) and the 32-bit
-start-up heap run (tools/mem32/measure.py, after quiet()).
+pixels; tools/host_firmware.py extends WDT with a check that ends the run).
+tools/mem32/measure.py keeps its own few lines: see the comment in tools/mem32.py.
 
 As on the ESP32 port, Pin(n, ...), SPI(id, ...), I2C(id, ...) and RTC() hand out one object
 per pin or bus (the port's are static objects in flash); PWM, ADC, UART and WDT make a new
@@ -47,7 +47,7 @@ class Gpio(Line):
 
 class _PinClass:
     """machine.Pin: Pin(n, mode=None, value=None) returns GPIO n's one object (made on
-    first use, or by quiet()), setting its level when `value` is given."""
+    first use), setting its level when `value` is given."""
     IN = 1
     OUT = 3
 
@@ -209,16 +209,3 @@ class WDT:
         self.max_gap = max(self.max_gap, ticks_diff(now, self.last))
         self.last = now
         self.feeds += 1
-
-
-def quiet():
-    """For heap measurements (tools/mem32): record nothing, keep no register writes, and make
-    every pin and bus now, so that asking for one later allocates nothing (as on the ESP32)."""
-    global LOG
-    LOG = None
-    for n in range(_GPIOS):
-        Pin(n)
-    for n in (1, 2):
-        SPI.bus(n)
-    for n in (0, 1):
-        I2C.bus(n).regs = None

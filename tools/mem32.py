@@ -36,6 +36,12 @@ PACKAGE = os.path.join(HERE, "node_modules", "@micropython", "micropython-webass
 # 4 KB, so a change that adds more than ~4.8 KB has to say why.
 BUDGET = 88 * 1024
 
+# measure.py's `machine` is its own few lines, not tools/fake_machine.py (the one fake the
+# rest uses), on purpose: the script's names are interned before the baseline, and where the
+# qstr pools then double moves the total. The shared fake there moved it by -1.6 KB, 50 more
+# names by -1.3 KB, with no firmware change. Leave measure.py's names alone unless the
+# figures are re-baselined.
+
 
 class Mem32Error(Exception):
     """A tool is missing or a run failed; the message says what to do."""
