@@ -1,31 +1,27 @@
 """The B-route session: start the module, find and join the meter, poll it, recover.
 
-One task drives everything (pull model): a command is written, then the stream is read
-against a deadline, and every parsed event first goes through `_dispatch`, which keeps the
-flags that may change at any moment (EVENT 29/32/33/24-28, INF pushes, replies by TID).
-Recovery ladder (docs/protocol.md section 5): resend, then rejoin, then module reset, then
-rescan, with a growing backoff; `state` and `reason` say what is going on at every step.
-Every step notices a module that restarted by itself and forgot the credentials: its
-command echo is back on (SKSREG SFE 0 is volatile), so any echo after start-up means reset.
+This is the ladder, written once for every module family: what to do, in what order, and
+what the caller sees (`state`, `reason`, `reading`). How a module does it is its driver's
+(driver.py; skdriver.py for SKSTACK IP). One task drives everything (pull model): a driver
+coroutine writes and reads against a deadline, and reports what happens on the link through
+`_on`, which keeps the flags that may change at any moment (pauses, INF pushes, replies by TID).
+Recovery (docs/protocol.md section 5): resend, then rejoin, then module reset, then rescan,
+with a growing backoff; `_MOVES` is the one table of where each step and failure leads.
 """
 from echonet import EchonetError, Frame, Builder, Tids, METER, INF, INFC, GET_RES, GET_SNA, \
     SET_RES, SETC_SNA
 import bstate
-import skstack as sk
-import skcmd
-from compat import Clock, Port, TimeoutError, const, ticks_add, ticks_diff
+import driver as dr
+from compat import Clock, const, ticks_add
 from reading import Reading, Tracker
+from skdriver import SkDriver
 
 POLL_MIN_MS = 5000          # the meter answers nothing faster usefully (docs/protocol.md section 5)
 _CMD_MS = const(5000)        # the module answers a command within milliseconds
 _RESP_MS = const(10000)      # a Get_Res takes ~1 s, up to ~4 s (docs/protocol.md section 5)
-_JOIN_MS = const(60000)      # PANA authentication takes a few seconds
 _REAUTH_MS = const(120000)   # EVENT 29 -> EVENT 25/24
 _RATE_MS = const(3600000)    # the ARIB limit is counted per hour
-_RETRY_MS = const(3000)      # after FAIL ER10 or EVENT 21 param 01
-_TERM_MS = const(10000)      # SKTERM -> EVENT 27, or 28 when the meter does not answer
-_ER10 = const(10)            # FAIL ER10: the module cannot do that now (busy, joined, no ID)
-_PORT_PANA = const(0x02CC)
+_RETRY_MS = const(3000)      # after a busy module (FAIL ER10) or a failed radio send
 _HISTORY_TRIES = const(2)    # requests for today's baseline (SetC E5, Get E2) per meter day
 _TRIES = const(3)            # sends of one request before rejoining
 _BACKOFF_MAX = const(300000)
@@ -34,16 +30,24 @@ _SCAN_D = (4, 5, 6, 7, 8)    # scan durations, grown on failure (~4.6 s .. 69 s)
 _P_REAUTH = const(1)
 _P_RATE = const(2)
 
-# what _event waits for: any event, the answer to the request, a pending INFC_Res to send,
-# or the end of SKSENDTO (FAIL, or OK and EVENT 21 00/01 in either order)
-_ANY = const(0)
-_GOT = const(1)
-_INFC = const(2)
-_SENT = const(3)
-
+# The ladder's states and the events that move between them (docs/protocol.md section 5).
+_START = const(0)   # reset the module, identify it, give it the credentials
+_FIND = const(1)    # the meter from the scan cache, or scan
+_JOIN = const(2)    # end what the module still holds, join
+_SERVE = const(3)   # poll the meter
+# events: the recovery levels of BrouteError, then what each step ends with
 REJOIN = const(1)
 RESCAN = const(2)
 RESET = const(3)
+_READY = const(4)
+_FOUND = const(5)
+_JOINED = const(6)
+# the next state by state (rows) and event (columns); "-": cannot happen there
+_MOVES = (b"--01--"    # _START:  RESET -> _START, _READY -> _FIND
+          b"--0-2-"    # _FIND:   RESET -> _START, _FOUND -> _JOIN
+          b"210--3"    # _JOIN:   REJOIN -> _JOIN, RESCAN -> _FIND, RESET -> _START, _JOINED -> _SERVE
+          b"2-0---")   # _SERVE:  REJOIN -> _JOIN, RESET -> _START
+#          REJOIN RESCAN RESET _READY _FOUND _JOINED
 
 # The first Get after a join: coefficient, unit, digits and Get property map with the power,
 # energy, today's 00:00 counter and its date, so the first reply is a whole reading. A meter
@@ -101,51 +105,35 @@ class Session:
         why = password_problem(password)
         if why:
             raise ValueError("B-route password " + why)
-        rbid, password = rbid.upper().encode(), password.encode()
-        self._w = writer
-        self._rbid, self._pw = rbid, password
+        self._rbid, self._pw = rbid.upper().encode(), password.encode()
         self._cache, self._log = cache, log
         self._clock = clock or Clock()
-        self._port = Port(reader, writer, self._clock)
+        self._drv = SkDriver(reader, writer, self._clock, self._on)
         self.poll_ms = max(POLL_MIN_MS, poll_ms)
         self.energy_every = max(1, energy_every)
         self.contract_a = contract_a  # the breaker size: readings beyond it are implausible
         self.reading = Reading()
         self.listener = None
-        self.state = bstate.STARTING
-        self._phase = bstate.STARTING
+        self.state = self._phase = bstate.STARTING
         self.reason = ""
         self.scan_duration = 0
-        self.lqi = None
-        self.dialect = None
-        self.version = None
-        self.sends = self.timeouts = self.rejoins = self.scans = self.resets = self.eof = 0
+        self.lqi = self.dialect = self.version = None
+        self.sends = self.timeouts = self.rejoins = self.scans = self.resets = 0
         self.dropped = 0  # readings refused as implausible (corrupted on the way)
-        self._p = sk.Parser()
         self._frame = Frame()
         self._bld = Builder(64)
         self._infc_bld = Builder(64)
-        self._infc = bytearray(64)
-        self._infc_n = 0
+        self._infc = None  # an INFC_Res to send (a view of _infc_bld's buffer)
         self._tids = Tids()
         self._tracker = Tracker(self.reading)
         self._tracker.contract_a = contract_a
-        self._ready = self._joined = self._from_cache = False
-        self._held = False  # the module may hold a PANA session (SKJOIN is refused then)
-        self._quiet = False  # the module's echo is off (SKSREG SFE 0 taken)
+        self._step = _START
+        self._from_cache = False
         self._target = None
-        self._ip = None
-        self._tx = None
         self._fails = self._join_fails = self._start_fails = self._scan_i = 0
         self._paused = 0
-        self._lost = None
-        self._want = -1
-        self._got = self._auth = self._pana = 0
-        self._ev21 = -1
-        self._ok = False
-        self._pd = self._found = None
-        self._scan_done = False
-        self._ll = None
+        self._tid = -1  # the request whose answer is awaited, and that answer's ESV
+        self._got = 0
 
     # --- what the caller sees -------------------------------------------------------------
     def rssi_dbm(self):
@@ -163,7 +151,10 @@ class Session:
             except Exception as e:  # a broken display must not stop the meter link
                 self._say("listener error: %r" % e)
 
-    def _show(self):
+    def _show(self, phase=None):
+        """Tell the caller the state: `phase` (the ladder's) unless a pause overrides it."""
+        if phase is not None:
+            self._phase = phase
         st = self._phase
         if self._paused & _P_RATE:
             st = bstate.RATE_LIMITED
@@ -174,74 +165,71 @@ class Session:
             self._say("state: %s%s" % (bstate.name(st), " (%s)" % self.reason if st == bstate.ERROR else ""))
             self._notify("state")
 
-    def _set_phase(self, st):
-        self._phase = st
-        self._show()
-
     # --- the ladder -------------------------------------------------------------------------
     async def run(self):
         """Run forever; protocol trouble is recovered from, never raised."""
         while True:
+            st = self._step
+            e = None
             try:
-                if not self._ready:
+                if st == _START:
                     await self._start()
-                if self._target is None:
+                    ev = _READY
+                elif st == _FIND:
                     await self._find()
-                await self._join()
-                await self._serve()
-            except sk.SkError as e:  # a command failed unexpectedly: start the module over
-                await self._recover(BrouteError(RESET, "Wi-SUN module: %s" % e))
-            except BrouteError as e:
+                    ev = _FOUND
+                elif st == _JOIN:
+                    ev = await self._join()
+                else:
+                    await self._serve()
+            except dr.DriverError as x:  # a command failed unexpectedly: start the module over
+                e = BrouteError(RESET, "Wi-SUN module: %s" % x)
+            except BrouteError as x:
+                e = x
+            if e:
+                ev = e.level
+            st = _MOVES[st * 6 + ev - 1] - 48
+            if st < 0:  # a bug, not trouble on the link
+                raise BrouteError(RESET, "no move from step %d on event %d" % (self._step, ev))
+            self._step = st
+            if e:
                 await self._recover(e)
 
     async def _recover(self, e):
-        self._joined = False
-        self._want = -1
+        self._tid = -1
         self._paused = 0
-        self._lost = None
         self._fails += 1
         self.reason = e.reason
         self._say("trouble: %s" % e.reason)
-        if e.level >= RESET:
-            self._ready = False
-        elif e.level == RESCAN:
+        if e.level == RESCAN:
             self._target = None
-        else:
+        elif e.level == REJOIN:
             self.rejoins += 1
         if e.alarm:
-            self._set_phase(bstate.ERROR)
+            self._show(bstate.ERROR)
         await self._idle(min(_BACKOFF_MAX, 1000 << min(self._fails, 9)))
 
     async def _start(self):
-        self._set_phase(bstate.RESETTING if self.resets else bstate.STARTING)
+        self._show(bstate.RESETTING if self.resets else bstate.STARTING)
         self.resets += 1
-        self._p.reset()
-        self._joined = self._held = self._quiet = False
+        d = self._drv
         try:
-            await self._write(b"\r\n")  # ends a half-typed line; the FAIL that may follow is ignored
-            await self._idle(100)
-            await self._cmd(b"SKRESET\r\n")
-            self._set_phase(bstate.STARTING)
-            try:
-                await self._cmd(skcmd.sreg(b"SFE", 0, 0))  # echo off: volatile register, not flash
-                self._quiet = True  # from now on an echo means the module restarted
-            except sk.SkError as e:
-                if e.code == sk.TIMEOUT:
-                    raise
-            await self._cmd(b"SKVER\r\n")
-            await self._cmd(b"SKINFO\r\n")
+            await d.reset()
+            self._show(bstate.STARTING)
+            await d.start()
+            self.version, self.dialect = d.version, d.dialect
             self._say("module %s, %s-stack dialect" % (self.version, self.dialect))
-            await self._cmd(skcmd.setpwd(self._pw), "SKSETPWD")
-            await self._cmd(skcmd.setrbid(self._rbid), "SKSETRBID")
-        except sk.SkError as e:
+            await d.credentials(self._rbid, self._pw)
+        except dr.DriverError as e:
             self._start_fails += 1
-            if e.code == sk.TIMEOUT and self._start_fails >= 2:
+            if e.code == dr.TIMEOUT and self._start_fails >= 2:
                 raise BrouteError(RESET, NO_MODULE, True)
             raise
         self._start_fails = 0
-        self._ready = True
 
     async def _find(self):
+        if self._target is not None:  # kept across a module reset
+            return
         c = self._cache.load() if self._cache else None
         if c:
             self._target, self._from_cache = c, True
@@ -253,25 +241,17 @@ class Session:
             d = self.scan_duration = _SCAN_D[self._scan_i]
             if self.state == bstate.SCANNING:
                 self._notify("state")  # the duration changed though the state did not
-            self._set_phase(bstate.SCANNING)
+            self._show(bstate.SCANNING)
             self.scans += 1
-            self._pd = self._found = None
-            self._scan_done = False
-            await self._cmd(skcmd.scan(self._p.dialect, d))
-            # 28 channels x 9.6 ms x (2^D + 1) (docs/protocol.md section 2, Scan)
-            deadline = self._after(28 * 96 * ((1 << d) + 1) // 10 + _CMD_MS)
-            while not self._scan_done and await self._event(deadline):
-                pass
-            self._pd = None
-            t = self._found
+            t = await self._drv.scan(d)
             if t:
                 self.lqi = t.get("lqi")
-                t["ip"] = await self._ll64(t["addr"])
+                t["ip"] = await self._drv.resolve(t["addr"])
                 self._say("meter found: channel %02X, LQI %s" % (t["channel"], self.lqi))
-                self._target = t
                 self._scan_i = 0
                 if self._cache:
                     self._cache.save(t)
+                self._target = t
                 return
             self._scan_i += 1
         self._scan_i = len(_SCAN_D) - 1  # keep scanning long once short scans failed
@@ -280,24 +260,14 @@ class Session:
         raise BrouteError(RESET, NOT_FOUND, True)
 
     async def _join(self):
-        t = self._target
-        self._set_phase(bstate.JOINING)
-        if self._held:
-            await self._term()
+        self._show(bstate.JOINING)
+        d = self._drv
+        await d.end()  # SKJOIN is refused while the module holds a session
         try:
-            await self._cmd(skcmd.sreg(b"S2", t["channel"], 2))
-            await self._cmd(skcmd.sreg(b"S3", t["pan_id"], 4))
-            if not t.get("ip"):
-                t["ip"] = await self._ll64(t["addr"])
-            ip = t["ip"].encode()
-            if ip != self._ip:
-                self._ip = ip
-                self._tx = skcmd.SendTo(self._p.dialect, ip)
-            self._auth = self._pana = 0
-            await self._cmd(skcmd.join(ip), "SKJOIN")
-        except sk.SkError as e:
-            if e.code == sk.TIMEOUT or e.code == _ER10:
-                raise  # silence, or ER10 (busy, or restarted without the ID): reset the module
+            a = await d.join(self._target)
+        except dr.DriverError as e:
+            if e.code == dr.TIMEOUT or e.code == dr.BUSY:
+                raise  # silence, or busy (or restarted without the ID): reset the module
             # the module refuses the target itself (a channel, PAN or address it cannot take):
             # a cached one is dropped; scanned ones count, or scan, join, refuse loops unseen
             if self._from_cache:
@@ -308,16 +278,10 @@ class Session:
                 self._join_fails = 0
                 raise BrouteError(RESCAN, ADDR_REFUSED, True)
             raise BrouteError(RESCAN, "the module refused the meter address: %s" % e)
-        deadline = self._after(_JOIN_MS)
-        while not self._auth and await self._event(deadline):
-            pass
-        if self._auth == 0x25:
-            self._joined = self._held = True
+        if a == dr.JOINED:
             self._join_fails = 0
-            return
-        # EVENT 24 after the meter's PANA answers: refused (ID or password); no EVENT 24/25,
-        # or EVENT 24 with no PANA from the meter (the module gave up resending): no answer
-        refused = self._auth == 0x24 and self._pana
+            return _JOINED
+        refused = a == dr.REFUSED
         self._join_fails += 1
         if self._from_cache:
             self._cache.clear()
@@ -328,22 +292,8 @@ class Session:
         raise BrouteError(RESET if self._join_fails == 2 else REJOIN,
                           "the meter refused the join" if refused else "the join got no answer")
 
-    async def _term(self):
-        """End the PANA session the module holds: SKJOIN gets FAIL ER10 while one is up."""
-        try:
-            await self._cmd(b"SKTERM\r\n")
-        except sk.SkError as e:
-            if e.code != _ER10:
-                raise
-            self._held = False  # ER10: no session to end
-            return
-        deadline = self._after(_TERM_MS)
-        while self._held and await self._event(deadline):  # until EVENT 27 or 28
-            pass
-        self._held = False
-
     async def _serve(self):
-        self._set_phase(bstate.CONNECTED)
+        self._show(bstate.CONNECTED)
         self._say("connected")
         tr = self._tracker
         energy = None
@@ -356,7 +306,14 @@ class Session:
                 epcs = _GET_POWER
             else:
                 if energy is None:
-                    energy = self._energy_epcs()
+                    # E7 E8 E0, E3 and EA where the meter has them: EA dates the energy, so a
+                    # midnight is seen (and today's baseline taken) even when pushes are missed
+                    energy = bytearray(b"\xE7\xE8\xE0")
+                    if tr.supports(0xE3):
+                        energy.append(0xE3)
+                    if tr.supports(0xEA):
+                        energy.append(0xEA)
+                    energy = bytes(energy)
                 epcs = energy
             await self._request(epcs)
             n += 1
@@ -374,262 +331,112 @@ class Session:
                     tries += 1
                     await self._request(_GET_HISTORY)
             deadline = ticks_add(t0, self.poll_ms)  # _idle inlined: one coroutine less per poll
-            while await self._event(deadline, _INFC):
-                await self._sendable()
-
-    def _energy_epcs(self):
-        """E7 E8 E0, E3 and EA where the meter has them: EA dates the energy, so a midnight
-        is seen (and today's baseline taken) even when the meter's pushes are missed."""
-        tr = self._tracker
-        b = bytearray(b"\xE7\xE8\xE0")
-        if tr.supports(0xE3):
-            b.append(0xE3)
-        if tr.supports(0xEA):
-            b.append(0xEA)
-        return bytes(b)
+            while await self._drv.wait(deadline):
+                if self._infc is not None and not self._paused:
+                    await self._sendable()
 
     # --- one ECHONET request: send, wait for the matching TID, resend --------------------
     async def _request(self, epcs):
         """Get `epcs` (None: SetC E5=0, today's history); returns the answering ESV."""
         for _ in range(_TRIES):
-            if self._paused or self._infc_n:
+            if self._paused or self._infc is not None:
                 await self._sendable()
-            tid = self._tids.next()
-            if epcs is None:
-                frame = self._bld.setc(tid, METER, 0xE5, b"\x00")
-            else:
-                frame = self._bld.get(tid, METER, epcs)
-            self._want, self._got = tid, 0
-            try:
-                await self._sendto(frame)
-            except sk.SkError as e:
-                if e.code != 10:
+            tid = self._tid = self._tids.next()
+            self._got = 0
+            self.sends += 1
+            try:  # as few locals as can be: this coroutine is allocated for every request
+                if not await self._drv.send(self._bld.setc(tid, METER, 0xE5, b"\x00") if epcs is None
+                                            else self._bld.get(tid, METER, epcs)) and not self._got:
+                    await self._idle(_RETRY_MS)  # the radio send failed
+                    continue
+            except dr.DriverError as e:
+                if e.code != dr.BUSY:
                     raise
-                await self._idle(_RETRY_MS)  # FAIL ER10: back off and retry
+                await self._idle(_RETRY_MS)  # busy: back off and retry
                 continue
-            if self._ev21 == 1 and not self._got:
-                await self._idle(_RETRY_MS)  # EVENT 21 01: the radio send failed
-                continue
-            if not self._got and not self._paused:
-                await self._event(self._after(_RESP_MS), _GOT)
+            deadline = ticks_add(self._clock.ticks_ms(), _RESP_MS)
+            while not self._got and not self._paused and await self._drv.wait(deadline):
+                pass
             if self._got:
                 return self._got
             if not self._paused:
                 self.timeouts += 1
-        self._want = -1
+        self._tid = -1
         raise BrouteError(REJOIN, "meter not answering")
 
     async def _sendable(self):
-        """Wait out EVENT 29 (until 25) and EVENT 32 (until 33); then send a pending INFC_Res."""
+        """Wait out a re-authentication and a rate limit; then send a pending INFC_Res."""
         if self._paused:
-            deadline = self._after(_REAUTH_MS if self._paused & _P_REAUTH else _RATE_MS)
+            deadline = ticks_add(self._clock.ticks_ms(), _REAUTH_MS if self._paused & _P_REAUTH else _RATE_MS)
             while self._paused:
-                if not await self._event(deadline):
+                if not await self._drv.wait(deadline):
                     if self._paused & _P_REAUTH:
                         raise BrouteError(REJOIN, "re-authentication timed out")
                     self._paused = 0
                     self._show()
-        if self._infc_n:
-            n, self._infc_n = self._infc_n, 0
-            await self._sendto(memoryview(self._infc)[:n])
-
-    async def _sendto(self, data):
-        self._ev21 = -1
-        self._w.write(self._tx.header(len(data)))
-        self._w.write(data)  # raw bytes right after the length, no CRLF (docs/protocol.md section 2)
-        try:
-            await self._port.drain(_CMD_MS)
-        except TimeoutError:
-            raise sk.SkError(sk.TIMEOUT, "SKSENDTO")
-        self.sends += 1
-        self._ok = False
-        k = await self._event(self._after(_CMD_MS), _SENT)
-        if k == sk.FAIL:
-            raise sk.SkError(self._p.code, "SKSENDTO")
-        if not self._ok:
-            raise sk.SkError(sk.TIMEOUT, "SKSENDTO")
-
-    # --- module commands ------------------------------------------------------------------
-    async def _cmd(self, line, name=None):
-        """Write one command line; return on OK, raise SkError on FAIL or silence."""
-        await self._write(line)
-        deadline = self._after(_CMD_MS)
-        while True:
-            k = await self._event(deadline)
-            if k == sk.OK:
-                return
-            if k == sk.FAIL or not k:
-                raise sk.SkError(self._p.code if k else sk.TIMEOUT, name or skcmd.mask(line))
-
-    async def _ll64(self, addr):
-        """SKLL64 answers with the address line alone, without OK."""
-        self._ll = None
-        await self._write(skcmd.ll64(addr.encode()))
-        deadline = self._after(_CMD_MS)
-        while self._ll is None:
-            k = await self._event(deadline)
-            if not k or k == sk.FAIL:  # FAIL: an address it cannot take
-                raise sk.SkError(self._p.code if k else sk.TIMEOUT, "SKLL64")
-        return str(self._ll, "ascii")
-
-    async def _write(self, data):
-        self._w.write(data)
-        await self._drain()
-
-    async def _drain(self):
-        try:
-            await self._port.drain(_CMD_MS)
-        except TimeoutError:
-            raise sk.SkError(sk.TIMEOUT, "write")
-
-    # --- reading the stream ---------------------------------------------------------------
-    def _after(self, ms):
-        return ticks_add(self._clock.ticks_ms(), ms)
+        if self._infc is not None:
+            mv, self._infc = self._infc, None
+            self.sends += 1
+            await self._drv.send(mv)
 
     async def _idle(self, ms):
         """Keep reading (events, INF pushes) for `ms`; answers an INFC on the way."""
-        deadline = self._after(max(0, ms))
-        while await self._event(deadline, _INFC):
-            await self._sendable()
+        deadline = ticks_add(self._clock.ticks_ms(), max(0, ms))
+        while await self._drv.wait(deadline):
+            if self._infc is not None and self._step == _SERVE and not self._paused:
+                await self._sendable()
 
-    async def _event(self, deadline, until=_ANY):
-        """Dispatch events until one (`_ANY`) or until `until` holds; its kind, or 0 at the deadline.
-
-        One coroutine for a whole wait: reading is inlined here, the hot path of every poll.
-        """
-        p = self._p
-        while True:
-            k = p.next()
-            if k:
-                self._dispatch(k)
-                if self._lost:
-                    reason, self._lost = self._lost, None
-                    self._joined = False
-                    raise BrouteError(REJOIN if self._ready else RESET, reason)
-                if until == _ANY or self._met(until, k):
-                    return k
-                continue
-            left = ticks_diff(deadline, self._clock.ticks_ms())
-            if left <= 0:
-                return 0
-            port = self._port
-            await port.read(p, left)
-            n = port.n
-            if n is None:  # nothing yet: the deadline is checked above
-                continue
-            if not n:  # end of stream: nothing will come; wait out the deadline instead of spinning
-                self.eof += 1
-                await self._clock.sleep_ms(left)
-                return 0
-
-    def _met(self, until, k):
-        if until == _GOT:
-            return self._got or self._paused
-        if until == _INFC:
-            return self._infc_n and self._joined and not self._paused
-        if k == sk.OK:
-            self._ok = True
-        return k == sk.FAIL or (self._ok and (self._ev21 == 0 or self._ev21 == 1))
-
-    def _dispatch(self, k):
-        p = self._p
-        if k == sk.EVENT:
-            self._on_event(p.code, p.param)
-        elif k == sk.ERXUDP:
-            self._on_udp(p)
-        elif k == sk.EVER:
-            self.version = str(p.token(1), "ascii")
-        elif k == sk.EINFO:
-            p.dialect = sk.dialect_of_einfo(p)
-            self.dialect = sk.DIALECT_NAMES[p.dialect]
-        elif k == sk.ADDR:
-            self._ll = p.token(0)
-        elif k == sk.ECHO and self._ready and self._quiet:  # echo back on: the module restarted
-            self._ready = False
-            self._lost = "the Wi-SUN module restarted"
-        elif k == sk.EPANDESC:
-            self._pick()
-            self._pd = {}
-        elif k == sk.FIELD and self._pd is not None:
-            if p.fkey == sk.F_CHANNEL:
-                self._pd["channel"] = p.value
-            elif p.fkey == sk.F_PAN:
-                self._pd["pan_id"] = p.value
-            elif p.fkey == sk.F_ADDR:
-                self._pd["addr"] = p.text().strip().upper()
-            elif p.fkey == sk.F_LQI:
-                self._pd["lqi"] = p.value
-
-    def _pick(self):
-        """Keep the best complete EPANDESC of this scan."""
-        d = self._pd
-        if d and len(d) == 4 and d["channel"] >= 0 and d["pan_id"] >= 0 and len(d["addr"]) == 16:
-            if self._found is None or d["lqi"] > self._found["lqi"]:
-                self._found = d
-
-    def _on_event(self, code, param):
-        if code == 0x21:
-            self._ev21 = param
-        elif code == 0x22:
-            self._pick()
-            self._scan_done = True
-        elif code == 0x25:
-            self._auth = code
-            if self._paused & _P_REAUTH:
-                self._paused &= ~_P_REAUTH
-                self._show()
-        elif code == 0x24:
-            self._auth = code
-            if self._joined:
-                self._held = False
-                self._lost = "re-authentication failed"
-        elif code == 0x26 or code == 0x27 or code == 0x28:
-            self._held = False
-            if self._joined:
-                self._lost = "session ended (EVENT %X)" % code
-        elif code == 0x29:
-            if self._joined:
-                self._paused |= _P_REAUTH
-                self._show()
-        elif code == 0x32:
-            self._paused |= _P_RATE
-            self._show()
-        elif code == 0x33 and self._paused & _P_RATE:
-            self._paused &= ~_P_RATE
-            self._show()
-
-    def _on_udp(self, p):
-        # only the meter, only ECHONET Lite; PANA (02CC) during SKJOIN says the meter answers
-        if self._ip is None or not p.tok_eq(1, self._ip):
-            return
-        port = p.tok_hex(3)
-        if port == _PORT_PANA:
-            self._pana += 1
-            return
-        if port != sk.PORT_ECHONET or p.tok_hex(4) != sk.PORT_ECHONET:
-            return
-        try:
-            f = self._frame.parse(p.payload)
-            esv = f.esv
-            if esv == INF or esv == INFC:
-                if f.seoj == METER and f.find(0xE7) < 0:  # pushes feed the day's baseline only
-                    self._tracker.apply(f)
-                if esv == INFC:
-                    mv = self._infc_bld.infc_res(f)
-                    self._infc[:len(mv)] = mv
-                    self._infc_n = len(mv)
-            elif f.seoj == METER and f.tid == self._want and \
-                    (esv == GET_RES or esv == GET_SNA or esv == SET_RES or esv == SETC_SNA):
-                self._want = -1
-                self._got = esv
-                tr = self._tracker
-                if tr.apply(f):
-                    r = self.reading
-                    r.seq += 1
-                    r.ticks = self._clock.ticks_ms()
-                    self._notify("reading")
-                elif tr.why:  # corrupted on the way: never shown, alarmed on or published
-                    self.dropped += 1
-                    self._say("implausible reading dropped: %s" % tr.why)
-        except (EchonetError, IndexError) as e:
-            self._say("bad frame from the meter: %s" % e)
+    # --- what the driver reports ------------------------------------------------------------
+    def _on(self, kind, arg):
+        """A driver event (driver.py); true when it may end what the ladder waits for: the
+        answer to the request, an INFC to acknowledge, a pause beginning or ending."""
+        if kind == dr.FRAME:
+            try:
+                f = self._frame.parse(arg)
+                esv = f.esv
+                if esv == INF or esv == INFC:
+                    if f.seoj == METER and f.find(0xE7) < 0:  # pushes feed the day's baseline only
+                        self._tracker.apply(f)
+                    if esv == INFC:
+                        self._infc = self._infc_bld.infc_res(f)
+                        return True
+                elif f.seoj == METER and f.tid == self._tid and \
+                        (esv == GET_RES or esv == GET_SNA or esv == SET_RES or esv == SETC_SNA):
+                    self._tid = -1
+                    self._got = esv
+                    tr = self._tracker
+                    if tr.apply(f):
+                        r = self.reading
+                        r.seq += 1
+                        r.ticks = self._clock.ticks_ms()
+                        self._notify("reading")
+                    elif tr.why:  # corrupted on the way: never shown, alarmed on or published
+                        self.dropped += 1
+                        self._say("implausible reading dropped: %s" % tr.why)
+                    return True
+            except (EchonetError, IndexError) as e:
+                self._say("bad frame from the meter: %s" % e)
+            return False
+        st = self._step
+        if kind == dr.RESTARTED:  # the credentials are gone: start over
+            if st != _START:
+                raise BrouteError(RESET, "the Wi-SUN module restarted")
+            return False
+        if kind == dr.LOST:
+            if st == _SERVE:
+                raise BrouteError(REJOIN, arg)
+            return False
+        p = self._paused
+        if kind == dr.REAUTH and st == _SERVE:
+            p |= _P_REAUTH
+        elif kind == dr.REAUTHED:
+            p &= ~_P_REAUTH
+        elif kind == dr.RATE:
+            p |= _P_RATE
+        elif kind == dr.RATE_OFF:
+            p &= ~_P_RATE
+        if p == self._paused:
+            return False
+        self._paused = p
+        self._show()
+        return True

@@ -5,7 +5,6 @@ built once per join into a bytearray and only its length digits are patched.
 """
 from skstack import _SIDE_ARG
 
-CRLF = b"\r\n"
 _HEX = b"0123456789ABCDEF"
 
 
@@ -24,14 +23,6 @@ def setpwd(password):
 
 def setrbid(rbid):
     return b"SKSETRBID %s\r\n" % rbid
-
-
-def ll64(addr):
-    return b"SKLL64 %s\r\n" % addr
-
-
-def join(ip):
-    return b"SKJOIN %s\r\n" % ip
 
 
 def mask(line):

@@ -95,9 +95,9 @@ def alloc_per_cycle_socket(cycles=20, warm=5):
 
 def test_session_over_a_socket_reads_and_stays_under_the_allocation_ceiling():
     per, s = alloc_per_cycle_socket()
-    assert s.reading.power_w == 686 and s.timeouts == 0 and s.rejoins == 0 and s.eof == 0
+    assert s.reading.power_w == 686 and s.timeouts == 0 and s.rejoins == 0 and s._drv.eof == 0
     if sys.implementation.name == "micropython":
-        assert s._port.polled
+        assert s._drv._port.polled
         assert per is not None and per <= CEILING, per
     else:
         assert per is None

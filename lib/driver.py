@@ -1,0 +1,46 @@
+"""What the session ladder (session.py) asks of a Wi-SUN module driver, and what it is told.
+
+A driver owns one module family: its commands, event numbers and framing (skdriver.py:
+SKSTACK IP, both dialects). The ladder never sees any of them; it awaits these coroutines:
+
+  start()                     reset the module and identify it (sets `version`, `dialect`)
+  credentials(rbid, password) bytes, checked by the ladder
+  scan(duration)              the best PAN description {"channel", "pan_id", "addr", "lqi"} or None
+  resolve(addr)               the meter's IPv6 link-local address (str) from its MAC
+  join(target)                JOINED, REFUSED (the meter said no) or NO_ANSWER
+  end()                       end the session the module may hold (nothing without one)
+  send(frame)                 one UDP frame to the joined meter; False: the radio could not send it
+  wait(deadline)              read until on_event returns true (True) or the deadline (False)
+
+and learns what happens on the link through `on_event(kind, arg)`, called from inside those
+coroutines (an exception raised there ends the one reading). A command the module refuses or
+leaves unanswered raises DriverError; nothing else is raised by a driver.
+"""
+from compat import const
+
+# on_event kinds
+FRAME = const(1)      # arg: the ECHONET Lite payload from the joined meter (a memoryview, valid until
+                      # the driver reads again); frames from other senders never get here
+LOST = const(2)       # arg: why (text). The session the module held is gone
+REAUTH = const(3)     # the session is being re-authenticated: send nothing until REAUTHED (or LOST)
+REAUTHED = const(4)
+RATE = const(5)       # the radio's transmit-time limit is reached: send nothing until RATE_OFF
+RATE_OFF = const(6)
+RESTARTED = const(7)  # the module restarted by itself and forgot the credentials
+
+# join() results
+JOINED = const(1)
+REFUSED = const(2)    # the meter answered and refused: ID or password
+NO_ANSWER = const(3)  # the meter never answered: out of reach
+
+# DriverError.code: besides these, a positive code is the module refusing a value it was given
+TIMEOUT = const(-1)   # no answer
+BUSY = const(10)      # accepted but not possible now (SKSTACK FAIL ER10)
+
+
+class DriverError(Exception):
+    """A command the module refused or left unanswered; `code` says which, str() says it in full."""
+
+    def __init__(self, code, text):
+        super().__init__(text)
+        self.code = code
