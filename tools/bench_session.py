@@ -169,7 +169,7 @@ def print_first_watts():
 
 def alloc():
     sys.path.insert(0, "host_tests/portable")
-    from test_session_fake import alloc_per_cycle
+    from session_fake import alloc_per_cycle
     from test_session_socket import alloc_per_cycle_socket
     for chunk in (16, 64, 256):
         per, _ = alloc_per_cycle(chunk=chunk)

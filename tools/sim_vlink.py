@@ -11,7 +11,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "host_tests", "portable"))
-from test_session_fake import VClock  # noqa: E402,F401  the portable tests' virtual clock, one for both
+from session_fake import VClock  # noqa: E402,F401  the portable tests' virtual clock, one for both
 
 
 class Link:

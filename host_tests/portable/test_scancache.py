@@ -7,7 +7,7 @@ import time
 
 import scancache
 import session
-from test_session_fake import VClock, FakeModule, RBID, PWD, run
+from session_fake import VClock, FakeModule, RBID, PWD, run
 
 GOOD = {"channel": 0x3B, "pan_id": 0x8888, "addr": "001D129012345678", "lqi": 0xB2,
         "ip": "FE80:0000:0000:0000:021D:1290:1234:5678"}

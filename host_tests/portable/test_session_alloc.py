@@ -5,7 +5,7 @@ The ceiling is asserted under MicroPython (gc.mem_alloc); CPython runs the same 
 """
 import sys
 
-from test_session_fake import alloc_per_cycle
+from session_fake import alloc_per_cycle
 
 # 64-bit unix port, default 10 s poll with E0/E3 every 10th: measured 1062 (2310 before reads
 # and drains went through compat.Port, 3891 before the hot path was cut down); objects on the

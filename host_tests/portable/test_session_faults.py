@@ -2,7 +2,7 @@
 EVENT 29 (re-authentication) and EVENT 32/33 (transmit-time limit)."""
 import bstate
 import session
-from test_session_fake import VClock, FakeModule, RBID, PWD, OTHER, run
+from session_fake import VClock, FakeModule, RBID, PWD, OTHER, run
 
 
 def _make():

@@ -2,7 +2,7 @@
 import bstate
 import session
 from scancache import MemoryCache
-from test_session_fake import VClock, FakeModule, RBID, PWD, run
+from session_fake import VClock, FakeModule, RBID, PWD, run
 
 
 def _make(dual=False, hexdata=False, cache=None, chunk=7):

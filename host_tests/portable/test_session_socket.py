@@ -13,7 +13,7 @@ import compat
 import session
 from scancache import MemoryCache
 from test_compat_port import connect
-from test_session_fake import FakeModule, IP, MAC, RBID, PWD
+from session_fake import FakeModule, IP, MAC, RBID, PWD
 
 # 64-bit unix port, 5 s poll with E0/E3 every 10th: measured 1030.
 CEILING = 1400

@@ -1,4 +1,7 @@
-"""A scripted Wi-SUN module and a virtual clock for the session tests (no tests here).
+"""Fixtures for the session tests: imported, never collected (the name does not start with test_,
+so neither pytest nor host_tests/mprun.py runs it). FakeModule is the one scripted SKSTACK module
+(LeanModule reuses its replies, allocating nothing, to measure the session); VClock and LeanClock
+are virtual clocks.
 
 The module answers SKSTACK IP commands the way docs/protocol.md describes, from a tiny meter;
 its output is delivered at virtual times and read back in small fragments. The clock jumps
