@@ -1,7 +1,7 @@
 """What the error screen says for each session reason that needs a person: (title, what to
 do). Loaded by app._help only when a session error is shown, then dropped, so these texts
 are not kept on the heap."""
-from session import AUTH_FAILED, JOIN_NO_ANSWER, NOT_FOUND, NO_MODULE
+from broute.session import AUTH_FAILED, JOIN_NO_ANSWER, NOT_FOUND, NO_MODULE
 
 HELP = {
     AUTH_FAILED: ("Wrong B-route login", "The meter refused the ID or password. Check broute_id "

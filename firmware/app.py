@@ -15,11 +15,11 @@ import sys
 from time import ticks_ms, ticks_diff
 from micropython import const
 
-import bstate
-import scancache
+from broute import bstate
+from broute import scancache
 from buttons import Button
-from compat import Clock
-from session import Session
+from broute.compat import Clock
+from broute.session import Session
 
 WDT_MS = const(60000)       # hardware watchdog timeout: far above any single step
 _FEED_MS = const(2000)

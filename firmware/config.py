@@ -5,7 +5,7 @@ screen and the serial log can tell the user what to fix. The B-route ID and
 password never appear in a message, a repr or a summary.
 """
 import json
-from session import POLL_MIN_MS, id_problem, password_problem
+from broute.session import POLL_MIN_MS, id_problem, password_problem
 
 PATH = "config.json"
 MAX_BYTES = 4096   # far above a filled-in example; a bigger file is a mistake, and its text

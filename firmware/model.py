@@ -9,8 +9,8 @@ of one-minute average watts, so a day of readings allocates nothing.
 from array import array
 from time import ticks_add, ticks_diff
 from micropython import const
-from bstate import STARTING, ERROR
-from bstate import CONNECTED  # noqa: F401  unused here: tools/bench_ui.py and tools/mem32 set it
+from broute.bstate import STARTING, ERROR
+from broute.bstate import CONNECTED  # noqa: F401  unused here: tools/bench_ui.py and tools/mem32 set it
 
 NO_VALUE = const(-0x40000000)  # an empty history minute
 MINUTES = const(60)

@@ -8,7 +8,7 @@ import sys
 import config
 import model as vm
 from ui import Ui
-from version import VERSION
+from broute.version import VERSION
 from app import _short
 
 
@@ -39,7 +39,7 @@ def setup(a):
         _plain_error(a.board, a.log, "Start-up failed", _short(e), "Reinstall: make deploy")
         return False
     a._info = (("Firmware", VERSION),)
-    del sys.modules["version"]  # the string is all that is needed
+    del sys.modules["broute.version"]  # the string is all that is needed
     if problem:
         a.model.set_error(*problem)
     else:

@@ -3,7 +3,7 @@ parts every screen shares: the status bar and the power graph. Layout comes
 from the display size, so the 160x80 StickC and the 240x135 Plus run the same
 code."""
 from micropython import const
-from bstate import SCANNING, CONNECTED
+from broute.bstate import SCANNING, CONNECTED
 import model as M
 from st77xx import rgb
 from writer import Writer

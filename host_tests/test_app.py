@@ -10,7 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 import png
 import pytest
 
-import bstate
+from broute import bstate
 import run_host
 
 # name: (extra run_host flags, real seconds)

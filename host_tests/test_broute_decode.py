@@ -91,7 +91,6 @@ def test_secured_side_and_rssi_in_every_layout():
 
 
 def test_the_simulators_dual_stack_lines_with_rssi_decode_as_secured():
-    sys.path.insert(0, os.path.join(ROOT, "tools"))
     from sim_dialect import DIALECTS
     frame = bytes.fromhex("1081100202880105FF017202E7040000029CE80400280028")
     src = "FE80:0000:0000:0000:021C:6400:03CD:76A4"
@@ -118,6 +117,5 @@ def test_unit_option_out_of_a_byte_is_a_usage_error():
 def test_version():
     p = subprocess.run([sys.executable, os.path.join(ROOT, "tools", "broute.py"), "--version"],
                        capture_output=True, text=True)
-    sys.path.insert(0, os.path.join(ROOT, "lib"))
-    from version import VERSION
+    from broute.version import VERSION
     assert p.returncode == 0 and VERSION in p.stdout

@@ -12,11 +12,9 @@ import threading
 import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, os.path.join(ROOT, "tools"))
-sys.path.insert(0, os.path.join(ROOT, "lib"))
 
 import broute_read  # noqa: E402
-from version import VERSION  # noqa: E402
+from broute.version import VERSION  # noqa: E402
 
 RBID = "00112233445566778899AABBCCDDEEFF"
 PWD = "0123456789AB"
@@ -123,7 +121,7 @@ class StubbornSession:
     completed in the same step) and writes, as the session does when it next times out."""
 
     def __init__(self, reader, writer, *a, **k):
-        from reading import Reading
+        from broute.reading import Reading
         self._w, self.reading, self.listener = writer, Reading(), None
         self.state, self.reason, self.eof, self.ended = 0, "", 0, False
 
@@ -162,7 +160,7 @@ class AlarmSession(StubbornSession):
     reason_given = ""
 
     async def run(self):
-        import bstate
+        from broute import bstate
         self.state, self.reason = bstate.ERROR, self.reason_given
         self.listener("state")
         await asyncio.sleep(3600)
@@ -172,7 +170,7 @@ class AlarmSession(StubbornSession):
                                        ("NO_MODULE", 5)])
 def test_each_alarm_reason_ends_a_count_run_with_its_status(monkeypatch, capsys, tmp_path, name, code):
     import serial
-    import session
+    from broute import session
     monkeypatch.setattr(serial, "Serial", FakePort)
     monkeypatch.setattr(AlarmSession, "reason_given", getattr(session, name))
     monkeypatch.setattr(broute_read, "Session", AlarmSession)

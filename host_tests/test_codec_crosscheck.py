@@ -9,10 +9,10 @@ from pychonet.lib.functions import decodeEchonetMsg
 from pychonet.LowVoltageSmartElectricEnergyMeter import LowVoltageSmartElectricEnergyMeter as PyMeter
 
 import eldecode
-import meter
+from broute import meter
 from corpus import FRAMES, SENTINELS
-from echonet import Frame
-from meter import NO_DATA
+from broute.echonet import Frame
+from broute.meter import NO_DATA
 
 CORPUS = [(label, bytes.fromhex(h)) for label, h, *_ in FRAMES] + [(label, bytes.fromhex(h)) for label, h, _ in SENTINELS]
 

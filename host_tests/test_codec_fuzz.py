@@ -3,7 +3,7 @@ from hypothesis import given, settings, strategies as st
 
 import eldecode
 from corpus import FRAMES
-from echonet import EchonetError, Frame
+from broute.echonet import EchonetError, Frame
 
 SEEDS = [bytes.fromhex(h) for _, h, *_ in FRAMES]
 

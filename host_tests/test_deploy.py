@@ -54,7 +54,7 @@ def test_fresh_deploy_lands_every_file_and_the_board_imports_it(board, tmp_path)
         assert (board.dir / "fonts" / name).read_bytes() == \
             open(os.path.join(deploy.ROOT, "firmware", "fonts", name), "rb").read()
     # The "board" loads the compiled modules from lib/ (on the ESP32 /lib is on sys.path).
-    mods = [r[4:-4] for r in built if r.endswith(".mpy")]
+    mods = [r[4:-4].replace("/__init__", "").replace("/", ".") for r in built if r.endswith(".mpy")]
     portable = [m for m in mods if os.path.exists(os.path.join(deploy.ROOT, "lib", m + ".py"))]
     code = ("import sys\nsys.path.insert(0, 'lib')\n"
             "for m in %r:\n __import__(m)\n"

@@ -14,11 +14,11 @@ import pytest
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "tools"))
 import bench_session as bs  # noqa: E402
-import bstate  # noqa: E402
-import reading  # noqa: E402
-import session  # noqa: E402
+from broute import bstate  # noqa: E402
+from broute import reading  # noqa: E402
+from broute import session  # noqa: E402
 import sim_vlink as vl  # noqa: E402
-from scancache import MemoryCache  # noqa: E402
+from broute.scancache import MemoryCache  # noqa: E402
 from sim_faults import Faults  # noqa: E402
 from sim_meter import DEFAULT_ID, DEFAULT_PASSWORD, Meter, scenario  # noqa: E402
 from sim_module import Module  # noqa: E402

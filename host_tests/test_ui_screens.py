@@ -111,7 +111,7 @@ def test_every_screen_differs(screens):
 def test_info_screen_shows_what_the_firmware_shows(screens):
     """The rows come from the real app: its version, no invented IP address."""
     out, info = screens
-    with open(os.path.join(ROOT, "lib", "version.py")) as f:
+    with open(os.path.join(ROOT, "lib", "broute", "version.py")) as f:
         version = f.read().split('VERSION = "')[1].split('"')[0]
     rows = dict(r.split("=", 1) for r in info["rows"][0].split("|"))
     assert rows["Firmware"] == version

@@ -7,8 +7,8 @@ import sys
 import time
 
 import paths  # noqa: F401,E402  (lib/, firmware/ and tools/ on sys.path)
-import echonet  # noqa: E402
-import meter  # noqa: E402
+from broute import echonet  # noqa: E402
+from broute import meter  # noqa: E402
 
 # A Get_Res to the polling request (E7 + E8 + E0), as the firmware sees it every cycle.
 REPLY = bytes.fromhex("1081100202880105FF017203E7040000029CE80400280028E0040000FE73")

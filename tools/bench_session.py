@@ -23,10 +23,10 @@ PWD = "0123456789AB"
 
 def client(argv):
     import asyncio
-    from compat import Clock
-    from session import Session
-    from scancache import ScanCache
-    import bstate
+    from broute.compat import Clock
+    from broute.session import Session
+    from broute.scancache import ScanCache
+    from broute import bstate
 
     host, port = argv[0].rsplit(":", 1)
     scale, seconds = float(argv[1]), float(argv[2])
@@ -135,10 +135,10 @@ FAULTS = ("drop", "er10", "tx-fail", "tx-ns", "stale-tid", "corrupt", "garbage",
 def first_watts(dialect="bp35a1", cache=None):
     """Simulated ms from power-up to: the join's start, EVENT 25, the first reading; and the
     frames sent between EVENT 25 and the first reading."""
-    sys.path.insert(0, "tools")
-    import bstate
+    sys.path.append("tools")  # after lib/: the broute package, not tools/broute.py
+    from broute import bstate
     import sim_vlink as vl
-    from session import Session
+    from broute.session import Session
     from sim_meter import Meter
     from sim_module import Module
     clock = vl.VClock()
@@ -156,7 +156,7 @@ def first_watts(dialect="bp35a1", cache=None):
 
 
 def print_first_watts():
-    from scancache import MemoryCache
+    from broute.scancache import MemoryCache
     print("time to first watts (simulated time, simulator at its default timing, meter reply ~1 s):")
     for dialect in ("bp35a1", "bp35c0", "rl7023-ips"):
         cache = MemoryCache()

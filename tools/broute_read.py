@@ -16,15 +16,12 @@ import sys
 import threading
 import time
 
-_HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(_HERE, "..", "lib"))
-
-import bstate  # noqa: E402
-from compat import Clock  # noqa: E402
-from scancache import MemoryCache, ScanCache  # noqa: E402
-from session import ADDR_REFUSED, AUTH_FAILED, JOIN_NO_ANSWER, NO_MODULE, NOT_FOUND, POLL_MIN_MS  # noqa: E402
-from session import Session, id_problem, password_problem  # noqa: E402
-from version import VERSION  # noqa: E402
+from broute import bstate
+from broute.compat import Clock
+from broute.scancache import MemoryCache, ScanCache
+from broute.session import ADDR_REFUSED, AUTH_FAILED, JOIN_NO_ANSWER, NO_MODULE, NOT_FOUND, POLL_MIN_MS
+from broute.session import Session, id_problem, password_problem
+from broute.version import VERSION
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_AUTH, EXIT_METER, EXIT_PORT = 0, 1, 2, 3, 4, 5
 # what the session gives up on (state ERROR) and the exit status that names it
@@ -323,7 +320,7 @@ def _contract(text):
 
 
 def parse(argv):
-    ap = argparse.ArgumentParser(prog="broute.py read", description=__doc__.splitlines()[0], epilog=EPILOG,
+    ap = argparse.ArgumentParser(prog=os.path.basename(sys.argv[0]) + " read", description=__doc__.splitlines()[0], epilog=EPILOG,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--version", action="version", version="broute-stick " + VERSION)
     ap.add_argument("--port", required=True, help="serial device of the Wi-SUN dongle")

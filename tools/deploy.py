@@ -2,8 +2,8 @@
 
     python tools/deploy.py --port /dev/ttyUSB0 [--config my-config.json] [--no-reset]
 
-Board layout: boot.py and main.py at the root, every module as lib/<name>.mpy (on the
-ESP32 /lib is on sys.path), the font files as fonts/<name>.bin (firmware/fontfile.py
+Board layout: boot.py and main.py at the root, the portable package as lib/broute/*.mpy and
+every firmware module as lib/<name>.mpy (on the ESP32 /lib is on sys.path), the font files as fonts/<name>.bin (firmware/fontfile.py
 reads them from /fonts), config.json at the root. The board hashes its own files in
 one `mpremote exec`, so unchanged files are not rewritten (flash wear, and speed).
 lib/deployed.txt lists the modules and fonts this tool put there, so renamed or removed
@@ -139,9 +139,9 @@ def _h(p):
  f.close()
  print('F', p, n, binascii.hexlify(d.digest()).decode() if d else '-')
 _l = []
-for _d in ('lib', '%s'):
+for _d in ('lib', 'lib/broute', '%s'):
  try:
-  _l += [_d + '/' + x for x in os.listdir(_d)]
+  _l += [_d + '/' + x for x in os.listdir(_d) if '.' in x]  # files, not lib/broute
   print('D', _d)
  except OSError:
   pass
@@ -225,7 +225,7 @@ class Board:
         """One mpremote call: mkdirs, copies (lib and fonts first, boot/main/config last),
         removals, reset."""
         args = []
-        for d in ("lib", FONTS):
+        for d in ("lib", "lib/broute", FONTS):
             if d not in self.dirs:
                 args += ["fs", "mkdir", ":" + d, "+"]
         for rel, src in copies:

@@ -183,7 +183,7 @@ async def _frames(board, opts):
 
 async def _host(opts, board):
     import app
-    from compat import Clock
+    from broute.compat import Clock
     clock = Clock(1 / float(opts["time-scale"]))
     stats = Stats(clock)
     plat = HostPlatform(board)

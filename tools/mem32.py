@@ -35,6 +35,9 @@ PACKAGE = os.path.join(HERE, "node_modules", "@micropython", "micropython-webass
 # palette indices (98.7 KB before); the budget is that rounded up to the next 4 KB plus
 # 4 KB, so a change that adds more than ~4.8 KB has to say why.
 BUDGET = 88 * 1024
+# The high-water mark during start-up (garbage not yet collected included) may pass the
+# total, not the ~110 KB the heap reaches after its one growth: 96 KB leaves WiFi its room.
+PEAK_BUDGET = 96 * 1024
 
 # measure.py's `machine` is its own few lines, not tools/fake_machine.py (the one fake the
 # rest uses), on purpose: the script's names are interned before the baseline, and where the
@@ -55,8 +58,10 @@ def _micropython():
     raise Mem32Error("micropython (unix port) not found: run `make setup`")
 
 
-def _imports(path):
-    """(module-level imports, imports inside functions) of a source file, in source order."""
+def _imports(path, package):
+    """(module-level imports, imports inside functions) of a source file, in source order, as
+    module names (`from broute import x` counts as broute.x; relative ones resolved in
+    `package`)."""
     top, inner = [], []
 
     def visit(node, dest):
@@ -66,13 +71,21 @@ def _imports(path):
             elif isinstance(child, ast.Import):
                 dest.extend(a.name for a in child.names)
             elif isinstance(child, ast.ImportFrom):
-                dest.append(child.module)
+                base = package if child.level else child.module
+                if child.level and child.module:
+                    base = package + "." + child.module
+                dest.append(base)
+                dest.extend(base + "." + a.name for a in child.names)
             else:
                 visit(child, dest)
 
     with open(path) as f:
         visit(ast.parse(f.read()), top)
     return top, inner
+
+
+def _package(module):
+    return module if module == "broute" else module.rpartition(".")[0]
 
 
 def import_order(sources, root="app", also=("asyncio",)):
@@ -84,7 +97,9 @@ def import_order(sources, root="app", also=("asyncio",)):
     def visit(name):
         if name in order:
             return
-        for dep in _imports(sources[name])[0]:
+        if "." in name and name.rsplit(".", 1)[0] in sources:
+            visit(name.rsplit(".", 1)[0])  # a package's __init__ runs before its modules
+        for dep in _imports(sources[name], _package(name))[0]:
             if dep in sources:
                 visit(dep)
             elif dep in also and dep not in order:
@@ -92,7 +107,7 @@ def import_order(sources, root="app", also=("asyncio",)):
         order.append(name)
 
     visit(root)
-    for name in _imports(sources[root])[1]:
+    for name in _imports(sources[root], _package(root))[1]:
         if name in sources:
             visit(name)
     return order
@@ -102,7 +117,7 @@ def build(folder):
     """The board's layout in `folder`: lib/*.mpy, fonts/*.bin, config.json, order.txt."""
     try:
         sources = mpycompile.board_sources()
-        mpycompile.compile_files(sources.values(), os.path.join(folder, "lib"))
+        mpycompile.compile_board(os.path.join(folder, "lib"))
     except mpycompile.CompileError as e:
         raise Mem32Error(str(e))
     fonts = os.path.join(ROOT, "firmware", "fonts")
@@ -180,6 +195,9 @@ def table(res):
     verdict = "under" if w["total"] <= BUDGET else "OVER"
     lines.append("budget %d B (%.1f KB): the 32-bit total, %.1f KB, is %s it by %d B"
                  % (BUDGET, BUDGET / 1024, w["total"] / 1024, verdict, abs(BUDGET - w["total"])))
+    lines.append("peak budget %d B (%.1f KB): the 32-bit peak, %.1f KB, is %s it by %d B"
+                 % (PEAK_BUDGET, PEAK_BUDGET / 1024, w["peak"] / 1024,
+                    "under" if w["peak"] <= PEAK_BUDGET else "OVER", abs(PEAK_BUDGET - w["peak"])))
     lines.append("32-bit: MicroPython %s WebAssembly port; 64-bit: unix port %s"
                  % (w["version"], u["version"] if u else "not run"))
     if w["late_imports"]:
@@ -197,7 +215,7 @@ def main(argv=None):
         print("mem32: %s" % e, file=sys.stderr)
         return 2
     print(json.dumps(res, indent=1) if args.json else table(res))
-    return 0 if res["wasm"]["total"] <= BUDGET else 1
+    return 0 if res["wasm"]["total"] <= BUDGET and res["wasm"]["peak"] <= PEAK_BUDGET else 1
 
 
 if __name__ == "__main__":

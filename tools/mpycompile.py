@@ -2,11 +2,11 @@
 
     python tools/mpycompile.py [--march xtensawin] [--out build/mpy] [FILE.py ...]
 
-Without files it compiles the board's module set: every lib/*.py and firmware/*.py (boot.py
-and main.py stay .py on the board, so they are not in it), one folder, one <module>.mpy
-each (names must be unique across the two folders). `make compile`, tools/deploy.py,
-tools/mem32.py and tools/run_host.py use it. A file mpy-cross refuses raises CompileError
-naming it.
+Without files it compiles the board's module set: lib/broute/ as the package `broute` and every
+firmware/*.py as a top-level module (boot.py and main.py stay .py on the board, so they are not
+in it), into one folder laid out as the board's /lib (broute/<name>.mpy, <name>.mpy; names must
+be unique). `make compile`, tools/deploy.py, tools/mem32.py and tools/run_host.py use it. A
+file mpy-cross refuses raises CompileError naming it.
 """
 import argparse
 import os
@@ -33,35 +33,39 @@ def mpy_cross():
 
 
 def board_sources():
-    """{module name: source path} of what goes to the board as lib/<name>.mpy, sorted by folder
-    then name."""
-    out, owner = {}, {}
-    for folder in SOURCES:
-        for name in sorted(os.listdir(os.path.join(ROOT, folder))):
-            if not name.endswith(".py"):
-                continue
-            mod = name[:-3]
-            if mod in owner:
-                raise CompileError("module %s is in both %s/ and %s/: names must be unique"
-                                   % (mod, owner[mod], folder))
-            owner[mod] = folder
-            out[mod] = os.path.join(ROOT, folder, name)
+    """{module name: source path} of what goes to the board's /lib: `broute.<name>` (and the
+    package `broute`) from lib/broute/, `<name>` from firmware/; sorted by folder then name."""
+    out = {}
+    pkg = os.path.join(ROOT, "lib", "broute")
+    for name in sorted(os.listdir(pkg)):
+        if name.endswith(".py"):
+            out["broute" if name == "__init__.py" else "broute." + name[:-3]] = os.path.join(pkg, name)
+    for name in sorted(os.listdir(os.path.join(ROOT, "firmware"))):
+        if name.endswith(".py"):
+            if name[:-3] == "broute":
+                raise CompileError("firmware/broute.py would hide the broute package")
+            out[name[:-3]] = os.path.join(ROOT, "firmware", name)
     return out
 
 
-def compile_files(paths, out, march="xtensawin"):
+def board_path(module):
+    """Where module `module` lies under the board's /lib, without the .mpy ending."""
+    return "broute/__init__" if module == "broute" else module.replace(".", "/")
+
+
+def compile_files(paths, out, march="xtensawin", names=None):
     """Compile each source in `paths` to out/<name>.mpy for `march` (None: bytecode only, as
-    mpy-cross's default); returns {module name: .mpy path}. Each file is written whole under
-    its final name (parallel runs never see half a file); -s keeps tracebacks short and the
-    output independent of the checkout's path."""
+    mpy-cross's default), or to out/<names[i]>.mpy; returns {name: .mpy path}. Each file is
+    written whole under its final name (parallel runs never see half a file); -s keeps
+    tracebacks short and the output independent of the checkout's path."""
     exe = mpy_cross()
-    os.makedirs(out, exist_ok=True)
     done = {}
-    for src in paths:
-        name = os.path.basename(src)
-        dst = os.path.join(out, name[:-3] + ".mpy")
+    for i, src in enumerate(paths):
+        name = names[i] if names else os.path.basename(src)[:-3]
+        dst = os.path.join(out, name + ".mpy")
+        os.makedirs(os.path.dirname(dst), exist_ok=True)
         tmp = "%s.%d-%d" % (dst, os.getpid(), threading.get_ident())
-        cmd = [exe] + (["-march=" + march] if march else []) + ["-s", name, "-o", tmp, src]
+        cmd = [exe] + (["-march=" + march] if march else []) + ["-s", os.path.basename(src), "-o", tmp, src]
         r = subprocess.run(cmd, capture_output=True, text=True)
         if r.returncode:
             if os.path.exists(tmp):
@@ -69,13 +73,15 @@ def compile_files(paths, out, march="xtensawin"):
             shown = os.path.relpath(src, ROOT) if src.startswith(ROOT + os.sep) else src
             raise CompileError("mpy-cross failed on %s:\n%s" % (shown, r.stderr.strip()))
         os.replace(tmp, dst)
-        done[name[:-3]] = dst
+        done[name] = dst
     return done
 
 
 def compile_board(out, march="xtensawin"):
-    """The board's module set (board_sources) compiled into `out`; {module name: .mpy path}."""
-    return compile_files(board_sources().values(), out, march)
+    """The board's module set (board_sources) compiled into `out`, laid out as the board's
+    /lib; {path under /lib without .mpy: .mpy path}."""
+    sources = board_sources()
+    return compile_files(list(sources.values()), out, march, [board_path(m) for m in sources])
 
 
 def main(argv=None):
@@ -84,7 +90,7 @@ def main(argv=None):
                     help="mpy-cross architecture (xtensawin for the ESP32; 'none' for bytecode only)")
     ap.add_argument("--out", default=os.path.join(ROOT, "build", "mpy"), help="output folder")
     ap.add_argument("--clean", action="store_true", help="empty the output folder first")
-    ap.add_argument("files", nargs="*", help="sources (default: lib/*.py and firmware/*.py)")
+    ap.add_argument("files", nargs="*", help="sources (default: lib/broute/*.py and firmware/*.py)")
     args = ap.parse_args(argv)
     march = None if args.march == "none" else args.march
     if args.clean and os.path.isdir(args.out):

@@ -13,16 +13,16 @@ host_tests/test_ui_screens.py checks the PNGs; docs/screens/ holds the committed
 """
 import sys
 
-sys.path.insert(0, "lib")
-sys.path.insert(0, "firmware")
 sys.path.insert(0, "tools")
+sys.path.insert(0, "firmware")
+sys.path.insert(0, "lib")  # last, so first: the broute package, not tools/broute.py
 import json  # noqa: E402
 import math  # noqa: E402
 import os  # noqa: E402
 from time import ticks_ms  # noqa: E402
 import app  # noqa: E402
-import bstate  # noqa: E402
-import session as S  # noqa: E402
+from broute import bstate  # noqa: E402
+from broute import session as S  # noqa: E402
 from emu_board import EmuBoard  # noqa: E402
 from ui import MAIN, HISTORY, TOTALS, INFO  # noqa: E402
 from ui_screens import info_rows  # noqa: E402

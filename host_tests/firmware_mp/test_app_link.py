@@ -4,8 +4,8 @@ table of what each state looks like."""
 import json
 import fakes  # noqa: F401
 import app
-import bstate
-import session
+from broute import bstate
+from broute import session
 import ui_theme
 from emu_board import EmuBoard
 

@@ -9,7 +9,7 @@ import fake_machine as fm
 
 sys.modules["machine"] = fm
 import app  # noqa: E402
-import scancache  # noqa: E402
+from broute import scancache  # noqa: E402
 from ui import INFO  # noqa: E402
 import ui_screens  # noqa: E402
 from ui_theme import level, L_OK, L_WARN  # noqa: E402
@@ -248,7 +248,7 @@ def test_each_key_has_its_effect():
 
 
 def test_info_screen_shows_the_version_and_fits():
-    from version import VERSION
+    from broute.version import VERSION
     a = _app()
     a.model.rssi_dbm, a.model.lqi = -60, 120
     a.model.info = a.model.info + (("Module", "BP35A1 1.2.10"),)

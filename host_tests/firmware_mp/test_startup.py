@@ -4,7 +4,7 @@ import asyncio
 import json
 import fakes  # noqa: F401
 import app
-import session
+from broute import session
 import ui
 from emu_board import EmuBoard
 

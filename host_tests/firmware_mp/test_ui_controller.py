@@ -1,7 +1,7 @@
 """Buttons, screen cycling, brightness, flip and remembered state on the emulated board."""
 import asyncio
 import micropython
-import bstate
+from broute import bstate
 import fakes  # noqa: F401
 import model as M
 import ui

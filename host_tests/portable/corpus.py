@@ -4,7 +4,7 @@ Sources: the example frames of the ECHONET Lite specification and the module man
 from live meters and published in their tests and tools (single-stack and dual-stack modules).
 Each entry: (label, hex frame, tid, seoj, deoj, esv, [(epc, expected natural value), ...]).
 """
-from meter import NO_DATA
+from broute.meter import NO_DATA
 
 E2_DAY11 = (
     "1081000102880105FF017201E2C2000B0000F7660000F7680000F76A0000F76C0000F76D0000F76F0000F7700000"

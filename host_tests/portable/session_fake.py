@@ -433,8 +433,8 @@ def alloc_per_cycle(cycles=20, warm=12, chunk=64):
     """(bytes allocated per polling cycle or None off MicroPython, the session), measured
     against LeanModule with the collector off, after `warm` readings."""
     import gc
-    import session
-    from scancache import MemoryCache
+    from broute import session
+    from broute.scancache import MemoryCache
     clock = LeanClock()
     mod = LeanModule(clock, chunk)
     cache = MemoryCache({"channel": 0x3B, "pan_id": 0x8888, "addr": MAC, "ip": str(IP, "ascii")})

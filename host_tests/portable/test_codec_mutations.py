@@ -2,7 +2,7 @@
 CPython's, so the codec's 'EchonetError or a value, nothing else' promise is checked on each."""
 import eldecode
 from corpus import FRAMES
-from echonet import EchonetError, Frame
+from broute.echonet import EchonetError, Frame
 
 
 class _Lcg:

@@ -8,8 +8,8 @@ import gc
 import socket
 import sys
 
-import compat
-from skstack import Parser
+from broute import compat
+from broute.skstack import Parser
 
 MP = sys.implementation.name == "micropython"
 

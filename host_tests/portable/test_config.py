@@ -209,7 +209,7 @@ def test_uart_tx_takes_only_a_free_hat_or_grove_pin_other_than_rx():
 
 def test_credentials_follow_the_session_rule():
     """One rule (lib/session.py): the config takes what the session takes, nothing else."""
-    import session
+    from broute import session
     for pw in ("0123456789ab", "0123456789A", "0123456789AB!", "0123 56789AB", "0123456789A\u00e9", 12):
         ok = session.password_problem(pw) is None
         assert ok == (pw == "0123456789ab"), pw

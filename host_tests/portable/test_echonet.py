@@ -1,7 +1,7 @@
 """Frame parsing and building, on CPython and the MicroPython unix port alike."""
-import echonet
+from broute import echonet
 import eldecode
-from echonet import EchonetError, Frame, Builder, Tids
+from broute.echonet import EchonetError, Frame, Builder, Tids
 from corpus import FRAMES, INVALID
 
 

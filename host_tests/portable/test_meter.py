@@ -1,8 +1,8 @@
 """Smart meter property decoders: real frames, sentinels, units and counter arithmetic."""
 import eldecode
-import meter
-from echonet import EchonetError, Frame
-from meter import NO_DATA, OVERFLOW, UNDERFLOW
+from broute import meter
+from broute.echonet import EchonetError, Frame
+from broute.meter import NO_DATA, OVERFLOW, UNDERFLOW
 from corpus import FRAMES, SENTINELS, FULL_GET_MAP
 
 

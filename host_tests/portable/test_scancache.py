@@ -5,8 +5,8 @@ import os
 import sys
 import time
 
-import scancache
-import session
+from broute import scancache
+from broute import session
 from session_fake import VClock, FakeModule, RBID, PWD, run
 
 GOOD = {"channel": 0x3B, "pan_id": 0x8888, "addr": "001D129012345678", "lqi": 0xB2,

@@ -1,7 +1,7 @@
 """Session recovery against the scripted module: INFC, stray frames, silence, a silent module,
 EVENT 29 (re-authentication) and EVENT 32/33 (transmit-time limit)."""
-import bstate
-import session
+from broute import bstate
+from broute import session
 from session_fake import VClock, FakeModule, RBID, PWD, OTHER, run
 
 

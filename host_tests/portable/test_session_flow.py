@@ -1,7 +1,7 @@
 """Session start-up, warm start, reading and the dialects, against the scripted module."""
-import bstate
-import session
-from scancache import MemoryCache
+from broute import bstate
+from broute import session
+from broute.scancache import MemoryCache
 from session_fake import VClock, FakeModule, RBID, PWD, run
 
 

@@ -1,7 +1,7 @@
 """The plausibility filter of readings (lib/reading.py): what a corrupted byte turns into is
 dropped, what a household draws is not; cumulative energy never steps back."""
-from echonet import Frame
-from reading import Reading, Tracker, implausible
+from broute.echonet import Frame
+from broute.reading import Reading, Tracker, implausible
 
 
 def _frame(tid, props, esv=0x72):

@@ -9,9 +9,9 @@ import asyncio
 import gc
 import sys
 
-import compat
-import session
-from scancache import MemoryCache
+from broute import compat
+from broute import session
+from broute.scancache import MemoryCache
 from test_compat_port import connect
 from session_fake import FakeModule, IP, MAC, RBID, PWD
 

@@ -1,6 +1,6 @@
 """SKSTACK IP line parser and command builders, fed the way a UART delivers: in fragments."""
-import skstack as sk
-import skcmd
+from broute import skstack as sk
+from broute import skdriver as skcmd  # the command lines live in the SKSTACK driver
 
 IP_M = b"FE80:0000:0000:0000:021D:1290:1234:5678"
 IP_ME = b"FE80:0000:0000:0000:021D:1290:0003:C890"

@@ -25,7 +25,8 @@ if "" not in sys.path:
 
 with open("order.txt") as _f:
     ORDER = _f.read().split()
-FIRMWARE = [n[:-4] for n in os.listdir("lib") if n.endswith(".mpy")]
+FIRMWARE = [n[:-4] for n in os.listdir("lib") if n.endswith(".mpy")] + \
+    ["broute." + n[:-4] for n in os.listdir("lib/broute") if n.endswith(".mpy") and n[0] != "_"]
 
 
 class _Pin:
@@ -147,7 +148,7 @@ def _first_frame():
 def _screens():
     import app
     import model
-    from session import AUTH_FAILED
+    from broute.session import AUTH_FAILED
     from ui import HISTORY
     ui, m = K["ui"], K["m"]
     m.status, m.rssi_dbm, m.lqi, m.wifi = model.CONNECTED, -61, 118, True
@@ -181,9 +182,9 @@ def _tasks():
 
 def _session():
     import app
-    import scancache
-    from compat import Clock
-    from session import Session
+    from broute import scancache
+    from broute.compat import Clock
+    from broute.session import Session
     cfg, a = K["cfg"], K["app"]
     cache = scancache.ScanCache(app.SCAN_CACHE) if cfg.scan_cache else scancache.MemoryCache()
     a.session = s = Session(_Stream(), _Stream(), cfg.broute_id, cfg.broute_password, cache,

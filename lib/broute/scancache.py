@@ -4,7 +4,7 @@ Written only when the content changes (the board's flash wears out; a reading ne
 """
 import json
 import os
-from session import text_problem
+from .session import text_problem
 
 _MAX_BYTES = 512  # a real cache is about 130 bytes; more is a broken file, not worth the heap
 

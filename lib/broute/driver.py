@@ -16,7 +16,7 @@ and learns what happens on the link through `on_event(kind, arg)`, called from i
 coroutines (an exception raised there ends the one reading). A command the module refuses or
 leaves unanswered raises DriverError; nothing else is raised by a driver.
 """
-from compat import const
+from .compat import const
 
 # on_event kinds
 FRAME = const(1)      # arg: the ECHONET Lite payload from the joined meter (a memoryview, valid until

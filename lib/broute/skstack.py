@@ -7,7 +7,7 @@ CR/LF; hex ASCII data (WOPT 01, RL7023 IPS) is told apart without asking the mod
 binary data is followed by CR at DATALEN, hex data has a hex digit there.
 Nothing here allocates per line except where a caller asks for text (start-up only).
 """
-from compat import const
+from .compat import const
 
 # Dialects (docs/protocol.md section 1). Everything that differs between them is in the tables below.
 SINGLE = const(0)  # BP35A1, RL7023 Stick-D/IPS, WSR35A1-00

@@ -6,8 +6,8 @@ property map, and the 00:00 baseline for today's energy from E2 (day 0) or EA (t
 value). A frame that contradicts itself (`implausible`) or a counter that goes backwards is
 a corrupted frame: nothing of it is applied.
 """
-import meter
-from compat import const
+from . import meter
+from .compat import const
 
 _E7 = const(0xE7)
 _E8 = const(0xE8)

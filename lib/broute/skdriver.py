@@ -6,10 +6,10 @@ deadline passes. Everything else on the line goes to the ladder's `on_event`: ER
 the joined meter, EVENT 24-33 outside an exchange, and any echo once echo is off (SKSREG SFE 0
 is volatile, so an echo means the module restarted and forgot the credentials).
 """
-import driver as dr
-import skstack as sk
-import skcmd
-from compat import Port, TimeoutError, const, ticks_add, ticks_diff
+from . import driver as dr
+from . import skstack as sk
+from .compat import Port, TimeoutError, const, ticks_add, ticks_diff
+from .skstack import _SIDE_ARG
 
 # SKSTACK event numbers (docs/protocol.md section 2, Events)
 _EV_SENT = const(0x21)       # a UDP send finished: param 00 sent, 01 failed, 02 neighbour discovery first
@@ -41,6 +41,51 @@ _TERM_MS = const(10000)   # SKTERM -> EVENT 27, or 28 when the meter does not an
 _PORT_PANA = const(0x02CC)
 
 
+# Command lines (docs/protocol.md section 2), built per dialect. Start-up commands allocate (they
+# run once); the SKSENDTO header of every poll is built once per join and only its length
+# digits are patched.
+_HEX = b"0123456789ABCDEF"
+
+
+def sreg(reg, value, width):
+    return b"SKSREG %s %0*X\r\n" % (reg, width, value) if width else b"SKSREG %s %X\r\n" % (reg, value)
+
+
+def scan(dialect, duration):
+    # mode 2 = active scan with the pairing-ID element; FFFFFFFF = channels 33-60
+    return b"SKSCAN 2 FFFFFFFF %X%s\r\n" % (duration, _SIDE_ARG[dialect])
+
+
+def setpwd(password):
+    return b"SKSETPWD %X %s\r\n" % (len(password), password)
+
+
+def setrbid(rbid):
+    return b"SKSETRBID %s\r\n" % rbid
+
+
+def mask(line):
+    """A command line safe for the log: the password and the B-route ID become asterisks."""
+    for name in (b"SKSETPWD ", b"SKSETRBID "):
+        if line[:len(name)] == name:
+            return str(name, "ascii") + "*" * 8
+    return str(bytes(line).rstrip(), "ascii")
+
+
+class SendTo:
+    """`SKSENDTO 1 <ip> 0E1A 1 [0 ]LLLL ` for one destination; raw data follows, no CRLF."""
+
+    def __init__(self, dialect, ip):
+        self.buf = bytearray(b"SKSENDTO 1 %s 0E1A 1%s 0000 " % (ip, _SIDE_ARG[dialect]))
+        self._at = len(self.buf) - 5
+
+    def header(self, n):
+        b, at = self.buf, self._at
+        for i in range(4):
+            b[at + 3 - i] = _HEX[(n >> (4 * i)) & 15]
+        return self.buf
+
+
 class SkDriver:
     def __init__(self, reader, writer, clock, on_event):
         self._w = writer
@@ -68,7 +113,7 @@ class SkDriver:
     async def start(self):
         """Echo off (volatile register, not flash), then SKVER and SKINFO (docs/protocol.md section 1)."""
         try:
-            await self._ask(skcmd.sreg(b"SFE", 0, 0))
+            await self._ask(sreg(b"SFE", 0, 0))
             self._quiet = True
         except dr.DriverError as e:
             if e.code == dr.TIMEOUT:
@@ -77,13 +122,13 @@ class SkDriver:
         await self._ask(b"SKINFO\r\n")
 
     async def credentials(self, rbid, password):
-        await self._ask(skcmd.setpwd(password), _W_OK, "SKSETPWD")
-        await self._ask(skcmd.setrbid(rbid), _W_OK, "SKSETRBID")
+        await self._ask(setpwd(password), _W_OK, "SKSETPWD")
+        await self._ask(setrbid(rbid), _W_OK, "SKSETRBID")
 
     async def scan(self, d):
         """The best complete EPANDESC by LQI of one active scan of duration `d`, or None."""
         self._pd = self._best = None
-        await self._ask(skcmd.scan(self._p.dialect, d))
+        await self._ask(scan(self._p.dialect, d))
         # 28 channels x 9.6 ms x (2^D + 1) (docs/protocol.md section 2, Scan)
         await self.wait(ticks_add(self._clock.ticks_ms(), 28 * 96 * ((1 << d) + 1) // 10 + _CMD_MS), _W_SCAN)
         t = self._best
@@ -98,14 +143,14 @@ class SkDriver:
         """Channel and PAN ID, then SKJOIN: EVENT 24 after the meter's PANA answered is a
         refusal; EVENT 24 with no PANA from the meter (the module gave up resending), or
         neither event, is no answer."""
-        await self._ask(skcmd.sreg(b"S2", t["channel"], 2))
-        await self._ask(skcmd.sreg(b"S3", t["pan_id"], 4))
+        await self._ask(sreg(b"S2", t["channel"], 2))
+        await self._ask(sreg(b"S3", t["pan_id"], 4))
         if not t.get("ip"):
             t["ip"] = await self.resolve(t["addr"])
         ip = t["ip"].encode()
         if ip != self._ip:
             self._ip = ip
-            self._tx = skcmd.SendTo(self._p.dialect, ip)
+            self._tx = SendTo(self._p.dialect, ip)
         self._pana, self._early = 0, None
         await self._ask(b"SKJOIN %s\r\n" % ip, _W_JOIN, "SKJOIN")
         a = self._early
@@ -160,7 +205,7 @@ class SkDriver:
     def _err(self, code):
         w = self._name
         if not isinstance(w, str):
-            w = skcmd.mask(w)  # never the password or the ID in a message
+            w = mask(w)  # never the password or the ID in a message
         return dr.DriverError(code, "%s: no answer" % w if code == dr.TIMEOUT else "%s: FAIL ER%02d" % (w, code))
 
     async def wait(self, deadline, want=_W_LADDER):

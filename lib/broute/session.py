@@ -8,13 +8,13 @@ coroutine writes and reads against a deadline, and reports what happens on the l
 Recovery (docs/protocol.md section 5): resend, then rejoin, then module reset, then rescan,
 with a growing backoff; `_MOVES` is the one table of where each step and failure leads.
 """
-from echonet import EchonetError, Frame, Builder, Tids, METER, INF, INFC, GET_RES, GET_SNA, \
+from .echonet import EchonetError, Frame, Builder, Tids, METER, INF, INFC, GET_RES, GET_SNA, \
     SET_RES, SETC_SNA
-import bstate
-import driver as dr
-from compat import Clock, const, ticks_add
-from reading import Reading, Tracker
-from skdriver import SkDriver
+from . import bstate
+from . import driver as dr
+from .compat import Clock, const, ticks_add
+from .reading import Reading, Tracker
+from .skdriver import SkDriver
 
 POLL_MIN_MS = 5000          # the meter answers nothing faster usefully (docs/protocol.md section 5)
 _CMD_MS = const(5000)        # the module answers a command within milliseconds

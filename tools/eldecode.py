@@ -3,8 +3,8 @@
 The PC command line and the tests use it; the firmware does not import it, so its tables cost the
 board no RAM. The decoders the firmware needs live in meter.
 """
-from echonet import EchonetError, METER, NODE_PROFILE
-from meter import check_len, uint, counter_at, date_time, coefficient, cumulative, current_da, digits, fixed_time, \
+from broute.echonet import EchonetError, METER, NODE_PROFILE
+from broute.meter import check_len, uint, counter_at, date_time, coefficient, cumulative, current_da, digits, fixed_time, \
     history, instance_list, power_w, property_map, unit_kwh
 
 ESV_NAMES = {

@@ -5,7 +5,7 @@ Decoders take an EDT (bytes or memoryview) and return natural values. The meter'
 Source: ECHONET Appendix "Detailed Requirements for ECHONET Device Objects", 3.3.25.
 The rest of the class (names, history 2, version, maker...) is in eldecode, which the board never imports.
 """
-from echonet import EchonetError
+from .echonet import EchonetError
 
 
 class Sentinel:

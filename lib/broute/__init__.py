@@ -1,0 +1,1 @@
+"""The portable B-route code: runs on the stick, the MicroPython unix port and CPython."""
