@@ -12,7 +12,6 @@ import sys
 import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, os.path.join(ROOT, "tools"))
 import bench_session as bs  # noqa: E402
 from broute import bstate  # noqa: E402
 from broute import reading  # noqa: E402
