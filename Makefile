@@ -3,7 +3,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 MP := $(VENV)/bin/micropython
 STAMP := $(VENV)/.installed
-MEM32_STAMP := tools/mem32/node_modules/.package-lock.json
+MEM32_STAMP := tools/bench/mem32/node_modules/.package-lock.json
 
 .PHONY: setup test test-cpython test-micropython compile bench demo deploy screens soak clean
 
@@ -17,10 +17,10 @@ $(STAMP): requirements.txt
 	touch $(STAMP)
 
 # The 32-bit heap measurement runs the firmware in MicroPython's WebAssembly port (npm).
-$(MEM32_STAMP): tools/mem32/package-lock.json
+$(MEM32_STAMP): tools/bench/mem32/package-lock.json
 	@command -v npm >/dev/null || { echo "make: npm is missing (the tests measure the 32-bit heap in" \
 	  "MicroPython's WebAssembly port); on Debian, Ubuntu or Raspberry Pi OS: sudo apt install npm" >&2; exit 1; }
-	npm ci --prefix tools/mem32 --no-audit --no-fund
+	npm ci --prefix tools/bench/mem32 --no-audit --no-fund
 
 test: setup compile test-micropython test-cpython
 
@@ -32,7 +32,7 @@ test-micropython: setup
 
 # Every file that goes to the board must compile for the ESP32 (xtensawin).
 compile: $(STAMP)
-	@$(PY) tools/mpycompile.py --clean --march xtensawin --out build/mpy
+	@$(PY) tools/build/mpycompile.py --clean --march xtensawin --out build/mpy
 
 # The main job on the host: the real firmware on an emulated board against the simulated meter.
 # BOARD=plus SCENARIO=solar make demo; DEMO_ARGS="--seconds 60 --fault restart@120" for more.
@@ -42,26 +42,26 @@ demo: $(STAMP)
 # Flash-side deploy: make deploy PORT=/dev/ttyUSB0 [CONFIG=my-config.json]; without PORT, deploy.py
 # says what to do and lists the serial ports it sees.
 deploy: compile
-	$(PY) tools/deploy.py $(if $(PORT),--port $(PORT)) $(if $(CONFIG),--config $(CONFIG))
+	$(PY) tools/build/deploy.py $(if $(PORT),--port $(PORT)) $(if $(CONFIG),--config $(CONFIG))
 
 # docs/screens: the real app on the emulated board, drawn at 2x and recompressed (the unix port writes
 # uncompressed PNGs).
 screens: $(STAMP)
 	rm -rf build/screens && mkdir -p build/screens/plus
-	$(MP) tools/render_screens.py build/screens stickc 2
-	$(MP) tools/render_screens.py build/screens/plus plus 2
-	$(PY) tools/png_frames.py build/screens docs/screens 1
-	$(PY) tools/png_frames.py build/screens/plus docs/screens/plus 1
+	$(MP) tools/emulation/render_screens.py build/screens stickc 2
+	$(MP) tools/emulation/render_screens.py build/screens/plus plus 2
+	$(PY) tools/emulation/png_frames.py build/screens docs/screens 1
+	$(PY) tools/emulation/png_frames.py build/screens/plus docs/screens/plus 1
 
 soak: setup
-	$(PY) tools/soak.py --hours 10
+	$(PY) tools/bench/soak.py --hours 10
 
 bench: setup
-	$(MP) -X heapsize=110k tools/bench_codec.py
-	$(PY) tools/mem32.py
-	$(MP) -X heapsize=110k tools/bench_ui.py stickc
-	$(PY) tools/bench_session.py
-	$(PY) tools/bench_app.py
+	$(MP) -X heapsize=110k tools/bench/bench_codec.py
+	$(PY) tools/bench/mem32.py
+	$(MP) -X heapsize=110k tools/bench/bench_ui.py stickc
+	$(PY) tools/bench/bench_session.py
+	$(PY) tools/bench/bench_app.py
 
 clean:
 	rm -rf build out .pytest_cache

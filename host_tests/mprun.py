@@ -14,7 +14,8 @@ def _modules(folder):
 
 
 def run(folder):
-    for p in (folder, "tools", "lib", "firmware"):  # the one place; run from the repository's root
+    for p in (folder, "tools", "tools/build", "tools/bench", "tools/emulation", "tools/simulator", "tools/reader",
+              "lib", "firmware"):  # the one place; run from the repository's root
         sys.path.insert(0, p)
     passed = failed = 0
     for name in _modules(folder):

@@ -72,7 +72,7 @@ def test_a_length_field_that_is_not_hex_is_named_not_a_traceback():
         assert "DATALEN" in json.loads(p.stdout)["error"] and "Traceback" not in p.stderr
 
 
-# the same Get_Res in each layout: SENDERLLA [RSSI] SECURED [SIDE] DATALEN DATA (tools/sim_dialect.py)
+# the same Get_Res in each layout: SENDERLLA [RSSI] SECURED [SIDE] DATALEN DATA (tools/simulator/sim_dialect.py)
 HEAD = "ERXUDP FE80:0000:0000:0000:021C:6400:03CD:76A4 FE80:0000:0000:0000:021D:1290:0004:263D 0E1A 0E1A " \
        "001C640003CD76A4"
 TAIL = "0018 1081100202880105FF017202E7040000029CE80400280028"

@@ -113,7 +113,7 @@ def test_bad_config_is_refused_before_the_board_is_touched(tmp_path):
 
 
 def _deploy_py(*args):
-    return subprocess.run([sys.executable, os.path.join(deploy.ROOT, "tools", "deploy.py")] + list(args),
+    return subprocess.run([sys.executable, os.path.join(deploy.ROOT, "tools", "build", "deploy.py")] + list(args),
                           capture_output=True, text=True, timeout=60)
 
 
@@ -127,7 +127,7 @@ def test_command_line_reports_a_missing_board_plainly(tmp_path):
 def test_make_deploy_without_port_says_what_to_do():
     r = subprocess.run(["make", "-s", "-n", "deploy"], cwd=deploy.ROOT, capture_output=True, text=True,
                        timeout=60)
-    line = [x for x in r.stdout.splitlines() if "tools/deploy.py" in x]
+    line = [x for x in r.stdout.splitlines() if "tools/build/deploy.py" in x]
     assert len(line) == 1, r.stdout
     r = subprocess.run(line[0], shell=True, cwd=deploy.ROOT, capture_output=True, text=True, timeout=60)
     assert r.returncode == 1
@@ -211,9 +211,9 @@ def test_your_own_config_stays_out_of_git():
 
 
 def test_the_config_check_runs_as_make_deploy_runs_it(tmp_path):
-    """`python tools/deploy.py` has only tools/ on its path; config imports lib/session.py."""
+    """`python tools/build/deploy.py` has only tools/build/ on its path; config imports lib/session.py."""
     cfg = _config(tmp_path, broute_password="short")
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    r = subprocess.run([sys.executable, os.path.join(deploy.ROOT, "tools", "deploy.py"), "--port",
+    r = subprocess.run([sys.executable, os.path.join(deploy.ROOT, "tools", "build", "deploy.py"), "--port",
                         "/dev/does-not-exist", "--config", cfg], capture_output=True, text=True, env=env)
     assert "Traceback" not in r.stderr and "broute_password: must be 12 characters long" in r.stderr, r.stderr

@@ -1,4 +1,4 @@
-"""The committed firmware/fonts/*.bin: the format tools/make_fonts.py documents,
+"""The committed firmware/fonts/*.bin: the format tools/build/make_fonts.py documents,
 and byte-identical regeneration where font_to_py and DejaVu are installed."""
 import os
 import struct

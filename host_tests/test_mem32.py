@@ -1,4 +1,4 @@
-"""The firmware's start-up heap on a StickC, measured 32-bit (tools/mem32.py), stays in budget."""
+"""The firmware's start-up heap on a StickC, measured 32-bit (tools/bench/mem32.py), stays in budget."""
 import shutil
 
 import pytest

@@ -2,7 +2,7 @@
 then against the same simulator in-process, in virtual time (days of meter time, fault
 sequences, exact figures).
 
-Each TCP case starts the simulator (50x faster than real time), runs tools/bench_session.py's
+Each TCP case starts the simulator (50x faster than real time), runs tools/bench/bench_session.py's
 client and checks the recovery and that no reading was wrongly reported.
 """
 import os
@@ -96,7 +96,7 @@ def test_no_meter_is_reported(interp):
     assert [x for x in out if x[0] == "S" and x[2] == "error" and x[3] == "No meter found"], out
 
 
-# --- the session against the sans-I/O simulator in virtual time (tools/sim_vlink.py) -------
+# --- the session against the sans-I/O simulator in virtual time (tools/simulator/sim_vlink.py) -------
 
 
 def _vsim(scn="normal", faults=(), rate=0.0, seed=1, cache=None, contract_a=None, **cfg):

@@ -1,4 +1,4 @@
-"""A short soak in CI: one simulated hour with frequent random faults (tools/soak.py runs longer)."""
+"""A short soak in CI: one simulated hour with frequent random faults (tools/bench/soak.py runs longer)."""
 import soak
 
 

@@ -16,7 +16,7 @@ GREEN, AMBER, RED, BLUE = (70, 220, 110), (255, 170, 0), (255, 50, 50), (60, 190
 @pytest.fixture(scope="module", params=["stickc", "plus"])
 def screens(request, tmp_path_factory):
     out = tmp_path_factory.mktemp(request.param)
-    r = subprocess.run([MP, "tools/render_screens.py", str(out), request.param], cwd=ROOT,
+    r = subprocess.run([MP, "tools/emulation/render_screens.py", str(out), request.param], cwd=ROOT,
                        capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr
     lines = r.stdout.splitlines()

@@ -1,15 +1,12 @@
 #!/usr/bin/env python3
-"""`broute` from a checkout: the PC command line (tools/broute_cli.py) with lib/ on the path.
+"""`broute` from a checkout: the PC command line (tools/reader/broute_cli.py) with lib/ on the path.
 
   .venv/bin/python tools/broute.py read --port /dev/ttyUSB0 --json --count 3
   .venv/bin/python tools/broute.py decode "ERXUDP ..."
 """
-import os
 import sys
 
-_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, os.path.join(_ROOT, "lib"))  # before tools/: the broute package, not this file
-
+import paths  # noqa: F401  (lib/ before tools/: the broute package, not this file)
 from broute_cli import main  # noqa: E402
 
 if __name__ == "__main__":

@@ -4,7 +4,7 @@
         [--time-scale F] [--seconds N] [--terminal [--log FILE]]
 
 Starts tools/sim.py on a free TCP port, writes a config matching the simulated meter
-(or uses --config), then runs tools/host_firmware.py under the MicroPython unix port
+(or uses --config), then runs tools/emulation/host_firmware.py under the MicroPython unix port
 with the app from firmware/ and lib/. Screens go to out/frames/ as PNG (latest.png is
 always the current one); --terminal also draws them, fitted to the terminal, with the
 firmware's last log lines under them (the whole log in out/firmware.log).
@@ -21,7 +21,8 @@ import unicodedata
 
 import png
 
-import mpycompile
+import paths  # noqa: F401  (tools/build/, for mpycompile)
+import mpycompile  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MICROPYTHON = os.path.join(ROOT, ".venv", "bin", "micropython")
@@ -254,7 +255,7 @@ def run(args, capture=False):
         sim_args += ["--fault", f]
     sim = Sim(sim_args)
     cmd = [MICROPYTHON, "-X", "heapsize=" + args.heapsize,
-           os.path.join(ROOT, "tools", "host_firmware.py"),
+           os.path.join(ROOT, "tools", "emulation", "host_firmware.py"),
            "--uart", "127.0.0.1:%d" % sim.port, "--board", args.board,
            "--config", "config.json", "--time-scale", str(args.time_scale),
            "--seconds", str(args.seconds), "--max-frames", str(args.max_frames)]

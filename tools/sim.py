@@ -14,8 +14,7 @@ import os
 import signal
 import sys
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-
+import paths  # noqa: F401  (tools/simulator/)
 import sim_faults  # noqa: E402
 from sim_dialect import DIALECTS  # noqa: E402
 from sim_meter import DEFAULT_ID, DEFAULT_PASSWORD, SCENARIOS, Meter, scenario  # noqa: E402

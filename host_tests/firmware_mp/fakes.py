@@ -1,4 +1,4 @@
-"""The bus fakes the driver tests build by hand, from tools/fake_machine.py (the one `machine`
+"""The bus fakes the driver tests build by hand, from tools/emulation/fake_machine.py (the one `machine`
 fake; host_tests/mprun.py puts tools/ on the path)."""
 from fake_machine import I2CBus
 

@@ -23,7 +23,7 @@ _SPINS = 100000  # loop turns without virtual time passing before run() calls it
 class VClock:
     """The session's clock in integer virtual milliseconds over `mod`, whatever plays the
     module: its release(now) delivers the output due, next_due() says when the next is. The
-    FakeModule here, and tools/sim_vlink.py's Link to the simulator, which uses this class."""
+    FakeModule here, and tools/simulator/sim_vlink.py's Link to the simulator, which uses this class."""
 
     def __init__(self):
         self.now = 0

@@ -255,7 +255,7 @@ def test_large_and_deep_files_are_refused_before_decoding():
     e = _load_error(big)
     assert e.key is None and "larger than %d bytes" % config.MAX_BYTES in str(e)
     assert config.peek_board(big) == "auto"
-    with open(big, "rb") as f:  # the PC's check (tools/deploy.py) parses the text: it agrees
+    with open(big, "rb") as f:  # the PC's check (tools/build/deploy.py) parses the text: it agrees
         assert "larger than" in str(_parse_error(f.read()))
     deep = _write("deep.json", b'{"_c": ' + b"[" * 1000 + b"]" * 1000 + b", " + good + b"}")
     e = _load_error(deep)

@@ -1,7 +1,7 @@
 """Bytes the session allocates per polling cycle, with a stream and clock that allocate nothing.
 
 The ceiling is asserted under MicroPython (gc.mem_alloc); CPython runs the same cycles.
-`python tools/bench_session.py` prints the figure.
+`python tools/bench/bench_session.py` prints the figure.
 """
 import sys
 

@@ -1,6 +1,6 @@
 """Put the firmware on a board: compile, copy only what changed, upload the config, reset.
 
-    python tools/deploy.py --port /dev/ttyUSB0 [--config my-config.json] [--no-reset]
+    python tools/build/deploy.py --port /dev/ttyUSB0 [--config my-config.json] [--no-reset]
 
 Board layout: boot.py and main.py at the root, the portable package as lib/broute/*.mpy and
 every firmware module as lib/<name>.mpy (on the ESP32 /lib is on sys.path), the font files as fonts/<name>.bin (firmware/fontfile.py
@@ -21,10 +21,12 @@ import shutil
 import subprocess
 import sys
 
-import mpycompile
-import paths  # noqa: F401  (lib/ and firmware/ on sys.path, for config)
+if __name__ == "__main__":  # run as a script: tools/ (paths.py) in place of its own folder
+    sys.path[0] = sys.path[0].rsplit("/", 1)[0]
+import paths  # noqa: F401,E402  (lib/ and firmware/, for config)
+import mpycompile  # noqa: E402
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 TOP = ("boot.py", "main.py")
 FONTS = "fonts"  # firmware/fonts/*.bin -> fonts/*.bin on the board
 MANIFEST = "lib/deployed.txt"

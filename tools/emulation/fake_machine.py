@@ -3,9 +3,9 @@
 Install it as sys.modules["machine"] before board.py or app.py is imported. It runs under
 the MicroPython unix port and the WebAssembly port (no CPython-only code). Its users: the
 firmware tests (host_tests/firmware_mp: board wiring, config effects, drivers) and the
-emulated board (tools/emu_board.py extends Line and SPIBus with a panel that keeps the
-pixels; tools/host_firmware.py extends WDT with a check that ends the run).
-tools/mem32/measure.py keeps its own few lines: see the comment in tools/mem32.py.
+emulated board (tools/emulation/emu_board.py extends Line and SPIBus with a panel that keeps the
+pixels; tools/emulation/host_firmware.py extends WDT with a check that ends the run).
+tools/bench/mem32/measure.py keeps its own few lines: see the comment in tools/bench/mem32.py.
 
 As on the ESP32 port, Pin(n, ...), SPI(id, ...), I2C(id, ...) and RTC() hand out one object
 per pin or bus (the port's are static objects in flash); PWM, ADC, UART and WDT make a new

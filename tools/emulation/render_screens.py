@@ -1,6 +1,6 @@
 """Render every screen of the firmware on the emulated board into PNG files.
 
-  micropython tools/render_screens.py OUT_DIR [stickc|plus] [scale]
+  micropython tools/emulation/render_screens.py OUT_DIR [stickc|plus] [scale]
 
 Each screen comes from the real app (firmware/app.py): App sets itself up from a real
 config file on the emulated board, and a real Session (not running) is put into the
@@ -13,9 +13,9 @@ host_tests/test_ui_screens.py checks the PNGs; docs/screens/ holds the committed
 """
 import sys
 
-sys.path.insert(0, "tools")
-sys.path.insert(0, "firmware")
-sys.path.insert(0, "lib")  # last, so first: the broute package, not tools/broute.py
+if __name__ == "__main__":  # run as a script: tools/ (paths.py) in place of its own folder
+    sys.path[0] = sys.path[0].rsplit("/", 1)[0]
+import paths  # noqa: F401,E402  (the project's folders)
 import json  # noqa: E402
 import math  # noqa: E402
 import os  # noqa: E402

@@ -1,6 +1,6 @@
 """Run the real firmware app on the emulated board, under the MicroPython unix port.
 
-    micropython tools/host_firmware.py --uart 127.0.0.1:PORT [--board stickc|plus]
+    micropython tools/emulation/host_firmware.py --uart 127.0.0.1:PORT [--board stickc|plus]
         [--config PATH] [--frames DIR] [--seconds N] [--time-scale F]
         [--buttons "at_ms:A:short,..."] [--stats PATH] [--mpy DIR]
 
@@ -14,7 +14,9 @@ import json
 import sys
 from time import ticks_ms, ticks_diff
 
-import paths  # lib/, firmware/, tools/ on sys.path (the run's own folder is the cwd)
+if __name__ == "__main__":  # run as a script: tools/ (paths.py) in place of its own folder
+    sys.path[0] = sys.path[0].rsplit("/", 1)[0]
+import paths  # noqa: E402  the project's folders (the run's own folder is the cwd)
 if "--mpy" in sys.argv:  # compiled modules first, loaded as the board loads them
     paths.put_first(sys.argv[sys.argv.index("--mpy") + 1])
 

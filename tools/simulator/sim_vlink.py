@@ -2,16 +2,13 @@
 
 No socket and no sleeping: a read waits by jumping the clock to the module's next output,
 so days of meter time pass in seconds and every figure is exact and repeatable. Used by
-host_tests/test_session_sim.py (days, midnights, fault sequences) and tools/bench_session.py
+host_tests/test_session_sim.py (days, midnights, fault sequences) and tools/bench/bench_session.py
 (time to first watts).
 """
 import asyncio
 import math
-import os
-import sys
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "host_tests", "portable"))
-from session_fake import VClock  # noqa: E402,F401  the portable tests' virtual clock, one for both
+from session_fake import VClock  # noqa: F401  host_tests/portable's virtual clock, one for both
 
 
 class Link:

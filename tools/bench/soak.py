@@ -1,6 +1,6 @@
 """Soak: many simulated hours of the real firmware against random simulator faults.
 
-    python tools/soak.py [--hours 10] [--time-scale 0.01] [--rate 0.05] [--heapsize 256k]
+    python tools/bench/soak.py [--hours 10] [--time-scale 0.01] [--rate 0.05] [--heapsize 256k]
 
 Passes when no exception escaped (no app/session crash, no UI error), the board was
 never reset (watchdog always fed, no machine.reset), and readings resumed after every
@@ -13,7 +13,10 @@ import os
 import sys
 import tempfile
 
-import run_host  # tools/ is on the path: the script's own folder, or the importer's
+if __name__ == "__main__":  # run as a script: tools/ (paths.py) in place of its own folder
+    sys.path[0] = sys.path[0].rsplit("/", 1)[0]
+import paths  # noqa: F401,E402  (the project's folders)
+import run_host  # noqa: E402
 
 
 def soak(hours, time_scale, rate, heapsize, seed=1, max_gap=900, scenario="normal"):

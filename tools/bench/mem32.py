@@ -1,12 +1,12 @@
 """32-bit heap figures of the firmware's start-up on a StickC, step by step.
 
-    python tools/mem32.py [--json]
+    python tools/bench/mem32.py [--json]
 
 The unix port is 64-bit (8-byte pointers, 32-byte GC blocks): its figures overstate the
 ESP32's. MicroPython's WebAssembly port is 32-bit with the ESP32's object layout, so this
 compiles lib/ and firmware/ with mpy-cross -march=xtensawin into a folder laid out like
 the board (lib/*.mpy, fonts/*.bin, config.json from config.example.json), runs
-tools/mem32/measure.py there under the WebAssembly port (Node; `npm ci` in tools/mem32 is
+tools/bench/mem32/measure.py there under the WebAssembly port (Node; `npm ci` in tools/bench/mem32 is
 run when its node_modules is missing) and under the unix port for comparison, and prints
 one row per module import and start-up step, and the total against BUDGET.
 """
@@ -19,10 +19,13 @@ import subprocess
 import sys
 import tempfile
 
-import mpycompile
+if __name__ == "__main__":  # run as a script: tools/ (paths.py) in place of its own folder
+    sys.path[0] = sys.path[0].rsplit("/", 1)[0]
+import paths  # noqa: F401,E402  (tools/build/, for mpycompile)
+import mpycompile  # noqa: E402
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-HERE = os.path.join(ROOT, "tools", "mem32")
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+HERE = os.path.join(ROOT, "tools", "bench", "mem32")
 BIN = os.path.dirname(os.path.abspath(sys.executable))
 PACKAGE = os.path.join(HERE, "node_modules", "@micropython", "micropython-webassembly-pyscript")
 
@@ -39,7 +42,7 @@ BUDGET = 88 * 1024
 # total, not the ~110 KB the heap reaches after its one growth: 96 KB leaves WiFi its room.
 PEAK_BUDGET = 96 * 1024
 
-# measure.py's `machine` is its own few lines, not tools/fake_machine.py (the one fake the
+# measure.py's `machine` is its own few lines, not tools/emulation/fake_machine.py (the one fake the
 # rest uses), on purpose: the script's names are interned before the baseline, and where the
 # qstr pools then double moves the total. The shared fake there moved it by -1.6 KB, 50 more
 # names by -1.3 KB, with no firmware change. Leave measure.py's names alone unless the
@@ -138,7 +141,7 @@ def npm_ci():
     r = subprocess.run([npm, "ci", "--prefix", HERE, "--no-audit", "--no-fund"],
                        capture_output=True, text=True)
     if r.returncode:
-        raise Mem32Error("npm ci in tools/mem32 failed: %s" % r.stderr.strip()[-2000:])
+        raise Mem32Error("npm ci in tools/bench/mem32 failed: %s" % r.stderr.strip()[-2000:])
 
 
 def _result(cmd, cwd):

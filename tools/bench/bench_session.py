@@ -11,11 +11,13 @@ Two roles in one file:
 - `bench_session.py alloc` (MicroPython): just the allocation figures (scripted module in
   virtual time; the same module behind a real socket, the firmware's read path).
 - `first_watts` (CPython): time to the first watts, cold (scan) and warm (cached scan), in the
-  simulator's own time at its default timing (tools/sim_vlink.py: exact, no wall clock).
+  simulator's own time at its default timing (tools/simulator/sim_vlink.py: exact, no wall clock).
 """
 import sys
 
-sys.path.insert(0, "lib")
+if __name__ == "__main__":  # run as a script: tools/ (paths.py) in place of its own folder
+    sys.path[0] = sys.path[0].rsplit("/", 1)[0]
+    import paths  # noqa: F401  (the project's folders; an importer has set them)
 
 RBID = "00112233445566778899AABBCCDDEEFF"
 PWD = "0123456789AB"
@@ -76,7 +78,7 @@ def run_client(interp, port, scale, seconds, cache=None, sim=None, faults=(), re
     and ("F", ms, name) for each injected fault (ms = the client's last stamp).
     """
     import subprocess
-    cmd = [interp, "tools/bench_session.py", "client", "127.0.0.1:%d" % port, str(1 / scale),
+    cmd = [interp, "tools/bench/bench_session.py", "client", "127.0.0.1:%d" % port, str(1 / scale),
            str(seconds), str(readings)] + ([cache] if cache else [])
     p = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
     out, pending, last = [], list(faults), 0
@@ -135,7 +137,6 @@ FAULTS = ("drop", "er10", "tx-fail", "tx-ns", "stale-tid", "corrupt", "garbage",
 def first_watts(dialect="bp35a1", cache=None):
     """Simulated ms from power-up to: the join's start, EVENT 25, the first reading; and the
     frames sent between EVENT 25 and the first reading."""
-    sys.path.append("tools")  # after lib/: the broute package, not tools/broute.py
     from broute import bstate
     import sim_vlink as vl
     from broute.session import Session
@@ -168,7 +169,6 @@ def print_first_watts():
 
 
 def alloc():
-    sys.path.insert(0, "host_tests/portable")
     from session_fake import alloc_per_cycle
     from test_session_socket import alloc_per_cycle_socket
     for chunk in (16, 64, 256):
@@ -185,7 +185,7 @@ def bench(interp, scale):
     print_first_watts()
     print("session benchmark (%s, time scale %gx, simulated time)" % (interp, 1 / scale))
     if "micropython" in interp:
-        print(subprocess.run([interp, "tools/bench_session.py", "alloc"], stdout=subprocess.PIPE,
+        print(subprocess.run([interp, "tools/bench/bench_session.py", "alloc"], stdout=subprocess.PIPE,
                              text=True, check=True).stdout, end="")
     for dialect in ("bp35a1", "bp35c0", "rl7023-ips"):
         sim, port = start_sim(dialect, scale)

@@ -1,7 +1,7 @@
 """Regenerate the committed firmware/fonts/*.bin files from DejaVu with font_to_py.
 
 The .bin files are committed so CI needs neither the TTF nor font_to_py; run this
-only when changing a font: `.venv/bin/python tools/make_fonts.py` (the output is
+only when changing a font: `.venv/bin/python tools/build/make_fonts.py` (the output is
 byte-identical from run to run). Needs Debian's fonts-dejavu-core (or DEJAVU_DIR
 pointing at the TTFs).
 
@@ -31,7 +31,7 @@ import sys
 import tempfile
 
 DEJAVU = os.environ.get("DEJAVU_DIR", "/usr/share/fonts/truetype/dejavu")
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 OUT = os.path.join(ROOT, "firmware", "fonts")
 ASCII = "".join(chr(c) for c in range(32, 127))
 DIGITS = "0123456789-."  # what ui_fmt writes for the big figure

@@ -3,7 +3,7 @@
 The unix port writes stored, uncompressed PNGs; for docs/screens this makes
 them small with zlib and scales them up (nearest neighbour) for the README:
 
-  python tools/png_frames.py SRC_DIR DST_DIR [scale]
+  python tools/emulation/png_frames.py SRC_DIR DST_DIR [scale]
 """
 import os
 import sys

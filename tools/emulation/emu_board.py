@@ -5,8 +5,8 @@ the bytes it is sent (so what a panel would receive can be checked) and feeds
 them to PanelRam, the panel's RGB565 memory: screenshots show what the panel
 received, after the driver's palette conversion. The buttons are pins a
 script drives, the UART is a TCP connection to the meter simulator, and RTC
-memory is a bytes attribute. The pins and the bus extend tools/fake_machine.py,
-the one `machine` fake. Screens can be saved as PNG (tools/png565.py);
+memory is a bytes attribute. The pins and the bus extend tools/emulation/fake_machine.py,
+the one `machine` fake. Screens can be saved as PNG (tools/emulation/png565.py);
 tools/run_host.py draws the frames in a terminal.
 """
 import asyncio

@@ -1,6 +1,6 @@
 """Benchmark of the whole firmware on the emulated board: heap and allocation figures.
 
-    python tools/bench_app.py [--heapsize 256k] [--seconds 30]
+    python tools/bench/bench_app.py [--heapsize 256k] [--seconds 30]
 
 Prints the peak live heap (after collections), the heap size given, and the bytes
 allocated per polling cycle (everything the firmware does between two readings:
@@ -14,7 +14,10 @@ import os
 import sys
 import tempfile
 
-import run_host  # tools/ is on the path: the script's own folder, or the importer's
+if __name__ == "__main__":  # run as a script: tools/ (paths.py) in place of its own folder
+    sys.path[0] = sys.path[0].rsplit("/", 1)[0]
+import paths  # noqa: F401,E402  (the project's folders)
+import run_host  # noqa: E402
 
 
 def main(argv=None):

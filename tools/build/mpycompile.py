@@ -1,11 +1,11 @@
 """The one place .py becomes .mpy: mpy-cross over the board's modules, or any list of files.
 
-    python tools/mpycompile.py [--march xtensawin] [--out build/mpy] [FILE.py ...]
+    python tools/build/mpycompile.py [--march xtensawin] [--out build/mpy] [FILE.py ...]
 
 Without files it compiles the board's module set: lib/broute/ as the package `broute` and every
 firmware/*.py as a top-level module (boot.py and main.py stay .py on the board, so they are not
 in it), into one folder laid out as the board's /lib (broute/<name>.mpy, <name>.mpy; names must
-be unique). `make compile`, tools/deploy.py, tools/mem32.py and tools/run_host.py use it. A
+be unique). `make compile`, tools/build/deploy.py, tools/bench/mem32.py and tools/run_host.py use it. A
 file mpy-cross refuses raises CompileError naming it.
 """
 import argparse
@@ -15,7 +15,7 @@ import subprocess
 import sys
 import threading
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SOURCES = ("lib", "firmware")
 
 

@@ -1,7 +1,7 @@
 """Frame render figures on the host (MicroPython unix port):
 
-  micropython -X heapsize=110k tools/bench_ui.py stickc   (the ESP32's heap)
-  micropython -X heapsize=200k tools/bench_ui.py           (both boards)
+  micropython -X heapsize=110k tools/bench/bench_ui.py stickc   (the ESP32's heap)
+  micropython -X heapsize=200k tools/bench/bench_ui.py           (both boards)
 
 Prints the heap each open font file takes (its index, glyph buffer and file
 object: the bitmaps stay in the file), then per board size the frame buffer
@@ -15,7 +15,9 @@ more than on a PC: weigh the reads with that.
 """
 import sys
 
-import paths  # noqa: F401  (lib/, firmware/ and tools/ on sys.path)
+if __name__ == "__main__":  # run as a script: tools/ (paths.py) in place of its own folder
+    sys.path[0] = sys.path[0].rsplit("/", 1)[0]
+import paths  # noqa: F401,E402  (the project's folders)
 import gc
 from time import ticks_us, ticks_diff
 import model as M

@@ -1,12 +1,14 @@
 """Codec benchmark for the MicroPython unix port: frames per second and bytes allocated per decode.
 
-Run: micropython -X heapsize=110k tools/bench_codec.py  (also runs on CPython, without the allocation figure)
+Run: micropython -X heapsize=110k tools/bench/bench_codec.py  (also runs on CPython, without the allocation figure)
 """
 import gc
 import sys
 import time
 
-import paths  # noqa: F401,E402  (lib/, firmware/ and tools/ on sys.path)
+if __name__ == "__main__":  # run as a script: tools/ (paths.py) in place of its own folder
+    sys.path[0] = sys.path[0].rsplit("/", 1)[0]
+import paths  # noqa: F401,E402  (the project's folders)
 from broute import echonet  # noqa: E402
 from broute import meter  # noqa: E402
 

@@ -14,7 +14,7 @@ import threading
 import tty
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
-MICROPYTHON = os.path.join(os.path.dirname(_HERE), ".venv", "bin", "micropython")
+MICROPYTHON = os.path.join(os.path.dirname(os.path.dirname(_HERE)), ".venv", "bin", "micropython")
 
 
 class PtyBoard:

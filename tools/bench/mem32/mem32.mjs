@@ -1,7 +1,7 @@
 // Run a MicroPython script under the 32-bit WebAssembly port (ESP32 object sizes),
 // with a board-like folder copied into its filesystem and used as the working folder.
 //
-//   node tools/mem32/mem32.mjs BOARD_DIR SCRIPT [HEAP_KB]
+//   node tools/bench/mem32/mem32.mjs BOARD_DIR SCRIPT [HEAP_KB]
 //
 // BOARD_DIR (lib/*.mpy, fonts/, config.json, ...) is copied to "/" in the wasm filesystem.
 // This port collects garbage only between two runPython calls (a gc.collect() inside one
