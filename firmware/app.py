@@ -265,7 +265,7 @@ class App:
 
 
 def read_config(path, log):
-    """startup.read_config, dropping the module after use (tools/mem32.py measures this)."""
+    """startup.read_config, dropping the module after use (tools/bench/mem32.py measures this)."""
     import startup
     try:
         return startup.read_config(path, log)

@@ -170,7 +170,7 @@ def validate(data):
 
 def parse(text):
     """Decode and validate config text (str or bytes)."""
-    _check_size(len(text))  # as load() does, so the PC's check (tools/deploy.py) agrees
+    _check_size(len(text))  # as load() does, so the PC's check (tools/build/deploy.py) agrees
     if isinstance(text, (bytes, bytearray)):
         if text[:3] == _BOM:
             text = text[3:]

@@ -1,4 +1,4 @@
-"""Bitmap fonts read from flash a glyph at a time (format: tools/make_fonts.py).
+"""Bitmap fonts read from flash a glyph at a time (format: tools/build/make_fonts.py).
 
 An imported font module costs its whole bitmap in the heap (the ESP32 copies a
 .mpy's bytes into RAM); here a font costs its index (3 bytes a character) and
@@ -12,7 +12,7 @@ import framebuf
 
 
 def folder():
-    """Where the .bin files are: /fonts on the board (tools/deploy.py puts them
+    """Where the .bin files are: /fonts on the board (tools/build/deploy.py puts them
     there), else the first fonts/ beside a module folder on sys.path (firmware/
     on a PC, also when compiled modules come first). Call once."""
     for d in ["/fonts"] + [p + "/fonts" if p else "fonts" for p in sys.path]:

@@ -10,7 +10,7 @@ from array import array
 from time import ticks_add, ticks_diff
 from micropython import const
 from broute.bstate import STARTING, ERROR
-from broute.bstate import CONNECTED  # noqa: F401  unused here: tools/bench_ui.py and tools/mem32 set it
+from broute.bstate import CONNECTED  # noqa: F401  unused here: tools/bench/bench_ui.py and tools/bench/mem32 set it
 
 NO_VALUE = const(-0x40000000)  # an empty history minute
 MINUTES = const(60)

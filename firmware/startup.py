@@ -1,5 +1,5 @@
 """Start-up, once per power-up: config, board, model, UI. The app drops this module (and
-config) from sys.modules after use, so their code is not kept on the heap (tools/mem32.py).
+config) from sys.modules after use, so their code is not kept on the heap (tools/bench/mem32.py).
 
 Nothing here raises: whatever fails is shown on the screen, as it would fail the same way
 after any number of resets; without a display, the serial log says it.

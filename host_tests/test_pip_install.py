@@ -1,5 +1,6 @@
 """`pip install .` gives the PC side as a `broute` command that needs only pyserial (pyproject.toml)."""
 import os
+import shutil
 import subprocess
 import sys
 
@@ -7,10 +8,23 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FRAME = "1081100202880105FF017202E7040000029CE80400280028"
 
 
+def _clean_checkout(dest):
+    """The tracked files only, as a fresh clone has them: no build/ or egg-info left over from
+    an earlier install can make a wrong pyproject.toml pass."""
+    files = subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, check=True).stdout
+    for rel in files.decode().split("\0"):
+        src = os.path.join(ROOT, rel)
+        if rel and os.path.isfile(src) and not os.path.islink(src):
+            os.makedirs(os.path.dirname(os.path.join(dest, rel)), exist_ok=True)
+            shutil.copyfile(src, os.path.join(dest, rel))
+
+
 def test_pip_install_gives_a_broute_command_with_only_pyserial(tmp_path):
+    src = tmp_path / "checkout"
+    _clean_checkout(str(src))
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-    pip = subprocess.run([str(venv / "bin" / "pip"), "install", "--quiet", ROOT], capture_output=True, text=True)
+    pip = subprocess.run([str(venv / "bin" / "pip"), "install", "--quiet", str(src)], capture_output=True, text=True)
     assert pip.returncode == 0, pip.stderr
     broute = str(venv / "bin" / "broute")
     cwd = str(tmp_path)  # not the checkout: only what was installed can be imported

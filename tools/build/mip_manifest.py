@@ -5,7 +5,7 @@
 
 The manifest is generated from the tree, never edited by hand, so it cannot drift from the
 files `make deploy` puts on the board. Its destinations are relative to the board's root, the
-same layout as tools/deploy.py's (there compiled to .mpy, here the .py sources):
+same layout as tools/build/deploy.py's (there compiled to .mpy, here the .py sources):
 
     lib/broute/<name>.py  <- lib/broute/<name>.py    the portable package
     lib/<name>.py         <- firmware/<name>.py      board drivers and UI
