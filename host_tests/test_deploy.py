@@ -7,7 +7,6 @@ import sys
 import pytest
 
 import deploy
-from ptyboard import PtyBoard
 
 _ID = "00112233445566778899AABBCCDDEEFF"
 _PW = "SECRETPASS12"
@@ -27,15 +26,6 @@ def _board_exec(port, code):
     assert r.returncode == 0, r.stderr
     return r.stdout
 
-
-@pytest.fixture
-def board(tmp_path):
-    root = tmp_path / "board"
-    root.mkdir()
-    with PtyBoard(str(root)) as b:
-        b.dir = root
-        yield b
-        assert b.alive(), "the deploy ended the board's MicroPython (a soft reset?)"
 
 
 def test_fresh_deploy_lands_every_file_and_the_board_imports_it(board, tmp_path):

@@ -7,10 +7,7 @@ import shutil
 import subprocess
 import sys
 
-import pytest
-
 import mpycompile
-from ptyboard import PtyBoard
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 GENERATOR = os.path.join("tools", "build", "mip_manifest.py")
@@ -79,15 +76,6 @@ def _board(port, *args):
     assert r.returncode == 0, r.stdout + r.stderr
     return r.stdout
 
-
-@pytest.fixture
-def board(tmp_path):
-    root = tmp_path / "board"
-    root.mkdir()
-    with PtyBoard(str(root)) as b:
-        b.dir = root
-        yield b
-        assert b.alive(), "mip ended the board's MicroPython (a soft reset?)"
 
 
 def test_mip_install_from_the_checkout_gives_a_board_that_runs(board):

@@ -13,6 +13,26 @@ def _unhex(s):
 FRAME = _unhex("1081000102880105FF017201E704000002AE")
 
 
+def _drain(p, out, text=False):
+    """Collect (kind, detail) for every event the parser has; `text`: other lines with their text."""
+    while True:
+        k = p.next()
+        if not k:
+            return
+        if k == sk.ERXUDP:
+            out.append((k, bytes(p.payload), p.hexdata, p.tok_hex(3)))
+        elif k == sk.EVENT:
+            out.append((k, p.code, p.param, p.side))
+        elif k in (sk.OK, sk.FAIL, sk.ESREG):
+            out.append((k, p.code))
+        elif k == sk.FIELD:
+            out.append((k, p.fkey, p.value))
+        elif text and k != sk.GARBAGE:
+            out.append((k, p.text()))
+        else:
+            out.append((k,))
+
+
 def _events(data, dialect=sk.SINGLE, chunk=5, size=1024):
     """Feed `data` in `chunk`-byte pieces; collect (kind, detail) after every piece."""
     p = sk.Parser(size)
@@ -20,20 +40,7 @@ def _events(data, dialect=sk.SINGLE, chunk=5, size=1024):
     out = []
     for i in range(0, len(data), chunk):
         p.feed(data[i:i + chunk])
-        while True:
-            k = p.next()
-            if not k:
-                break
-            if k == sk.ERXUDP:
-                out.append((k, bytes(p.payload), p.hexdata, p.tok_hex(3)))
-            elif k == sk.EVENT:
-                out.append((k, p.code, p.param, p.side))
-            elif k in (sk.OK, sk.FAIL, sk.ESREG):
-                out.append((k, p.code))
-            elif k == sk.FIELD:
-                out.append((k, p.fkey, p.value))
-            else:
-                out.append((k,))
+        _drain(p, out)
     return out, p
 
 
@@ -228,25 +235,6 @@ def _stream(rnd, size, dialect):
     return b"".join(parts)
 
 
-def _drain(p, out):
-    while True:
-        k = p.next()
-        if not k:
-            return
-        if k == sk.ERXUDP:
-            out.append((k, bytes(p.payload), p.hexdata, p.tok_hex(3)))
-        elif k == sk.EVENT:
-            out.append((k, p.code, p.param, p.side))
-        elif k in (sk.OK, sk.FAIL, sk.ESREG):
-            out.append((k, p.code))
-        elif k == sk.FIELD:
-            out.append((k, p.fkey, p.value))
-        elif k == sk.GARBAGE:
-            out.append((k,))
-        else:
-            out.append((k, p.text()))
-
-
 def _split_feed(data, rnd, size, dialect):
     p = sk.Parser(size)
     p.dialect = dialect
@@ -256,7 +244,7 @@ def _split_feed(data, rnd, size, dialect):
         n = rnd.randint(1, rnd.choice((2, 16, size, 3 * size)))
         p.feed(data[i:i + n])
         i += n
-        _drain(p, out)
+        _drain(p, out, True)
     return out, p.garbage
 
 
@@ -271,7 +259,7 @@ def _split_readinto(data, rnd, size, dialect):
         room[:n] = data[i:i + n]
         p.commit(n)
         i += n
-        _drain(p, out)
+        _drain(p, out, True)
     return out, p.garbage
 
 
@@ -286,7 +274,7 @@ def test_events_do_not_depend_on_how_the_stream_is_split():
         one.dialect = dialect
         one.feed(data)
         ref = []
-        _drain(one, ref)
+        _drain(one, ref, True)
         ref = (ref, one.garbage)
         for _ in range(4):
             assert _split_feed(data, random, size, dialect) == ref, (case, data)
