@@ -219,7 +219,6 @@ class App:
             return
         st = s.state
         m.status = st
-        m.lqi = s.lqi
         m.rssi_dbm = s.rssi_dbm()
         m.scan_duration = s.scan_duration
         if st == bstate.ERROR:

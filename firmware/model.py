@@ -31,8 +31,7 @@ class Model:
         self.ticks = None             # the reading's time (Reading.ticks); None: none yet
         self.status = STARTING        # the session's state, a bstate value
         self.scan_duration = 0
-        self.rssi_dbm = None
-        self.lqi = None
+        self.rssi_dbm = None          # the link's RSSI (Session.rssi_dbm)
         self.wifi = None              # None: not configured, else connected bool
         self.error_title = None       # set: the error screen replaces all others
         self.error_advice = ""        # what the user should do

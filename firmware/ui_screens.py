@@ -136,7 +136,7 @@ def info_rows(m, extra=()):
     (model.info), then the radio link."""
     rows = extra + m.info
     if m.rssi_dbm is not None:
-        rows += (("Link", "%d dBm, LQI %d" % (m.rssi_dbm, m.lqi or 0)),)
+        rows += (("Link", "%d dBm" % m.rssi_dbm),)
     return rows
 
 

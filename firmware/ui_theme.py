@@ -111,8 +111,8 @@ class Theme:
             x_end -= s.width(self.buf, n)
             s.text(x_end, 1, self.buf, WARN if age >= STALE_S else DIM, n)
             x_end -= 4
-        if m.status == CONNECTED and m.lqi is not None:
-            x_end = self._signal_bars(x_end, h, m.lqi) - 4
+        if m.status == CONNECTED and m.rssi_dbm is not None:
+            x_end = self._signal_bars(x_end, h, m.rssi_dbm) - 4
         x = 2 * r + 7
         text = self.status(m)
         # Clip to what fits left of the age: the status must never overlap it.
@@ -121,9 +121,10 @@ class Theme:
             n -= 1
         s.text(x, 1, text, FG, n)
 
-    def _signal_bars(self, x_end, h, lqi):
-        """Four bars; LQI 0..255 from the module (the HAT sees ~30..200)."""
-        n = 1 + (lqi >= 60) + (lqi >= 100) + (lqi >= 140)
+    def _signal_bars(self, x_end, h, dbm):
+        """Four bars from the RSSI; a meter seen at -96 dBm or less gets one (the HAT sees
+        about -96..-49 dBm, docs/protocol.md section 2, Scan)."""
+        n = 1 + (dbm >= -88) + (dbm >= -77) + (dbm >= -66)
         bw = max(2, h // 7)
         x = x_end - 4 * (bw + 1)
         for i in range(4):

@@ -250,7 +250,7 @@ def test_each_key_has_its_effect():
 def test_info_screen_shows_the_version_and_fits():
     from broute.version import VERSION
     a = _app()
-    a.model.rssi_dbm, a.model.lqi = -60, 120
+    a.model.rssi_dbm = -60
     a.model.info = a.model.info + (("Module", "BP35A1 1.2.10"),)
     assert a.model.info[0] == ("Firmware", VERSION)
     rows = ui_screens.info_rows(a.model, a.board.facts())  # what draw_info draws

@@ -134,7 +134,7 @@ def test_long_error_advice_turns_pages():
 
 def test_main_frame_allocates_nothing_after_warm_up():
     board, m, u = _ui()
-    m.status, m.rssi_dbm, m.lqi, m.wifi = bstate.CONNECTED, -60, 120, True
+    m.status, m.rssi_dbm, m.wifi = bstate.CONNECTED, -60, True
     m.set_energy(3.2, 1000.5, None)
     for i in range(60):
         m.add_power(500 + 10 * i, i * 60000)

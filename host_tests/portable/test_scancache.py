@@ -9,7 +9,7 @@ from broute import scancache
 from broute import session
 from session_fake import VClock, FakeModule, RBID, PWD, run
 
-GOOD = {"channel": 0x3B, "pan_id": 0x8888, "addr": "001D129012345678", "lqi": 0xB2,
+GOOD = {"channel": 0x3B, "pan_id": 0x8888, "addr": "001D129012345678", "rssi": -55,
         "ip": "FE80:0000:0000:0000:021D:1290:1234:5678"}
 
 
@@ -64,7 +64,7 @@ def _bad_caches():
         changed(ip="FE80:0000:0000:0001:021D:1290:1234:5678"),
         changed(ip="FE80:0000:0000:0000:021D:1290:1234:567G"),
         changed(ip="FE80:0000:0000:0000:021D:1290:12345:678"), changed(ip=""), changed(ip=None),
-        changed(lqi=256), changed(lqi=-1), changed(lqi="B2"),
+        changed(rssi=1), changed(rssi=-129), changed(rssi="-55"), changed(rssi=-55.5),
     ]
 
 
@@ -75,11 +75,11 @@ def test_a_valid_cache_loads_and_round_trips():
         assert c.load() is None
         c.save(GOOD)
         assert scancache.ScanCache(path).load() == GOOD
-        lean = {"channel": 0x21, "pan_id": 0, "addr": "ffffffffffffffff"}  # lqi and ip optional
+        lean = {"channel": 0x21, "pan_id": 0, "addr": "ffffffffffffffff"}  # rssi and ip optional
         c.save(lean)
         assert scancache.ScanCache(path).load() == lean
         low = dict(GOOD, ip="fe80:0000:0000:0000:021d:1290:1234:5678", channel=0x3C,
-                   pan_id=0xFFFF, lqi=0)
+                   pan_id=0xFFFF, rssi=-128)
         c.save(low)
         assert scancache.ScanCache(path).load() == low
     finally:

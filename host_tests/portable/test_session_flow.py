@@ -41,7 +41,7 @@ def test_cold_start_single_binary():
     assert [d for st, d in states if st == bstate.SCANNING] == [4, 5, 6] and s.scans == 3
     assert "WOPT" not in mod.sent and "ROPT" not in mod.sent
     assert cache.saves == 1 and cache.data["channel"] == 0x3B and cache.data["addr"] == "001D129012345678"
-    assert s.lqi == 0xB2 and s.rssi_dbm() == -55
+    assert s.rssi_dbm() == -55 and cache.data["rssi"] == -55 and "lqi" not in cache.data
     seen = [st for st, _ in states if st != "reading"]
     assert seen == [bstate.SCANNING] * 3 + [bstate.JOINING, bstate.CONNECTED], seen
     # one Get per poll: the first carries the scale and map with the reading, then E7 E8
@@ -57,7 +57,7 @@ def test_cold_start_single_binary():
 def test_first_reading_is_one_get_after_the_join():
     """The scale, digits and map come with the first power request: one round trip after the
     join. This meter lacks D3, E2 and EA: its Get_SNA still carries the watts and the energy."""
-    cache = MemoryCache({"channel": 0x3B, "pan_id": 0x8888, "addr": "001D129012345678", "lqi": 0xB2})
+    cache = MemoryCache({"channel": 0x3B, "pan_id": 0x8888, "addr": "001D129012345678", "rssi": -55})
     s, mod, clock, logs, states = _make(cache=cache)
     joined = []
     s.listener = lambda kind: joined.append(len(_frames(mod))) if kind == "state" and \
@@ -70,7 +70,7 @@ def test_first_reading_is_one_get_after_the_join():
 
 
 def test_warm_start_joins_from_cache_without_scanning():
-    cache = MemoryCache({"channel": 0x3B, "pan_id": 0x8888, "addr": "001D129012345678", "lqi": 0xB2})
+    cache = MemoryCache({"channel": 0x3B, "pan_id": 0x8888, "addr": "001D129012345678", "rssi": -55})
     s, mod, clock, logs, states = _make(cache=cache)
     assert run(s, clock, lambda: s.reading.seq >= 1, 120000)
     assert "SKSCAN" not in mod.sent and "SKLL64" in mod.sent

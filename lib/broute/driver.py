@@ -5,14 +5,17 @@ SKSTACK IP, both dialects). The ladder never sees any of them; it awaits these c
 
   start()                     reset the module and identify it (sets `version`, `dialect`)
   credentials(rbid, password) bytes, checked by the ladder
-  scan(duration)              the best PAN description {"channel", "pan_id", "addr", "lqi"} or None
+  scan(duration)              the best PAN found {"channel", "pan_id", "addr", "rssi"} or None:
+                              channel in SKSTACK's numbering 0x21-0x3C, addr the MAC in 16 hex
+                              digits, rssi in dBm; duration 4..8 in SKSTACK's scale
   resolve(addr)               the meter's IPv6 link-local address (str) from its MAC
   join(target)                JOINED, REFUSED (the meter said no) or NO_ANSWER
   end()                       end the session the module may hold (nothing without one)
   send(frame)                 one UDP frame to the joined meter; False: the radio could not send it
   wait(deadline)              read until on_event returns true (True) or the deadline (False)
 
-and learns what happens on the link through `on_event(kind, arg)`, called from inside those
+The attributes `version` and `dialect` (set by start) and `rssi` (dBm, None until known; the
+ladder sets it from a cached scan) are read by the ladder. It learns what happens on the link through `on_event(kind, arg)`, called from inside those
 coroutines (an exception raised there ends the one reading). A command the module refuses or
 leaves unanswered raises DriverError; nothing else is raised by a driver.
 """

@@ -1,4 +1,4 @@
-"""The last scan result (channel, pan_id, addr as 16 hex digits, lqi) in a small JSON file, so a warm start can join without scanning.
+"""The last scan result (channel, pan_id, addr as 16 hex digits, rssi in dBm) in a small JSON file, so a warm start can join without scanning.
 
 Written only when the content changes (the board's flash wears out; a reading never writes).
 """
@@ -34,7 +34,7 @@ def valid(d):
             and _int_in(d.get("pan_id"), 0, 0xFFFF)
             and not text_problem(d.get("addr"), 16, "", "F")
             and ("ip" not in d or _link_local(d["ip"]))
-            and ("lqi" not in d or _int_in(d["lqi"], 0, 255)))
+            and ("rssi" not in d or _int_in(d["rssi"], -128, 0)))
 
 
 class ScanCache:

@@ -14,7 +14,6 @@ from . import bstate
 from . import driver as dr
 from .compat import Clock, const, ticks_add
 from .reading import Reading, Tracker
-from .skdriver import SkDriver
 
 POLL_MIN_MS = 5000          # the meter answers nothing faster usefully (docs/protocol.md section 5)
 _CMD_MS = const(5000)        # the module answers a command within milliseconds
@@ -98,7 +97,9 @@ def text_problem(v, n, what, top):
 
 class Session:
     def __init__(self, reader, writer, rbid, password, cache=None, clock=None, log=None,
-                 poll_ms=10000, energy_every=10, contract_a=None):
+                 poll_ms=10000, energy_every=10, contract_a=None, driver=None):
+        """`driver`: the module family's driver class (driver.py), called as
+        driver(reader, writer, clock, on_event); SKSTACK IP's when None."""
         why = id_problem(rbid)
         if why:
             raise ValueError("B-route ID " + why)
@@ -108,7 +109,9 @@ class Session:
         self._rbid, self._pw = rbid.upper().encode(), password.encode()
         self._cache, self._log = cache, log
         self._clock = clock or Clock()
-        self._drv = SkDriver(reader, writer, self._clock, self._on)
+        if driver is None:
+            from .skdriver import SkDriver as driver  # imported here: a J11 stick never loads it
+        self._drv = driver(reader, writer, self._clock, self._on)
         self.poll_ms = max(POLL_MIN_MS, poll_ms)
         self.energy_every = max(1, energy_every)
         self.contract_a = contract_a  # the breaker size: readings beyond it are implausible
@@ -117,7 +120,7 @@ class Session:
         self.state = self._phase = bstate.STARTING
         self.reason = ""
         self.scan_duration = 0
-        self.lqi = self.dialect = self.version = None
+        self.dialect = self.version = None
         self.sends = self.timeouts = self.rejoins = self.scans = self.resets = 0
         self.dropped = 0  # readings refused as implausible (corrupted on the way)
         self._frame = Frame()
@@ -137,8 +140,8 @@ class Session:
 
     # --- what the caller sees -------------------------------------------------------------
     def rssi_dbm(self):
-        """RSSI estimated from the scan's LQI (docs/protocol.md section 2, Scan)."""
-        return None if self.lqi is None else int(round(0.275 * self.lqi - 104.27))
+        """The link's RSSI in dBm as the driver last saw it (the scan, or a frame), or None."""
+        return self._drv.rssi
 
     def _say(self, msg):
         if self._log:
@@ -233,7 +236,7 @@ class Session:
         c = self._cache.load() if self._cache else None
         if c:
             self._target, self._from_cache = c, True
-            self.lqi = c.get("lqi")
+            self._drv.rssi = c.get("rssi")
             self._say("joining from the cached scan: channel %02X" % c["channel"])
             return
         self._from_cache = False
@@ -245,9 +248,8 @@ class Session:
             self.scans += 1
             t = await self._drv.scan(d)
             if t:
-                self.lqi = t.get("lqi")
                 t["ip"] = await self._drv.resolve(t["addr"])
-                self._say("meter found: channel %02X, LQI %s" % (t["channel"], self.lqi))
+                self._say("meter found: channel %02X, %s dBm" % (t["channel"], t.get("rssi")))
                 self._scan_i = 0
                 if self._cache:
                     self._cache.save(t)

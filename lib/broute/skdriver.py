@@ -93,7 +93,7 @@ class SkDriver:
         self._port = Port(reader, writer, clock)
         self.on_event = on_event
         self._p = sk.Parser()
-        self.version = self.dialect = None
+        self.version = self.dialect = self.rssi = None
         self.eof = 0
         self._held = False   # the module may hold a PANA session (SKJOIN is refused then)
         self._quiet = False  # echo is off: an echo now means the module restarted
@@ -133,6 +133,8 @@ class SkDriver:
         await self.wait(ticks_add(self._clock.ticks_ms(), 28 * 96 * ((1 << d) + 1) // 10 + _CMD_MS), _W_SCAN)
         t = self._best
         self._pd = self._best = None
+        if t:  # RSSI estimated from the LQI (docs/protocol.md section 2, Scan)
+            t["rssi"] = self.rssi = int(round(0.275 * t.pop("lqi") - 104.27))
         return t
 
     async def resolve(self, addr):

@@ -37,7 +37,7 @@ def bench(kind):
     after_fb = gc.mem_alloc()
     from ui import Ui
     m = M.Model(30)
-    m.status, m.rssi_dbm, m.lqi, m.wifi = M.CONNECTED, -60, 120, True
+    m.status, m.rssi_dbm, m.wifi = M.CONNECTED, -60, True
     m.set_energy(5.4, 12345.6, 10.0)
     for i in range(60):
         m.add_power(400 + 37 * i, i * 60000)

@@ -89,7 +89,8 @@ def _state(a, s, st, reason=""):
 
 def connected(a, s, power_w, r10, t10):
     """The session after a join and a reading, as Session reports them to the app."""
-    s.dialect, s.version, s.lqi = "single", "1.2.10", 120
+    s.dialect, s.version = "single", "1.2.10"
+    s._drv.rssi = -71  # what the scan found
     _state(a, s, bstate.CONNECTED)
     r = s.reading
     r.power_w, r.current_r_da, r.current_t_da = power_w, r10, t10

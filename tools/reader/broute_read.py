@@ -262,8 +262,8 @@ async def read(args, rbid, pwd, ser):
                 log.warning("%s (still trying)", why)
         elif s.state == bstate.SCANNING:
             log.info("scanning (duration %d)", s.scan_duration)
-        elif s.state == bstate.CONNECTED and s.lqi is not None:
-            log.info("connected (LQI %d, about %d dBm)", s.lqi, s.rssi_dbm())
+        elif s.state == bstate.CONNECTED and s.rssi_dbm() is not None:
+            log.info("connected (%d dBm)", s.rssi_dbm())
         else:
             log.info("%s", bstate.name(s.state))
     s.listener = listener

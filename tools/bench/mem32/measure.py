@@ -151,7 +151,7 @@ def _screens():
     from broute.session import AUTH_FAILED
     from ui import HISTORY
     ui, m = K["ui"], K["m"]
-    m.status, m.rssi_dbm, m.lqi, m.wifi = model.CONNECTED, -61, 118, True
+    m.status, m.rssi_dbm, m.wifi = model.CONNECTED, -61, True
     m.set_energy(5.4, 12345.6, 10.0)
     for i in range(60):
         m.add_power(400 + 37 * i, i * 60000)
