@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Simulated Wi-SUN module (SKSTACK IP) with a smart meter behind it.
+"""Simulated Wi-SUN module (SKSTACK IP, or ROHM's binary J11 with --dialect j11) with a smart
+meter behind it.
 
 Serves the module's UART over TCP (for the MicroPython unix port) or a
 pseudo-terminal (for serial clients such as pyserial). Prints one line
@@ -16,6 +17,7 @@ import sys
 
 import paths  # noqa: F401  (tools/simulator/)
 import sim_faults  # noqa: E402
+import sim_j11  # noqa: E402
 from sim_dialect import DIALECTS  # noqa: E402
 from sim_meter import DEFAULT_ID, DEFAULT_PASSWORD, SCENARIOS, Meter, scenario  # noqa: E402
 from sim_module import Module  # noqa: E402
@@ -24,11 +26,14 @@ from sim_transport import Server  # noqa: E402
 
 def _args(argv):
     faults = "\n".join("  %-13s %s" % kv for kv in sorted(sim_faults.NAMES.items()))
+    j11 = "\n".join("  %-13s %s" % kv for kv in sorted(sim_faults.J11.items()))
+    j11 += "".join("\n  %-13s refused: %s" % kv for kv in sorted(sim_faults.J11_REFUSED.items()))
     p = argparse.ArgumentParser(
         prog="sim.py", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog="default credentials: --id %s --password %s\n\nfaults (NAME[:ARG][@T]):\n%s"
-               % (DEFAULT_ID, DEFAULT_PASSWORD, faults))
-    p.add_argument("--dialect", choices=sorted(DIALECTS), default="bp35a1")
+               "\n\nthe same faults with --dialect j11:\n%s"
+               % (DEFAULT_ID, DEFAULT_PASSWORD, faults, j11))
+    p.add_argument("--dialect", choices=sorted(DIALECTS) + ["j11"], default="bp35a1")
     where = p.add_mutually_exclusive_group(required=True)
     where.add_argument("--tcp", metavar="HOST:PORT", help="listen here; port 0 picks a free one")
     where.add_argument("--pty", metavar="PATH", help="make PATH a symlink to a raw pty slave")
@@ -57,6 +62,9 @@ def build(args):
         over["clock_start"] = args.clock_start
     if args.scan_min is not None:
         over["scan_min"] = args.scan_min
+    if args.dialect == "j11":
+        faults = sim_faults.Faults(args.fault, args.random_faults, args.seed, family="j11")
+        return sim_j11.Module(Meter(scenario(args.scenario, **over)), faults)
     faults = sim_faults.Faults(args.fault, args.random_faults, args.seed)
     return Module(args.dialect, Meter(scenario(args.scenario, **over)), faults)
 
@@ -76,6 +84,9 @@ def _control(server, line):
                      "meter_present": m.meter.present, "requests": len(m.meter.requests),
                      "infc_sent": len(m.meter.infc_sent), "infc_acked": len(m.meter.infc_acked),
                      "faults_fired": [name for _, name in m.faults.fired]}
+            if getattr(m, "family", None) == "j11":
+                stats["flash_writes"] = m.flash_writes
+                stats["refused"] = ["%04X:%02X" % (code, r) for _, code, r in m.refused]
         print(json.dumps(stats), flush=True)
     elif word == "quit":
         server.request_stop()

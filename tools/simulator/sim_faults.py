@@ -4,7 +4,9 @@ A fault is `NAME[:ARG][@T]` (ARG a number of seconds where it takes one,
 T simulated seconds since start). Armed faults wait for the next matching
 action (a SKSENDTO, a meter reply, a join); the others happen at once.
 `Faults.roll()` picks one at random with probability RATE per SKSENDTO,
-from a seeded RNG, so a random run can be replayed.
+from a seeded RNG, so a random run can be replayed. The J11 module (sim_j11)
+shows the same faults in its own notifications (J11 below); a fault it cannot
+show is refused by name (J11_REFUSED).
 """
 import random
 
@@ -42,6 +44,40 @@ IMMEDIATE = {
 }
 NAMES = dict(ARMED, **IMMEDIATE)
 
+# the same faults on a J11 module (sim_j11, docs/simulator.md section "J11"); "lost" is J11's own
+J11 = {
+    "tx-fail": "next 0008: 2008 result 01, transmit result 01 (not sent)",
+    "er10": "next 0008: refused, 2008 result 04 (not possible now)",
+    "drop": ARMED["drop"],
+    "dup": ARMED["dup"],
+    "stale-tid": ARMED["stale-tid"],
+    "corrupt": "one data byte of the next reply's 6018 frame is mangled: its data checksum fails",
+    "auth-fail": "the next PANA (0056, 00D2 or the module's own re-authentication) ends in 6028 02",
+    "reauth-ok": "the module re-authenticates by itself (no notification first): sends fail "
+                 "(2008 transmit result 01) for ARG s (2), then 6028 01",
+    "reauth-fail": "as reauth-ok, then 6028 02 and 601A 04: the session is gone",
+    "peer-term": "601A 04: the meter ended the session",
+    "term": "601A 04: the session ended",
+    "lost": "601A 04: the PANA session is lost",
+    "term-timeout": "601A 03: the MAC link to the meter is lost (0053 again)",
+    "rate-limit": "J11 has no notification for it: 0008 answered 2008 result 01, transmit result 01 "
+                  "(not sent) for ARG s (60)",
+    "mute": IMMEDIATE["mute"],
+    "restart": "the module restarts by itself: an unprompted 6019, setting, credentials, ports and "
+               "session forgotten",
+    "meter-gone": IMMEDIATE["meter-gone"],
+    "meter-back": IMMEDIATE["meter-back"],
+    "push-loss": IMMEDIATE["push-loss"],
+    "garbage": "random bytes, a broken unique code and text on the UART: no frame",
+    "half-line": "a 601A cut short; the next frame follows straight on",
+    "foreign-node": "a 6018 from another node (other IPv6 address)",
+    "foreign-eoj": "a 6018 from the meter's address but another object (0x027901)",
+}
+J11_REFUSED = {
+    "tx-ns": "J11's 2008 reports no neighbour solicitation",
+    "pana": "J11 runs PANA inside the module: its traffic never reaches the UART",
+}
+
 # what --random-faults chooses from: everything a client should ride out
 _RANDOM = ("tx-fail", "tx-ns", "er10", "drop", "dup", "stale-tid", "corrupt", "garbage",
            "half-line", "foreign-node", "foreign-eoj", "pana", "reauth-ok", "rate-limit:20",
@@ -54,15 +90,18 @@ class FaultError(ValueError):
     """A fault spec that names no known fault or has a bad number."""
 
 
-def parse_spec(spec):
-    """'NAME[:ARG][@T]' -> (name, arg or None, t or None)."""
+def parse_spec(spec, family=None):
+    """'NAME[:ARG][@T]' -> (name, arg or None, t or None); family "j11": J11's names."""
     at = None
     if "@" in spec:
         spec, t = spec.split("@", 1)
         at = _number(t, spec)
     name, _, arg = spec.partition(":")
-    if name not in NAMES:
-        raise FaultError("unknown fault %r (known: %s)" % (name, ", ".join(sorted(NAMES))))
+    if family == "j11" and name in J11_REFUSED:
+        raise FaultError("fault %r makes no sense on a J11 module: %s" % (name, J11_REFUSED[name]))
+    known = J11 if family == "j11" else NAMES
+    if name not in known:
+        raise FaultError("unknown fault %r (known: %s)" % (name, ", ".join(sorted(known))))
     return name, (_number(arg, name) if arg else None), at
 
 
@@ -76,14 +115,16 @@ def _number(text, what):
 class Faults:
     """Armed faults, the timed schedule, the random roll and a record of what fired."""
 
-    def __init__(self, specs=(), rate=0.0, seed=0):
+    def __init__(self, specs=(), rate=0.0, seed=0, family=None):
         self.scheduled = []     # (t, name, arg) from NAME@T specs
         self.armed = {}
         self.fired = []         # (t, name) in the order they took effect
         self.rate = rate
         self._rng = random.Random(seed)
+        self._random = _RANDOM if family != "j11" else \
+            tuple(s for s in _RANDOM if s.partition(":")[0] in J11)
         for spec in specs:
-            name, arg, at = parse_spec(spec)
+            name, arg, at = parse_spec(spec, family)
             self.scheduled.append((at or 0.0, name, arg))
 
     def arm(self, name):
@@ -101,7 +142,7 @@ class Faults:
     def roll(self):
         """A random fault spec, or None, for one SKSENDTO."""
         if self.rate and self._rng.random() < self.rate:
-            return self._rng.choice(_RANDOM)
+            return self._rng.choice(self._random)
         return None
 
     def rand(self):

@@ -14,6 +14,8 @@ import time
 import tty
 
 _SECRETS = (b"SKSETPWD", b"SKSETRBID")
+_J11_REQ = b"\xd0\xea\x83\xfc"       # a J11 request; 0054 carries the ID and password
+_J11_CRED = _J11_REQ + b"\x00\x54"
 _POLL = 0.05   # s: longest sleep, so stop() and injected faults act promptly
 
 
@@ -33,7 +35,13 @@ class Clock:
 
 
 def mask(data):
-    """Traffic for the log, each line's credentials cut off after the command name."""
+    """Traffic for the log, each line's credentials cut off after the command name; a J11
+    0054 frame keeps its header up to the header checksum, the rest is `****`."""
+    i = data.find(_J11_CRED)
+    while i >= 0:
+        end = i + 8 + int.from_bytes(data[i + 6:i + 8], "big")
+        data = data[:i + 10] + b"****" + data[end:]
+        i = data.find(_J11_CRED, i + 14)
     lines = data.split(b"\n")
     for n, line in enumerate(lines):
         for word in _SECRETS:
@@ -172,8 +180,14 @@ class Server:
             self._say("send failed: %s" % e)
 
     def _log_input(self, data):
-        """Log whole lines only, so a secret split across reads is still masked."""
+        """Log whole lines only (J11: whole frames), so a secret split across reads is still masked."""
         self._inlog += data
+        held = _j11_held(self._inlog)
+        if held is not None:
+            if held:
+                self.log(">> " + repr(mask(bytes(self._inlog[:held]))))
+                del self._inlog[:held]
+            return
         end = max(self._inlog.rfind(b"\r"), self._inlog.rfind(b"\n"))
         if end >= 0 or len(self._inlog) > 512:
             end = end if end >= 0 else len(self._inlog) - 1
@@ -183,3 +197,21 @@ class Server:
     def _say(self, msg):
         if self.log:
             self.log(msg)
+
+
+def _j11_held(buf):
+    """None for text; else how many leading bytes hold whole J11 frames (the rest waits)."""
+    tail = [k for k in (1, 2, 3) if buf.endswith(_J11_REQ[:k])]
+    i = buf.find(_J11_REQ)
+    if i < 0:
+        return len(buf) - tail[-1] if tail else None
+    while i >= 0:
+        if len(buf) < i + 8:
+            return i
+        n = int.from_bytes(buf[i + 6:i + 8], "big")
+        if n > 1262:                    # longer than any request: not a frame
+            n = 0
+        elif len(buf) < i + 8 + n:
+            return i
+        i = buf.find(_J11_REQ, i + max(8 + n, 4))
+    return len(buf) - tail[-1] if tail else len(buf)
