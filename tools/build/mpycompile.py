@@ -17,6 +17,9 @@ import threading
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SOURCES = ("lib", "firmware")
+# -O3: no line numbers in the .mpy (which vanilla MicroPython loads into the heap), and no
+# asserts (lib/ and firmware/ use none); tracebacks keep the file and function names.
+OPT = "-O3"
 
 
 class CompileError(Exception):
@@ -57,7 +60,8 @@ def compile_files(paths, out, march="xtensawin", names=None):
     """Compile each source in `paths` to out/<name>.mpy for `march` (None: bytecode only, as
     mpy-cross's default), or to out/<names[i]>.mpy; returns {name: .mpy path}. Each file is
     written whole under its final name (parallel runs never see half a file); -s keeps
-    tracebacks short and the output independent of the checkout's path."""
+    tracebacks short and the output independent of the checkout's path. OPT drops the line
+    numbers (docs/hardware.md section 4: the heap they cost on the board)."""
     exe = mpy_cross()
     done = {}
     for i, src in enumerate(paths):
@@ -65,7 +69,7 @@ def compile_files(paths, out, march="xtensawin", names=None):
         dst = os.path.join(out, name + ".mpy")
         os.makedirs(os.path.dirname(dst), exist_ok=True)
         tmp = "%s.%d-%d" % (dst, os.getpid(), threading.get_ident())
-        cmd = [exe] + (["-march=" + march] if march else []) + ["-s", os.path.basename(src), "-o", tmp, src]
+        cmd = [exe] + (["-march=" + march] if march else []) + [OPT, "-s", os.path.basename(src), "-o", tmp, src]
         r = subprocess.run(cmd, capture_output=True, text=True)
         if r.returncode:
             if os.path.exists(tmp):
