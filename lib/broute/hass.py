@@ -1,0 +1,267 @@
+"""Home Assistant MQTT discovery and state payloads, for the stick (umqtt.simple) and the PC
+(paho-mqtt) alike: topics in, bytes out, no client here (docs/mqtt.md).
+
+Why per-entity discovery (`<prefix>/sensor/<node>/<key>/config`, one retained message per
+entity) and not the device message (`<prefix>/device/<node>/config` with `cmps`, HA 2024.12+):
+on the stick every message must be built whole before umqtt sends it, and the device message
+carries all ten entities at once (~2.6 KB), where one entity's message is ~0.4 KB. Per entity,
+one buffer sized for the longest message is reused for all of them (never all messages at once);
+it also works with Home Assistant before 2024.12, and an entity can be dropped alone (an empty
+retained message on its topic). Keys are HA's abbreviations and the base topic is `~`, to keep
+each message short (homeassistant/components/mqtt/abbreviations.py).
+
+The builders take no credentials at all, so no MQTT or B-route secret can reach a payload. The
+state keys are `tools/broute.py read --json`'s (power_w, current_r_a, ...) plus the month, cost
+and link figures; a value not known is JSON null, which HA shows as "unknown" (its MQTT sensor
+takes a template rendering "None" as no value), never a stale number.
+"""
+from .compat import const
+from .version import VERSION
+from . import wallclock
+
+ONLINE = b"online"    # availability payloads: HA's defaults, so the configs need not name them
+OFFLINE = b"offline"  # the retained last will on status_topic
+_TOPIC_CHARS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-/."
+_MAX_TOPIC = const(64)
+
+# (state key, the entity's abbreviated JSON fields). HA's sensor rules (developers' docs,
+# sensor entity): power W measurement, current A measurement, energy kWh total_increasing (a
+# daily or monthly figure that returns to 0 starts a new cycle), monetary with no state class
+# (HA allows only `total` there, which would count each reset as a negative cost), signal
+# strength dBm measurement.
+ENTITIES = (
+    (b"power_w", b'"name":"Power","dev_cla":"power","stat_cla":"measurement","unit_of_meas":"W"'),
+    (b"current_r_a", b'"name":"Current R","dev_cla":"current","stat_cla":"measurement",'
+                     b'"unit_of_meas":"A"'),
+    (b"current_t_a", b'"name":"Current T","dev_cla":"current","stat_cla":"measurement",'
+                     b'"unit_of_meas":"A"'),
+    (b"energy_kwh", b'"name":"Energy bought","dev_cla":"energy","stat_cla":"total_increasing",'
+                    b'"unit_of_meas":"kWh"'),
+    (b"energy_rev_kwh", b'"name":"Energy sold","dev_cla":"energy","stat_cla":"total_increasing",'
+                        b'"unit_of_meas":"kWh"'),
+    (b"today_kwh", b'"name":"Energy today","dev_cla":"energy","stat_cla":"total_increasing",'
+                   b'"unit_of_meas":"kWh"'),
+    (b"month_kwh", b'"name":"Energy this month","dev_cla":"energy",'
+                   b'"stat_cla":"total_increasing","unit_of_meas":"kWh"'),
+    (b"today_yen", b'"name":"Cost today","dev_cla":"monetary","unit_of_meas":"JPY"'),
+    (b"month_yen", b'"name":"Cost this month","dev_cla":"monetary","unit_of_meas":"JPY"'),
+    (b"rssi_dbm", b'"name":"Link","dev_cla":"signal_strength","stat_cla":"measurement",'
+                  b'"unit_of_meas":"dBm","ent_cat":"diagnostic"'),
+)
+_STATE_SIZE = const(320)  # the state with every value at its longest and the time: ~260 B
+
+
+class HassError(Exception):
+    """A message does not fit its buffer, or a topic setting cannot be used."""
+
+
+def topic_problem(text):
+    """Config check for a discovery prefix or base topic: None when good, else what is wrong.
+    Printable ASCII without MQTT's wildcards, so the stick's byte counts equal its lengths."""
+    if not isinstance(text, str) or not 1 <= len(text) <= _MAX_TOPIC:
+        return "must be text of 1 to %d characters" % _MAX_TOPIC
+    for c in text:
+        if c not in _TOPIC_CHARS:
+            return "may hold only letters, digits and _ - / . (no spaces, + or #)"
+    if text[0] == "/" or text[-1] == "/" or "//" in text:
+        return "must not start or end with / nor hold an empty level (//)"
+    return None
+
+
+def node_id(client_id):
+    """The client id as HA's discovery node id: [a-zA-Z0-9_-] only, others become _."""
+    out = ""
+    for c in client_id[:_MAX_TOPIC]:
+        out += c if c in _TOPIC_CHARS and c not in "/." else "_"
+    return out or "broute"
+
+
+def _jstr(s):
+    """JSON string literal of `s` as bytes (quotes, backslashes, control characters escaped)."""
+    out = bytearray(b'"')
+    for c in s:
+        o = ord(c)
+        if c == '"' or c == "\\":
+            out += b"\\" + c.encode()
+        elif o < 0x20:
+            out += ("\\u%04x" % o).encode()
+        else:
+            out += c.encode()
+    out += b'"'
+    return bytes(out)
+
+
+class _Out:
+    """Bytes written into one reused buffer; nothing allocated per write."""
+
+    def __init__(self, size):
+        self.buf = bytearray(size)
+        self.n = 0
+
+    def put(self, b):
+        n = self.n
+        e = n + len(b)
+        if e > len(self.buf):
+            raise HassError("message longer than its %d-byte buffer" % len(self.buf))
+        self.buf[n:e] = b
+        self.n = e
+
+    def ch(self, c):
+        if self.n >= len(self.buf):
+            raise HassError("message longer than its %d-byte buffer" % len(self.buf))
+        self.buf[self.n] = c
+        self.n += 1
+
+    def digits(self, v, width=1):
+        """Decimal digits of int v >= 0, at least `width` of them."""
+        d = 1
+        while d * 10 <= v or width > 1:
+            d *= 10
+            width -= 1
+        while d:
+            self.ch(48 + v // d % 10)
+            d //= 10
+
+    def fixed(self, v, dp):
+        """Int `v` in units of 10**-dp as a JSON number, trailing zeros of the fraction dropped."""
+        if v < 0:
+            self.ch(45)  # -
+            v = -v
+        p = 10 ** dp
+        self.digits(v // p)
+        f = v % p
+        if f:
+            while f % 10 == 0:
+                f //= 10
+                dp -= 1
+            self.ch(46)  # .
+            self.digits(f, dp)
+
+
+class Hass:
+    """Topics and payloads for one device. `discovery(i)` builds entity i's config message,
+    `state(...)` the state message; each returns a memoryview into the object's own buffer,
+    valid until the next call of the same builder (paho-mqtt wants bytes(view))."""
+
+    def __init__(self, client_id, base=None, prefix="homeassistant", name="B-route meter",
+                 model=None, hw=None, manufacturer="broute-stick", sw=VERSION,
+                 offset_min=wallclock.JST, kwh_dp=2, expire_s=0):
+        self.node = node = node_id(client_id)
+        base = base or "broute/" + node
+        for what, t in (("base topic", base), ("discovery prefix", prefix)):
+            why = topic_problem(t)
+            if why:
+                raise HassError("%s %s" % (what, why))
+        self.prefix = prefix
+        self.state_topic = base + "/state"
+        self.status_topic = base + "/status"      # availability: retained OFFLINE will, ONLINE
+        self.ha_status_topic = prefix + "/status"  # HA says "online" here: publish discovery again
+        self.offset_min = offset_min
+        self.kwh_dp = kwh_dp                       # decimals of kWh figures (the meter's E1 step)
+        dev = bytearray(b'"dev":{"ids":[' + _jstr(node) + b'],"name":' + _jstr(name))
+        for key, v in ((b"mf", manufacturer), (b"mdl", model), (b"hw", hw), (b"sw", sw)):
+            if v:
+                dev += b',"' + key + b'":' + _jstr(v)
+        dev += b'},"o":{"name":"broute-stick","sw":' + _jstr(VERSION) + b"}}"
+        if expire_s:
+            dev = ('"exp_aft":%d,' % expire_s).encode() + dev
+        # what each config message has before its key, between key and fields, and after
+        self._head = b'{"~":' + _jstr(base) + b',"stat_t":"~/state","avty_t":"~/status","uniq_id":' \
+            + _jstr(node + "_")[:-1]
+        self._tail = bytes(dev)
+        longest = max(2 * len(k) + len(f) for k, f in ENTITIES)
+        self._d = _Out(len(self._head) + len(self._tail) + longest + 40)
+        self._s = _Out(_STATE_SIZE)
+
+    def count(self):
+        return len(ENTITIES)
+
+    def config_topic(self, i):
+        """Entity i's discovery topic (retained); an empty message there removes the entity."""
+        return "%s/sensor/%s/%s/config" % (self.prefix, self.node, ENTITIES[i][0].decode())
+
+    def discovery(self, i):
+        """(topic, payload) of entity i's discovery message; publish it retained."""
+        key, fields = ENTITIES[i]
+        o = self._d
+        o.n = 0
+        o.put(self._head)
+        o.put(key)
+        o.put(b'","val_tpl":"{{value_json.')
+        o.put(key)
+        o.put(b'}}",')
+        o.put(fields)
+        o.ch(44)  # ,
+        o.put(self._tail)
+        return self.config_topic(i), memoryview(o.buf)[:o.n]
+
+    def state(self, r, month_kwh=None, today_yen=None, month_yen=None, rssi_dbm=None, now=None):
+        """The state message of Reading `r` and the figures kept outside it: the month's kWh,
+        the costs in yen (ints), the link in dBm (int), `now` the local stamp of the reading
+        (broute.wallclock) or None. Publish it not retained, and only for a fresh reading."""
+        o = self._s
+        o.n = 0
+        dp = self.kwh_dp
+        o.put(b'{"power_w":')
+        self._int(r.power_w)
+        o.put(b',"current_r_a":')
+        self._num(r.current_r_da, 1)
+        o.put(b',"current_t_a":')
+        self._num(r.current_t_da, 1)
+        o.put(b',"energy_kwh":')
+        self._kwh(r.energy_kwh, dp)
+        o.put(b',"energy_rev_kwh":')
+        self._kwh(r.energy_rev_kwh, dp)
+        o.put(b',"today_kwh":')
+        self._kwh(r.today_kwh, dp)
+        o.put(b',"month_kwh":')
+        self._kwh(month_kwh, dp)
+        o.put(b',"today_yen":')
+        self._int(today_yen)
+        o.put(b',"month_yen":')
+        self._int(month_yen)
+        o.put(b',"rssi_dbm":')
+        self._int(rssi_dbm)
+        o.put(b',"time":')
+        if now is None:
+            o.put(b"null")
+        else:
+            self._time(now)
+        o.ch(125)  # }
+        return memoryview(o.buf)[:o.n]
+
+    def _int(self, v):
+        if v is None:
+            self._s.put(b"null")
+        else:
+            self._s.fixed(v, 0)
+
+    def _num(self, v, dp):
+        if v is None:
+            self._s.put(b"null")
+        else:
+            self._s.fixed(v, dp)
+
+    def _kwh(self, v, dp):
+        """A kWh figure (float or int) rounded to `dp` decimals, without printing a float."""
+        if v is None:
+            self._s.put(b"null")
+            return
+        p = 10 ** dp
+        self._s.fixed(int(v * p + (0.5 if v >= 0 else -0.5)), dp)
+
+    def _time(self, s):
+        """ISO 8601 local time with the offset, as `broute read` prints it: 2026-11-26T11:53:08+0900."""
+        o = self._s
+        y, mo, d, h, mi, sec = wallclock.fields(s)
+        o.ch(34)
+        o.digits(y, 4)
+        for sep, v in ((45, mo), (45, d), (84, h), (58, mi), (58, sec)):
+            o.ch(sep)
+            o.digits(v, 2)
+        off = self.offset_min
+        o.ch(43 if off >= 0 else 45)
+        off = abs(off)
+        o.digits(off // 60, 2)
+        o.digits(off % 60, 2)
+        o.ch(34)
