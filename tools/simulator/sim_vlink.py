@@ -10,6 +10,8 @@ import math
 
 from session_fake import VClock  # noqa: F401  host_tests/portable's virtual clock, one for both
 
+_J11_REQ = b"\xd0\xea\x83\xfc"   # a J11 request's unique code (sim_j11.REQ)
+
 
 class Link:
     """Reader and writer of the session; the module sees simulated seconds."""
@@ -51,6 +53,16 @@ class Link:
     def commands(self):
         """The command words written (SKSENDTO data left out)."""
         return [w.split()[0].decode() for w in self.written if w[:2] == b"SK" and w.split()]
+
+    def codes(self):
+        """The J11 request codes written, in order (a frame may span several writes)."""
+        b = b"".join(self.written)
+        out = []
+        i = b.find(_J11_REQ)
+        while 0 <= i and i + 8 <= len(b):
+            out.append(int.from_bytes(b[i + 4:i + 6], "big"))
+            i = b.find(_J11_REQ, i + 8 + int.from_bytes(b[i + 6:i + 8], "big"))
+        return out
 
 
 def run(session, clock, cond, limit_ms, every=None):
