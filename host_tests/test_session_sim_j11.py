@@ -3,7 +3,7 @@
 a first reading, days with midnights, every fault J11 can show, the errors a person must fix.
 
 The two sides were written apart from the same sources; where they disagree, the primary
-sources decide (docs/simulator.md, section "J11").
+sources decide (tools/simulator/sim_j11.py's docstring lists what the simulator assumes).
 """
 import os
 

@@ -488,7 +488,8 @@ def test_cli_tcp_j11_session_and_stats():
                 return s.recv(4096) if ready else b""
             s.sendall(b"SKVER\r\n" + req(0x00D9))
             _read_frames(read, [0x6019])
-            s.sendall(req(0x005F, bytes((5, 0, 17, 0))) + req(0x0054, (DEFAULT_ID + DEFAULT_PASSWORD).encode()))
+            s.sendall(req(0x005F, bytes((5, 0, 17, 0))) +
+                      req(0x0054, (DEFAULT_ID + DEFAULT_PASSWORD).encode()))
             _read_frames(read, [0x205F, 0x2054])
             s.sendall(req(0x0053))
             _read_frames(read, [0x2053])

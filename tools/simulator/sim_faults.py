@@ -44,7 +44,7 @@ IMMEDIATE = {
 }
 NAMES = dict(ARMED, **IMMEDIATE)
 
-# the same faults on a J11 module (sim_j11, docs/simulator.md section "J11"); "lost" is J11's own
+# the same faults on a J11 module (sim_j11, whose docstring says what is assumed); "lost" is J11's own
 J11 = {
     "tx-fail": "next 0008: 2008 result 01, transmit result 01 (not sent)",
     "er10": "next 0008: refused, 2008 result 04 (not possible now)",

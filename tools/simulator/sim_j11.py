@@ -4,7 +4,19 @@ The same interface as sim_module.Module: `feed(data, now)`, `read(now)`, `next_d
 `inject(spec)` and the stats attributes sim.py prints, driving the same sim_meter.Meter and
 the fault names of sim_faults (translated: sim_faults.J11). Frames are built and checked
 here with struct, never with lib/broute/, so this is an independent check of the driver.
-What is known and what is assumed is written down in docs/simulator.md, section "J11".
+
+Known (ROHM's application note "B-route communication" as followed by clients that ran on
+J11 hardware): the frame (unique code, command, length = 4 + data, header and data sums),
+the B-route sequence 00D9 -> 6019, 006B, 005F, 0054, 0051 (4051 per channel, then 2051),
+005F on the meter's channel, 0053, 0005, 0056 -> 2056 then 6028, 0008 -> 2008, 6018, 601A,
+the field layouts, 0A (port open already), 0E (0053 found no meter), channels 4-17.
+Assumed, to be checked against the UART IF specification's tables when we have them:
+- result codes 02 (parameter), 03 (a request still in flight), 04 (not possible in this state);
+- 2FFF and FFFF carry no data; a length beyond any request is dropped without an answer;
+- after 2008's transmit result come the first 4 bytes of the payload; 601A 03/04 and 6028 02
+  are all J11 says when a session is lost or a re-authentication fails (no notification
+  starts a re-authentication or reports the ARIB transmit-time limit: sends then fail);
+- in 6018, the destination type is 01 for multicast, the security byte 02 (as logged).
 """
 import heapq
 import struct
@@ -21,7 +33,7 @@ ECHONET_PORT = 0x0E1A
 MAX_DATA = 0x4D0            # longest UDP payload
 _MAX_LEN = 4 + 22 + MAX_DATA  # longest message length a request may give (0008, full payload)
 
-# result codes: 01, 0A and 0E are from working clients; 02-04 are assumed (docs/simulator.md)
+# result codes: 01, 0A and 0E are from working clients; 02-04 are assumed (see above)
 OK = 0x01
 E_PARAM = 0x02              # a field out of range or the wrong data length
 E_BUSY = 0x03               # the previous request is still being processed
