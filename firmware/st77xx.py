@@ -24,8 +24,9 @@ _SLPIN = const(0x10)
 _SLPOUT = const(0x11)
 # Rows converted and written per SPI write. On the unix port a full push takes
 # the same time with 4 to 40 rows (~160 us for 160x80: the palette blit is
-# the cost); 8 rows is a 2.5 KB strip on the StickC and 10 loop turns a frame.
-_STRIP_ROWS = const(8)
+# the cost); 4 rows is a 1.25 KB strip on the StickC (2.5 KB at 8 rows) and
+# 20 loop turns a frame.
+_STRIP_ROWS = const(4)
 
 # Init sequences as (command, argument count, arguments..., delay ms) records.
 # ST7735S, as M5Stack's M5StickC ST7735_Init.h, argument counts checked
@@ -107,7 +108,7 @@ class ST77xx(framebuf.FrameBuffer):
         self.buffer = bytearray((w + 1) // 2 * h)
         super().__init__(self.buffer, w, h, framebuf.GS4_HMSB)
         # The smallest strip height from _STRIP_ROWS up that divides the
-        # height (80 -> 8, 135 -> 9): a full frame is whole strips, no slices.
+        # height (80 -> 4, 135 -> 5): a full frame is whole strips, no slices.
         n = _STRIP_ROWS
         while h % n:
             n += 1

@@ -71,7 +71,7 @@ def test_st7735s_init_and_window():
     assert cmds[0] == [0x2A, b"\x00\x01\x00\xA0"]
     assert cmds[1] == [0x2B, b"\x00\x1A\x00\x69"]
     assert cmds[2][0] == 0x2C and len(cmds[2][1]) == 25600  # RGB565 on the wire
-    assert [len(data) for dc, data in spi.log[-10:]] == [8 * 320] * 10  # 8-row strips
+    assert [len(data) for dc, data in spi.log[-20:]] == [4 * 320] * 20  # 4-row strips
 
 
 def test_flip_keeps_size_and_moves_offsets():

@@ -31,7 +31,7 @@ PACKAGE = os.path.join(HERE, "node_modules", "@micropython", "micropython-webass
 
 # The ESP32 gives MicroPython ~110 KB of heap next to WiFi (docs/hardware.md section 4). What
 # app.main() holds once started (module code, which vanilla MicroPython copies into RAM,
-# the 6.4 KB 4-bit frame buffer and its 2.5 KB RGB565 strip, the objects) must leave room
+# the 6.4 KB 4-bit frame buffer and its 1.25 KB RGB565 strip, the objects) must leave room
 # for the garbage of one poll cycle between two collections (bench_app: 8.3 KB median
 # 64-bit, so ~5-6 KB 32-bit) and the NTP task's ntptime module and socket when WiFi is
 # set. Measured 83.2 KB (32-bit, peak 83.4 KB) once the frame buffer went from RGB565 to
