@@ -136,3 +136,37 @@ def test_no_meter_is_reported():
     s, mod, link, clock, logs = _vsim("no-meter")
     reasons = _until_error(s, clock, 1800000)
     assert reasons and reasons[0] == session.NOT_FOUND, logs[-10:]
+
+
+# -- detection (lib/broute/detect.py) against both simulators ---------------------------------
+def _probe(mod):
+    import asyncio
+    from broute import detect
+    clock = vl.VClock()
+    link = vl.Link(mod, clock)
+    logs = []
+    return asyncio.run(detect.probe(link, link, clock, log=logs.append)), logs
+
+
+@pytest.mark.parametrize("fresh", [True, False])   # with its power-up 6019 still unread, or not
+def test_detect_tells_j11_from_skstack(fresh):
+    from sim_module import Module as SkModule
+    j = sim_j11.Module(Meter())
+    if not fresh:
+        j.read(1.0)
+    family, logs = _probe(j)
+    assert family == "j11" and j.refused == [], logs
+    assert logs == ["Wi-SUN module: j11 (frame %s)" % ("6019" if fresh else "206B")]
+    for dialect in ("bp35a1", "bp35c0", "rl7023-ips"):
+        sk = SkModule(dialect, Meter())
+        family, logs = _probe(sk)
+        assert family == "skstack", (dialect, logs)
+        # the J11 frame and its CRLF left the module as it was: it still answers a command
+        sk.feed(b"SKVER\r\n", 10)
+        assert sk.read(10).endswith(b"OK\r\n"), dialect
+        # asked in J11 first, it echoes the frame (a request, not a response) and fails the line
+        from broute import detect
+        sniff = detect.Sniffer()
+        sk.feed(detect.ASK_J11, 11)
+        sniff.feed(sk.read(11))
+        assert sniff.family == "skstack", dialect
