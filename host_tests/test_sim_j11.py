@@ -11,6 +11,7 @@ import socket
 import struct
 import subprocess
 import sys
+import threading
 import time
 
 import pytest
@@ -457,7 +458,7 @@ def test_log_masks_the_credentials_frame_split_anywhere():
         assert text.count("****") == 1 and text.count(r"\x00k") == 2
 
 
-def _read_frames(read, codes_wanted, limit=10.0):
+def _read_frames(read, codes_wanted, limit=20.0):
     buf, end = b"", time.monotonic() + limit
     while time.monotonic() < end:
         buf += read()
@@ -478,6 +479,9 @@ def test_cli_tcp_j11_session_and_stats():
     cmd[-2:] = ["--verbose"]
     p = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                          text=True)
+    err = []                    # drained as it comes, so a full pipe never blocks the simulator
+    drain = threading.Thread(target=lambda: err.append(p.stderr.read()), daemon=True)
+    drain.start()
     try:
         line = p.stdout.readline()
         assert line.startswith("sim: listening on 127.0.0.1:") and "(j11, normal)" in line
@@ -504,8 +508,9 @@ def test_cli_tcp_j11_session_and_stats():
         assert "PANA inside" in p.stdout.readline()
         stats = json.loads(p.stdout.readline())
         assert stats["flash_writes"] == 0 and stats["session"] and stats["requests"] == 1
-        assert p.wait(5) == 0
-        log = p.stderr.read()
+        assert p.wait(15) == 0
+        drain.join(5)
+        log = "".join(err)
         assert "****" in log and DEFAULT_PASSWORD not in log and DEFAULT_ID[-8:] not in log
     finally:
         if p.poll() is None:
