@@ -490,7 +490,10 @@ def test_cli_tcp_j11_session_and_stats():
             def read():
                 ready, _, _ = select.select([s], [], [], 0.05)
                 return s.recv(4096) if ready else b""
-            s.sendall(b"SKVER\r\n" + req(0x00D9))
+            # the power-up 6019 may still come: a version answer first, so the one after 00D9 is ours
+            s.sendall(b"SKVER\r\n" + req(0x006B))
+            _read_frames(read, [0x206B])
+            s.sendall(req(0x00D9))
             _read_frames(read, [0x6019])
             s.sendall(req(0x005F, bytes((5, 0, 17, 0))) +
                       req(0x0054, (DEFAULT_ID + DEFAULT_PASSWORD).encode()))
