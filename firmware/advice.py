@@ -10,8 +10,9 @@ HELP = {
                      "closer to the meter or a window. Still retrying."),
     NOT_FOUND: ("No meter found", "Move the stick closer to the meter or a window, and check "
                 "broute_id in config.json: the meter answers only its own ID. Still searching."),
-    NO_MODULE: ("Wi-SUN HAT silent", "Push the HAT in firmly. Old HAT rev0.1: set uart_rx to "
-                "36 in config.json. Still retrying."),
+    NO_MODULE: ("Wi-SUN HAT silent", "Push the HAT in firmly. BP35A1 HAT and HAT-C1 are both "
+                "looked for on G26 and G36; a HAT-C1 that stays silent: set hat to c1 in "
+                "config.json. Still retrying."),
 }
 
 

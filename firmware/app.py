@@ -19,7 +19,7 @@ from broute import bstate
 from broute import scancache
 from buttons import Button
 from broute.compat import Clock
-from broute.session import Session
+from broute.session import NO_MODULE, Session
 
 WDT_MS = const(60000)       # hardware watchdog timeout: far above any single step
 _FEED_MS = const(2000)
@@ -174,13 +174,20 @@ class App:
     async def _link(self):
         """Run the session; restart it when connected but silent for too long."""
         cfg = self.cfg
-        reader, writer = await self.board.uart_streams()
+        from broute import detect  # the module's wiring and family, once; dropped after use
+        try:
+            reader, writer, driver = await detect.on_board(
+                self.board, cfg.module, self.clock, self.log,
+                lambda: self.model.set_error(*_help(NO_MODULE)))  # while none answers
+        finally:
+            sys.modules.pop("broute.detect", None)
         cache = scancache.ScanCache(SCAN_CACHE) if cfg.scan_cache else scancache.MemoryCache()
         poll_ms = cfg.poll_seconds * 1000
         stall_ms = max(_STALL_MIN_MS, _STALL_POLLS * poll_ms)
         while True:
             s = Session(reader, writer, cfg.broute_id, cfg.broute_password, cache,
-                        self.clock, self.log, poll_ms=poll_ms, contract_a=cfg.contract_amperes)
+                        self.clock, self.log, poll_ms=poll_ms, contract_a=cfg.contract_amperes,
+                        driver=driver)
             s.listener = self._on_session
             self.session = s
             task = asyncio.create_task(s.run())
@@ -228,7 +235,8 @@ class App:
         if st == bstate.CONNECTED and m.error_title:
             m.set_error(None, "")  # an error screen stays up until the link works again
         if s.version and m.info is self._info:
-            m.info = self._info + (("Module", "%s %s" % (s.dialect, s.version)),)
+            v = s.version  # J11's names its family already (lib/broute/j11driver.py)
+            m.info = self._info + (("Module", v if s.dialect == "j11" else "%s %s" % (s.dialect, v)),)
         m.changed()
 
     # --- crash handling -----------------------------------------------------------------

@@ -4,8 +4,10 @@ Every board offers the same interface to the app and the UI:
   display (ST77xx frame buffer, .show()), backlight(level 0..8), flip(),
   led(on), alert(on), facts() -> ((label, value), ...), pin_a / pin_b for
   buttons.Button, load_state() / save_state(bytes) in RTC memory, and
-  `await uart_streams()` -> (StreamReader, StreamWriter) for the Wi-SUN HAT.
-The HAT's UART pins and the buzzer's use are the config's (uart_rx, uart_tx, buzzer).
+  `await uart_streams(rx)` -> (StreamReader, StreamWriter) for the Wi-SUN HAT, and
+  reset_line(cls) for the HAT-C1 (lib/broute/detect.py says when).
+The HAT's UART pins and the buzzer's use are the config's (uart_rx, uart_tx, buzzer); `hat`
+("auto", "bp35a1", "c1") is set from the config after create().
 create() tells them apart: an AXP192 at 0x34 means StickC or Plus (config
 chooses, StickC by default), none means Plus2.
 """
@@ -24,13 +26,14 @@ _STATE_MAGIC = const(0xB7)  # first RTC memory byte: ours, not another program's
 class _Board:
     name = "?"
     buzzer_pin = None
+    hat = "auto"
 
     def __init__(self, display, hat_rx=26, hat_tx=0, buzzer=True):
         self.display = display
         self.pin_a = Pin(37, Pin.IN)
         self.pin_b = Pin(39, Pin.IN)
-        self._hat_rx = hat_rx
-        self._hat_tx = hat_tx
+        self.hat_rx = hat_rx
+        self.hat_tx = hat_tx
         if not buzzer:
             self.buzzer_pin = None  # config "buzzer": false: the alarm is the LED alone
         self._alert_task = None
@@ -46,12 +49,29 @@ class _Board:
     def save_state(self, state):
         machine.RTC().memory(bytes((_STATE_MAGIC,)) + state)
 
-    async def uart_streams(self):
+    async def uart_streams(self, rx=None):
         # UART1 with both pins given (its defaults are the IR and LED pins);
         # 2 KB receive buffer so a long ERXUDP survives a busy moment.
-        uart = machine.UART(1, baudrate=115200, tx=self._hat_tx, rx=self._hat_rx,
+        rx = rx or self.hat_rx
+        if rx == 36:
+            # A HAT-C1's reset line released by a weak pull-up, never driven before J11 answers:
+            # on the BP35A1 HAT G26 is the module's TX, which idles high (docs/hardware.md section 1)
+            Pin(26, Pin.IN, Pin.PULL_UP)
+        uart = machine.UART(1, baudrate=115200, tx=self.hat_tx, rx=rx,
                             rxbuf=2048, timeout=0, timeout_char=0)
         return asyncio.StreamReader(uart), asyncio.StreamWriter(uart, {})
+
+    def reset_line(self, cls):
+        """G26 becomes the HAT-C1 module's reset line, held high to run (lib/broute/detect.py
+        calls this only once J11 answered on G36); returns the J11 driver class `cls` made
+        with the line as its hard reset."""
+        pin = Pin(26, Pin.OUT, value=1)
+
+        async def pulse():
+            pin(0)
+            await asyncio.sleep_ms(100)  # as long as a HAT-C1 client holds it low
+            pin(1)
+        return lambda r, w, c, on: cls(r, w, c, on, hard_reset=pulse)
 
     def alert(self, on):
         """Over the contract amperes: LED on, and three beeps where there is a buzzer."""

@@ -20,6 +20,8 @@ def setup(a):
         try:
             a.board = a.platform.board(kind, cfg.uart_rx if cfg else 26, cfg.uart_tx if cfg else 0,
                                        cfg.buzzer if cfg else True)
+            if cfg:
+                a.board.hat = cfg.hat  # the pins of the HAT the config names (board.wirings)
         except Exception as e:  # no display to tell it on: the serial log must do
             a.log("start-up failed, no display: %s" % _short(e))
             sys.print_exception(e)

@@ -162,26 +162,19 @@ def test_after_detection_a_j11_module_still_reaches_the_first_reading():
     assert getattr(m, "flash_writes", 0) == 0
 
 
-def test_the_driver_of_each_family_and_the_hard_reset_it_is_given():
+def test_the_driver_of_each_family():
     from broute.j11driver import J11Driver
     from broute.skdriver import SkDriver
     assert detect.driver("skstack") is SkDriver and detect.driver("j11") is J11Driver
 
-    async def pulse():
-        pass
-    d = detect.driver("j11", pulse)(None, None, vl.VClock(), None)
-    assert isinstance(d, J11Driver) and d._hard is pulse
-
 
 class Board:
-    """board.wirings / uart_streams / found as firmware/board.py offers them, over links."""
+    """What firmware/board.py offers detect.on_board, over links."""
+    hat, hat_rx, hat_tx = "auto", 26, 0
 
     def __init__(self, clock, modules):
         self.clock, self.modules = clock, modules  # rx pin -> a module (or None: silent)
-        self.opened, self.found_as = [], None
-
-    def wirings(self, module):
-        return ((26, None), (36, None))
+        self.opened, self.reset = [], False
 
     async def uart_streams(self, rx):
         self.opened.append(rx)
@@ -189,9 +182,9 @@ class Board:
         link = Silent(self.clock) if m is None else vl.Link(m, self.clock)
         return link, link
 
-    def found(self, rx, family):
-        self.found_as = (rx, family)
-        return None
+    def reset_line(self, cls):
+        self.reset = True
+        return cls
 
 
 def test_on_board_walks_the_wirings_and_says_when_nothing_answers():
@@ -200,7 +193,7 @@ def test_on_board_walks_the_wirings_and_says_when_nothing_answers():
     b = Board(clock, {36: m})  # the old HAT rev0.1: RX on G36
     logs = []
     r, w, drv = asyncio.run(detect.on_board(b, "auto", clock, logs.append))
-    assert b.opened == [26, 36] and b.found_as == (36, "skstack")
+    assert b.opened == [26, 36] and not b.reset and drv.__name__ == "SkDriver"
     assert "Wi-SUN module: no answer on G26" in logs and "Wi-SUN module: skstack on G36" in logs
 
     clock = vl.VClock()
@@ -213,4 +206,27 @@ def test_on_board_walks_the_wirings_and_says_when_nothing_answers():
             await asyncio.sleep(0)
         t.cancel()
     asyncio.run(give_up())
-    assert told == [1] and b.found_as is None and len(b.opened) >= 6  # retried, told once
+    assert told == [1] and not b.reset and len(b.opened) >= 6  # retried, told once
+
+
+def test_the_wirings_of_each_hat_and_family():
+    w = detect.wirings
+    assert w("auto", "auto", 26) == ((26, None), (36, None))
+    assert w("auto", "auto", 36) == ((36, None), (26, None))  # the old BP35A1 HAT rev0.1 first
+    assert w("c1", "auto", 26) == w("auto", "j11", 26) == ((36, "j11"),)
+    assert w("bp35a1", "auto", 36) == w("auto", "skstack", 36) == ((36, "skstack"),)
+
+
+@needs_j11
+def test_only_j11_on_g36_makes_g26_the_reset_line():
+    def found(modules, hat="auto", tx=0):
+        clock = vl.VClock()
+        b = Board(clock, modules)
+        b.hat, b.hat_tx = hat, tx
+        _, _, drv = asyncio.run(detect.on_board(b, "auto", clock, lambda line: None))
+        return b.reset, b.hat
+    booted = sim_j11.Module(Meter(scenario("normal")), Faults([], 0, 1, family="j11"))
+    assert found({36: booted}) == (True, "c1")
+    assert found({36: Module("bp35a1", Meter(scenario("normal")), Faults([], 0, 1))}) == (False, "auto")
+    j11 = sim_j11.Module(Meter(scenario("normal")), Faults([], 0, 1, family="j11"))
+    assert found({26: j11}) == (False, "auto")  # wired by hand on G26: no reset line known

@@ -1,6 +1,7 @@
 """The main job on the PC: the real firmware on an emulated board, talking to the simulator.
 
-    python tools/run_host.py [--board stickc|plus] [--scenario normal] [--fault NAME[:ARG][@T]]...
+    python tools/run_host.py [--board stickc|plus] [--dialect bp35a1|bp35c0|rl7023-ips|j11]
+        [--hat bp35a1|c1] [--scenario normal] [--fault NAME[:ARG][@T]]...
         [--time-scale F] [--seconds N] [--terminal [--log FILE]]
 
 Starts tools/sim.py on a free TCP port, writes a config matching the simulated meter
@@ -69,7 +70,11 @@ def parser():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--board", choices=("stickc", "plus"), default=os.environ.get("BOARD", "stickc"))
     ap.add_argument("--scenario", default=os.environ.get("SCENARIO", "normal"))
-    ap.add_argument("--dialect", default="bp35a1")
+    ap.add_argument("--dialect", default="bp35a1",
+                    help="the simulated module: bp35a1, bp35c0, rl7023-ips (SKSTACK) or j11")
+    ap.add_argument("--hat", choices=("bp35a1", "c1"),
+                    help="the HAT the emulated stick carries (default: c1 with --dialect j11, "
+                         "else bp35a1); the firmware finds out which by itself")
     ap.add_argument("--fault", action="append", default=[], help="passed to sim.py; repeatable")
     ap.add_argument("--random-faults", type=float, default=0.0, metavar="RATE")
     ap.add_argument("--seed", type=int, default=1)
@@ -257,6 +262,7 @@ def run(args, capture=False):
     cmd = [MICROPYTHON, "-X", "heapsize=" + args.heapsize,
            os.path.join(ROOT, "tools", "emulation", "host_firmware.py"),
            "--uart", "127.0.0.1:%d" % sim.port, "--board", args.board,
+           "--hat", args.hat or ("c1" if args.dialect == "j11" else "bp35a1"),
            "--config", "config.json", "--time-scale", str(args.time_scale),
            "--seconds", str(args.seconds), "--max-frames", str(args.max_frames)]
     if args.frames:

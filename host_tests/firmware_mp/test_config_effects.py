@@ -45,9 +45,9 @@ class RecSession:
     """Records what the app hands the session; runs forever doing nothing."""
 
     def __init__(self, reader, writer, rbid, password, cache=None, clock=None, log=None,
-                 poll_ms=10000, contract_a=None):
+                 poll_ms=10000, contract_a=None, driver=None):
         self.args = {"rbid": rbid, "password": password, "cache": cache, "poll_ms": poll_ms,
-                     "contract_a": contract_a}
+                     "contract_a": contract_a, "driver": driver}
         self.state = 0
 
     async def run(self):
@@ -65,8 +65,10 @@ def _mkdir():
         pass
 
 
-def _app(rtc=b"", devices=(0x34,), **values):
-    """An App set up from a config with `values` on a fresh fake board."""
+def _app(rtc=b"", devices=(0x34,), modules=None, **values):
+    """An App set up from a config with `values` on a fresh fake board; `modules`: rx pin ->
+    the module family answering there (fake_machine.UART), a BP35A1 HAT on G26 by default."""
+    fm.UART.MODULES = {26: "skstack", 36: "skstack"} if modules is None else modules
     _mkdir()
     data = {"broute_id": ID, "broute_password": PW}
     for k in values:
@@ -87,7 +89,7 @@ def _session(a):
     """The session the app's link task makes (then cancelled)."""
     async def go():
         t = asyncio.create_task(a._link())
-        for _ in range(20):
+        for _ in range(3000):  # detection: up to 0.5 s per silent question
             await asyncio.sleep_ms(1)
             if a.session:
                 break
@@ -125,6 +127,63 @@ def effect_uart_tx():
     a = _app(uart_tx=25)
     _session(a)
     assert _uart() == ("uart", 1, 25, 26, 2048)
+
+
+def _driven(n):
+    """GPIO n was made an output."""
+    return any(e[0] == "pin" and e[1] == n and e[2] == fm.Pin.OUT for e in fm.LOG)
+
+
+def _family(args):
+    """The module family of the driver the app gave the session, and its hard reset."""
+    d = args["driver"]
+    if d.__name__ == "SkDriver":
+        return "skstack", None
+    drv = d(None, None, None, None)
+    return "j11", getattr(drv, "_hard", None)
+
+
+def effect_module():
+    # auto: asked on G26 (silent here), then G36, where a J11 answers: a HAT-C1, whose
+    # module reset line G26 is then an output, held high, and the driver's hard reset
+    a = _app(modules={36: "j11"})
+    fam, hard = _family(_session(a))
+    assert fam == "j11" and hard is not None and _uart()[3] == 36
+    assert _driven(26) and fm.Pin(26).level == 1
+    # forced: not asked at all, the HAT-C1's pins
+    a = _app(module="j11", modules={})
+    assert _family(_session(a))[0] == "j11" and _uart()[3] == 36 and _driven(26)
+    assert b"SKVER" not in fm.UART.last.written
+    a = _app(module="skstack", modules={})
+    assert _family(_session(a)) == ("skstack", None) and _uart()[3] == 26 and not _driven(26)
+    # auto finds SKSTACK on G26 and never drives it (it is the BP35A1 module's TX)
+    assert _family(_session(_app()))[0] == "skstack" and not _driven(26)
+
+
+def effect_hat():
+    a = _app(hat="c1", modules={})
+    fam, hard = _family(_session(a))
+    assert fam == "j11" and _uart()[3] == 36 and _driven(26)
+
+    async def pulse():
+        levels = []
+        t = asyncio.create_task(hard())
+        await asyncio.sleep_ms(50)
+        levels.append(fm.Pin(26).level)
+        await t
+        levels.append(fm.Pin(26).level)
+        return levels
+    assert asyncio.run(pulse()) == [0, 1]  # the reset pulse: low, then high to run
+    # bp35a1: one pin, no question, G26 never driven even where a J11 would answer on G36
+    a = _app(hat="bp35a1", modules={36: "j11"})
+    assert _family(_session(a))[0] == "skstack" and _uart()[3] == 26 and not _driven(26)
+    a = _app(hat="bp35a1", uart_rx=36, modules={})
+    assert _uart_after(a) == 36 and not _driven(26)
+
+
+def _uart_after(a):
+    _session(a)
+    return _uart()[3]
 
 
 def effect_contract_amperes():
@@ -222,6 +281,7 @@ def effect_wifi():
 EFFECTS = {
     "broute_id": effect_broute_id, "broute_password": effect_broute_password,
     "board": effect_board, "uart_rx": effect_uart_rx, "uart_tx": effect_uart_tx,
+    "module": effect_module, "hat": effect_hat,
     "contract_amperes": effect_contract_amperes, "warn_ratio": effect_warn_ratio,
     "poll_seconds": effect_poll_seconds, "rotation": effect_rotation,
     "brightness": effect_brightness, "buzzer": effect_buzzer, "scan_cache": effect_scan_cache,
@@ -248,13 +308,18 @@ def test_each_key_has_its_effect():
 
 
 def test_info_screen_shows_the_version_and_fits():
+    for module in ("single 1.2.10", "J11 0400 1.2.3"):  # each family's row, as app makes it
+        _info_fits(module)
+
+
+def _info_fits(module):
     from broute.version import VERSION
     a = _app()
     a.model.rssi_dbm = -60
-    a.model.info = a.model.info + (("Module", "BP35A1 1.2.10"),)
+    a.model.info = a.model.info + (("Module", module),)
     assert a.model.info[0] == ("Firmware", VERSION)
     rows = ui_screens.info_rows(a.model, a.board.facts())  # what draw_info draws
-    assert ("Firmware", VERSION) in rows and rows[-1] == ("Link", "-60 dBm, LQI 120")
+    assert ("Firmware", VERSION) in rows and rows[-1] == ("Link", "-60 dBm")
     s, w = a.ui.theme.small, a.board.display.width
     assert len(rows) * s.height <= a.board.display.height  # no row cut off at the bottom
     for label, value in rows:  # no value drawn over its label

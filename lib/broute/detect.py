@@ -99,34 +99,47 @@ async def probe(reader, writer, clock, ms=ANSWER_MS, log=None):
     return None
 
 
-def driver(family, hard_reset=None):
-    """The session's driver (driver.py) for `family`; only that family's module is imported.
-    `hard_reset`: an async callable pulsing the module's reset line (the HAT-C1's G26)."""
+def driver(family):
+    """The session's driver class (driver.py) for `family`; only that family's module is imported."""
     if family == J11:
         from .j11driver import J11Driver
-        if hard_reset is None:
-            return J11Driver
-        return lambda r, w, c, on: J11Driver(r, w, c, on, hard_reset=hard_reset)
+        return J11Driver
     from .skdriver import SkDriver
     return SkDriver
 
 
+def wirings(hat, module, rx):
+    """(rx pin, family or None: ask) to try in turn. The HAT and the family go together: the
+    HAT-C1 carries a J11 module and receives on G36, the BP35A1 HAT a SKSTACK one on `rx`
+    (G26, or G36 on rev0.1): docs/hardware.md section 1."""
+    if hat == "c1" or module == J11:
+        return ((36, J11),)
+    if hat == "bp35a1" or module == SKSTACK:
+        return ((rx, SKSTACK),)
+    return ((rx, None), (36 if rx == 26 else 26, None))
+
+
 async def on_board(board, module, clock, log, silent=None, ms=ANSWER_MS):
-    """(reader, writer, driver) for the stick's HAT: each of board.wirings(module) — (rx pin,
-    family or None to detect) — is opened (board.uart_streams(rx)) and probed; the first that
-    answers is taken and board.found(rx, family) wires the rest (the HAT-C1's reset line only
-    once J11 answered on G36: firmware/board.py). Retried with a growing pause while nothing
+    """(reader, writer, driver class) for the stick's HAT (firmware/board.py: `hat`, `hat_rx`,
+    `hat_tx`, uart_streams(rx), reset_line(cls)). Each wiring is opened and, unless the config
+    named the family, probed; the first that answers is taken. J11 on G36 is a HAT-C1: only
+    then does G26 become an output, its module's reset line (on the BP35A1 HAT G26 is the
+    module's TX: driving it would fight it). Retried with a growing pause while nothing
     answers, calling `silent()` once so the screen can say so."""
     pause = 2000
     told = False
     while True:
-        for rx, family in board.wirings(module):
+        for rx, family in wirings(board.hat, module, board.hat_rx):
             r, w = await board.uart_streams(rx)
             if family is None:
                 family = await probe(r, w, clock, ms, log)
             if family:
                 log("Wi-SUN module: %s on G%d" % (family, rx))
-                return r, w, driver(family, board.found(rx, family))
+                d = driver(family)
+                if family == J11 and rx == 36 and board.hat != "bp35a1" and board.hat_tx != 26:
+                    board.hat = "c1"
+                    d = board.reset_line(d)
+                return r, w, d
             log("Wi-SUN module: no answer on G%d" % rx)
         if silent and not told:
             told = True

@@ -5,7 +5,11 @@ the bytes it is sent (so what a panel would receive can be checked) and feeds
 them to PanelRam, the panel's RGB565 memory: screenshots show what the panel
 received, after the driver's palette conversion. The buttons are pins a
 script drives, the UART is a TCP connection to the meter simulator, and RTC
-memory is a bytes attribute. The pins and the bus extend tools/emulation/fake_machine.py,
+memory is a bytes attribute. The board carries one Wi-SUN HAT (`carries`): the BP35A1 HAT
+(the module's TX heard on G26) or the HAT-C1 (heard on G36, its module reset on G26,
+docs/hardware.md section 1); the UART opened on the other pin hears nothing of the module,
+which still gets what is sent on G0. A reset pulse on G26 is counted (`resets`) but does not
+reach the simulator, whose controls are on run_host.py's side of its stdin. The pins and the bus extend tools/emulation/fake_machine.py,
 the one `machine` fake. Screens can be saved as PNG (tools/emulation/png565.py);
 tools/run_host.py draws the frames in a terminal.
 """
@@ -74,11 +78,25 @@ class PanelRam:
             self._pos += n
 
 
+class _Deaf:
+    """The UART on a pin the module does not drive: what the module says is never heard."""
+
+    def __init__(self, reader):
+        self._r = reader
+
+    async def readinto(self, buf):
+        while True:
+            await self._r.readinto(buf)  # read and dropped
+
+
 class EmuBoard:
     """screen=False leaves the panel's RGB565 memory out (no screenshots): for
     benchmarks on the ESP32-sized heap, where it would not fit beside the firmware."""
+    hat = "auto"  # the config's, as on the stick (uart_rx and uart_tx at their defaults)
+    hat_rx = 26
+    hat_tx = 0
 
-    def __init__(self, kind="stickc", uart_addr=None, screen=True, buzzer=True):
+    def __init__(self, kind="stickc", uart_addr=None, screen=True, buzzer=True, carries="bp35a1"):
         self.name, panel = PANELS[kind]
         self.buzzer = buzzer and kind != "stickc"  # as board.py: the StickC has none
         self.name = "Emu " + self.name
@@ -99,6 +117,12 @@ class EmuBoard:
         self.beeps = 0     # alarms the buzzer sounded
         self.state = None  # RTC memory
         self._uart_addr = uart_addr
+        self.carries = carries
+        self.rx = None           # the pin the firmware listens on
+        self.reset_line_out = False  # G26 an output (the HAT-C1's reset line)
+        self.contention = False  # G26 driven while the BP35A1 module drives it: never
+        self.resets = 0
+        self._conn = None
 
     # The board interface.
     def backlight(self, level):
@@ -127,13 +151,27 @@ class EmuBoard:
     def save_state(self, state):
         self.state = bytes(state)
 
-    async def uart_streams(self):
-        host, port = self._uart_addr
-        r, w = await asyncio.open_connection(host, port)
-        # A UART sends each byte at once; without TCP_NODELAY the SKSENDTO header and its
-        # frame could arrive ~40 ms apart (Nagle), which no real module would see.
-        w.s.setsockopt(6, 1, 1)  # IPPROTO_TCP, TCP_NODELAY
-        return r, w
+    async def uart_streams(self, rx=None):
+        self.rx = rx = rx or 26
+        if self._conn is None:  # one connection: the simulator serves one client
+            host, port = self._uart_addr
+            r, w = await asyncio.open_connection(host, port)
+            # A UART sends each byte at once; without TCP_NODELAY the SKSENDTO header and its
+            # frame could arrive ~40 ms apart (Nagle), which no real module would see.
+            w.s.setsockopt(6, 1, 1)  # IPPROTO_TCP, TCP_NODELAY
+            self._conn = r, w
+        r, w = self._conn
+        return (r if rx == (36 if self.carries == "c1" else 26) else _Deaf(r)), w
+
+    def reset_line(self, cls):
+        """As firmware/board.py's: G26 an output from now on."""
+        self.reset_line_out = True
+        self.contention = self.contention or self.carries != "c1"
+        return lambda r, w, c, on: cls(r, w, c, on, hard_reset=self.module_reset)
+
+    async def module_reset(self):
+        self.resets += 1
+        await asyncio.sleep_ms(100)
 
     # Host-only helpers.
     async def press(self, pin, ms):

@@ -46,15 +46,16 @@ class Gpio(Line):
 
 
 class _PinClass:
-    """machine.Pin: Pin(n, mode=None, value=None) returns GPIO n's one object (made on
-    first use), setting its level when `value` is given."""
+    """machine.Pin: Pin(n, mode=None, pull=None, value=None) returns GPIO n's one object (made
+    on first use), setting its level when `value` is given; a pull is logged as ("pull", n, pull)."""
     IN = 1
     OUT = 3
+    PULL_UP = 2
 
     def __init__(self):
         self._all = [None] * _GPIOS
 
-    def __call__(self, n, mode=None, value=None):
+    def __call__(self, n, mode=None, pull=None, value=None):
         p = self._all[n]
         if p is None:
             p = self._all[n] = Gpio(n)
@@ -62,6 +63,8 @@ class _PinClass:
             p.level = value
         if LOG is not None:
             LOG.append(("pin", n, mode, value))
+            if pull is not None:
+                LOG.append(("pull", n, pull))
         return p
 
 
@@ -189,10 +192,52 @@ class _Rtc:
 RTC = _Rtc()
 
 
-class UART:
+try:
+    from io import IOBase
+except ImportError:  # a port without it: the UART is then no pollable stream
+    IOBase = object
+
+# What a module of each family answers to lib/broute/detect.py's questions (docs/protocol.md
+# section 1): SKSTACK's version, and a J11 version response 206B (result 01).
+_ANSWERS = {"skstack": (b"SKVER\r\n", b"EVER 1.2.10\r\nOK\r\n"),
+            "j11": (b"\xD0\xEA\x83\xFC\x00\x6B", b"\xD0\xF9\xEE\x5D\x20\x6B\x00\x0D\x03\xAC\x00\x0B"
+                    b"\x01\x04\x00\x01\x02\x00\x00\x00\x03")}
+
+
+class UART(IOBase):
+    """machine.UART(id, tx=, rx=, rxbuf=, ...): a pollable stream (asyncio and compat.Port read
+    it as the ESP32's). MODULES maps an rx pin to the family of the module answering there
+    ("skstack" or "j11", each answering only its own version question); other pins are silent.
+    `written` keeps what the firmware sent; `last` is the newest UART."""
+    MODULES = {}
+    last = None
+
     def __init__(self, bus, **kw):
         if LOG is not None:
             LOG.append(("uart", bus, kw["tx"], kw["rx"], kw["rxbuf"]))
+        self._answer = _ANSWERS.get(UART.MODULES.get(kw["rx"]))
+        self._in = bytearray()
+        self.written = bytearray()
+        UART.last = self
+
+    def write(self, b):
+        self.written += b
+        if self._answer and self._answer[0] in bytes(b):
+            self._in += self._answer[1]
+        return len(b)
+
+    def readinto(self, buf):
+        n = min(len(buf), len(self._in))
+        if not n:
+            return None
+        buf[:n] = self._in[:n]
+        self._in = self._in[n:]
+        return n
+
+    def ioctl(self, req, arg):
+        if req == 3:  # MP_STREAM_POLL: readable when an answer waits
+            return arg & 1 if self._in else 0
+        return 0
 
 
 class WDT:

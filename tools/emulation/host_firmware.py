@@ -1,6 +1,6 @@
 """Run the real firmware app on the emulated board, under the MicroPython unix port.
 
-    micropython tools/emulation/host_firmware.py --uart 127.0.0.1:PORT [--board stickc|plus]
+    micropython tools/emulation/host_firmware.py --uart 127.0.0.1:PORT [--board stickc|plus] [--hat bp35a1|c1]
         [--config PATH] [--frames DIR] [--seconds N] [--time-scale F]
         [--buttons "at_ms:A:short,..."] [--stats PATH] [--mpy DIR]
 
@@ -134,13 +134,17 @@ class Stats:
             "beeps": a.board.beeps if a.board else 0,
             "led": a.board.led_on if a.board else None,
             "ui_errors": a.ui_errors,
+            "module": None if a.session is None else a.session.dialect,
+            "hat": a.board.hat if a.board else None,
+            "hat_contention": a.board.contention if a.board else None,
+            "module_resets": a.board.resets if a.board else 0,
         }
 
 
 def _args(argv):
     opts = {"uart": None, "board": "stickc", "config": "config.json", "frames": None,
             "seconds": 0, "time-scale": 1.0, "buttons": "", "stats": None,
-            "max-frames": 300, "mpy": None}
+            "max-frames": 300, "mpy": None, "hat": "bp35a1"}
     i = 0
     while i < len(argv):
         k = argv[i][2:]
@@ -226,7 +230,7 @@ def main(argv):
     opts = _args(argv)
     # The panel's memory (host-only, 64.8 KB on the Plus) before the firmware is imported,
     # while the heap is whole: the board has no such block to fit in beside the firmware.
-    board = EmuBoard(opts["board"], opts["uart"])
+    board = EmuBoard(opts["board"], opts["uart"], carries=opts["hat"])
     asyncio.run(_host(opts, board))
 
 
