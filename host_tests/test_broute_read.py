@@ -147,7 +147,7 @@ def test_the_port_is_closed_only_after_the_session_has_ended(monkeypatch, capsys
     monkeypatch.setenv("BROUTE_ID", RBID)
     monkeypatch.setenv("BROUTE_PASSWORD", PWD)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
-    rc = broute_read.main(["--port", "/dev/ttyUSB0", "--count", "1"])
+    rc = broute_read.main(["--port", "/dev/ttyUSB0", "--count", "1", "--module", "skstack"])
     err = capsys.readouterr().err
     assert rc == 0 and sessions[0].ended and not ports[0].is_open
     assert ports[0].late == [], err
@@ -177,7 +177,7 @@ def test_each_alarm_reason_ends_a_count_run_with_its_status(monkeypatch, capsys,
     monkeypatch.setenv("BROUTE_ID", RBID)
     monkeypatch.setenv("BROUTE_PASSWORD", PWD)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
-    assert broute_read.main(["--port", "/dev/ttyUSB0", "--count", "1"]) == code
+    assert broute_read.main(["--port", "/dev/ttyUSB0", "--count", "1", "--module", "skstack"]) == code
     assert getattr(session, name) in capsys.readouterr().err
 
 
@@ -274,7 +274,39 @@ def test_a_silent_module_ends_a_count_run_with_status_5(tmp_path):
         r = _read(["--port", pty, "--count", "1"] + FAST, env_for(tmp_path))
     assert r.returncode == 5, r.stderr
     _clean(r)
-    assert "not answering" in r.stderr
+    assert "not answering: neither SKSTACK nor J11 answered" in r.stderr
+    with sim(tmp_path, "--fault", "mute:100000@0") as pty:  # forced: the session finds it silent
+        r = _read(["--port", pty, "--count", "1", "--module", "skstack"] + FAST, env_for(tmp_path))
+    assert r.returncode == 5 and "not answering" in r.stderr, r.stderr
+
+
+# 3. the module family: asked at start (lib/broute/detect.py), or --module
+@pytest.mark.parametrize("dialect,family", [("bp35a1", "skstack"), ("bp35c0", "skstack"), ("j11", "j11")])
+def test_the_module_family_is_detected_and_read(tmp_path, dialect, family):
+    with sim(tmp_path, "--dialect", dialect) as pty:
+        r = _read(["--port", pty, "--count", "2", "--json", "--no-cache"] + FAST, env_for(tmp_path))
+    assert r.returncode == 0, r.stderr
+    _clean(r)
+    assert "Wi-SUN module: %s (detected)" % family in r.stderr
+    rows = [json.loads(x) for x in r.stdout.splitlines()]
+    assert len(rows) == 2 and all(x["power_w"] is not None for x in rows)
+
+
+def test_module_forces_the_family_without_asking(tmp_path):
+    with sim(tmp_path, "--dialect", "j11", "--verbose") as pty:
+        r = _read(["--port", pty, "--count", "1", "--module", "j11", "--no-cache"] + FAST, env_for(tmp_path))
+    assert r.returncode == 0, r.stderr
+    assert "Wi-SUN module: j11 (--module)" in r.stderr and "(detected)" not in r.stderr
+    # the wrong family forced: the J11 module never answers text, so the session finds no module
+    with sim(tmp_path, "--dialect", "j11") as pty:
+        r = _read(["--port", pty, "--count", "1", "--module", "skstack", "--no-cache"] + FAST,
+                  env_for(tmp_path))
+    assert r.returncode == 5 and "not answering" in r.stderr, r.stderr
+
+
+def test_module_takes_only_the_known_families(tmp_path):
+    r = _read(["--port", "/dev/null", "--module", "bp35a1"], env_for(tmp_path))
+    assert r.returncode == 2 and "invalid choice" in r.stderr
 
 
 def test_a_port_that_goes_away_ends_the_run_with_status_5(tmp_path):
@@ -396,7 +428,7 @@ def test_contract_is_checked_and_passed_to_the_session(monkeypatch):
         def close(self):
             pass
     monkeypatch.setattr(broute_read, "Session", Spy)
-    args = broute_read.parse(["--port", "x", "--contract", "40", "--no-cache"])
+    args = broute_read.parse(["--port", "x", "--contract", "40", "--no-cache", "--module", "skstack"])
     with pytest.raises(Stop):
         broute_read.asyncio.run(broute_read.read(args, RBID, PWD, Port()))
     assert seen["contract_a"] == 40

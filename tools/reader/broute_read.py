@@ -17,6 +17,7 @@ import threading
 import time
 
 from broute import bstate
+from broute import detect
 from broute.compat import Clock
 from broute.scancache import MemoryCache, ScanCache
 from broute.session import ADDR_REFUSED, AUTH_FAILED, JOIN_NO_ANSWER, NO_MODULE, NOT_FOUND, POLL_MIN_MS
@@ -240,8 +241,24 @@ async def read(args, rbid, pwd, ser):
     else:
         cache = UserCache(args.cache or cache_path(args.port))
         log.debug("scan cache: %s", cache.path)
-    s = Session(reader, SerialWriter(ser), rbid, pwd, cache=cache, clock=Clock(1 / args.time_scale),
-                log=log.debug, poll_ms=int(args.interval * 1000), contract_a=args.contract)
+    clock = Clock(1 / args.time_scale)
+    stop = threading.Event()
+    th = threading.Thread(target=_pump, args=(ser, loop, reader, stop, lost), daemon=True)
+    th.start()
+    writer = SerialWriter(ser)
+    try:
+        family = await _family(args, reader, writer, clock, end, finish)
+    except BaseException:
+        stop.set()
+        await loop.run_in_executor(None, th.join)
+        raise
+    if family is None:
+        stop.set()
+        await loop.run_in_executor(None, th.join)
+        return end.result() if end.done() else EXIT_PORT
+    s = Session(reader, writer, rbid, pwd, cache=cache, clock=clock, log=log.debug,
+                poll_ms=int(args.interval * 1000), contract_a=args.contract,
+                driver=detect.driver(family))
     count = 0
 
     def listener(kind):
@@ -267,9 +284,6 @@ async def read(args, rbid, pwd, ser):
         else:
             log.info("%s", bstate.name(s.state))
     s.listener = listener
-    stop = threading.Event()
-    th = threading.Thread(target=_pump, args=(ser, loop, reader, stop, lost), daemon=True)
-    th.start()
     task = asyncio.create_task(s.run())
     try:
         await asyncio.wait([task, end], return_when=asyncio.FIRST_COMPLETED)
@@ -284,6 +298,29 @@ async def read(args, rbid, pwd, ser):
         else:
             raise e
     return end.result() if end.done() else EXIT_FAILED
+
+
+async def _family(args, reader, writer, clock, end, finish):
+    """The dongle's module family: --module, or asked (lib/broute/detect.py: SKVER, then the
+    J11 version request). Silence ends a --count run (exit 5); without --count it is asked
+    again, with a growing pause. None: the run has ended (`end` holds its status)."""
+    if args.module != "auto":
+        log.info("Wi-SUN module: %s (--module)", args.module)
+        return args.module
+    pause = 2.0
+    while not end.done():
+        family = await detect.probe(reader, writer, clock)
+        if family:
+            log.info("Wi-SUN module: %s (detected)", family)
+            return family
+        why = "%s: neither SKSTACK nor J11 answered; %s" % (NO_MODULE, _ADVICE[NO_MODULE])
+        if args.count:
+            finish(EXIT_PORT, why)
+            return None
+        log.warning("%s (still trying)", why)
+        await asyncio.wait([end], timeout=pause * args.time_scale)
+        pause = min(pause * 2, 60.0)
+    return None
 
 
 def _interval(text):
@@ -328,6 +365,9 @@ def parse(argv):
     ap.add_argument("--count", type=_count, default=0, metavar="N",
                     help="stop after N readings (default: run until Ctrl-C); also gives up at the session's alarm")
     ap.add_argument("--json", action="store_true", help="one JSON object per line")
+    ap.add_argument("--module", choices=("auto",) + detect.FAMILIES, default="auto",
+                    help="the dongle's module family: skstack (BP35A1, BP35C0/C2, RL7023, RS-WSUHA-P) "
+                         "or j11 (BP35C2-J11, RS-WSUHA-J11); default: asked at start (about a second)")
     ap.add_argument("--config", metavar="FILE", help="JSON file with broute_id and broute_password")
     where = ap.add_mutually_exclusive_group()
     where.add_argument("--cache", metavar="FILE", help="scan cache file (default: one per port in ~/.cache/broute/)")
