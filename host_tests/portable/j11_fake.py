@@ -149,13 +149,14 @@ class J11Module(FakeModule):
             self._answer(5, 0x2056, b"\x01" if self.bstarted else b"\x02")
             if not self.bstarted:
                 return
-            if self.visible and self.pana_result == 1 and self.creds[32:] == PWD.encode():
+            r = self.pana_result if self.visible else 3
+            if r == 1 and self.creds[32:] != PWD.encode():
+                r = 2
+            if r == 1:
                 self.session = True
                 self.at(2000, pana(1) + udp(D5_INF))
-            elif self.visible:
-                self.at(3000, pana(2))
-            else:
-                self.at(20000, pana(3))
+            else:  # refused after the meter answered, or PANA resent into silence
+                self.at(3000 if r == 2 else 20000, pana(r))
         elif code == 0x0057:
             self.session = False
             self._answer(5, 0x2057, b"\x01")

@@ -89,7 +89,7 @@ class J11Driver:
         self._held = self._up = False
         self._name = "reset"
         self._w.write(self._b.frame(_RESET))
-        if await self._until(_N_BOOT, _BOOT_MS):
+        if await self._reply(_N_BOOT, _BOOT_MS, False):
             return
         if self._hard is None:
             raise self._err(dr.TIMEOUT)
@@ -197,14 +197,17 @@ class J11Driver:
         self._w.write(self._b.frame(code, *parts))
         return await self._reply(code | 0x2000, ms)
 
-    async def _reply(self, want, ms):
+    async def _reply(self, want, ms, must=True):
+        """Drain, then wait for `want`: its result, or None (with `must`: DriverError)."""
         try:
             await self._port.drain(_CMD_MS)
         except TimeoutError:
             raise self._err(dr.TIMEOUT)
         a = await self.wait(ticks_add(self._clock.ticks_ms(), ms), want)
         if a is None:
-            raise self._err(dr.TIMEOUT)
+            if must:
+                raise self._err(dr.TIMEOUT)
+            return
         if a == _R_BADSUM or a == _MISMATCH:
             raise self._err(dr.BUSY)  # mangled on the line: worth another try
         if a == _R_UNKNOWN:
