@@ -18,25 +18,12 @@ from . import driver as dr
 from . import j11
 from .compat import Port, TimeoutError, const, ticks_add, ticks_diff
 
-# requests (docs/j11.md section 3)
-_STATUS = const(0x0001)
-_UDP_OPEN = const(0x0005)
-_SEND = const(0x0008)
-_SCAN = const(0x0051)
-_BSTART = const(0x0053)
-_AUTH = const(0x0054)
-_PANA = const(0x0056)
-_PANA_END = const(0x0057)
-_BEND = const(0x0058)
-_INIT = const(0x005F)
-_VERSION = const(0x006B)
-_RESET = const(0x00D9)
-# notifications and special responses
-_N_SCAN = const(0x4051)
-_N_UDP = const(0x6018)
-_N_BOOT = const(0x6019)
-_N_LINK = const(0x601A)
-_N_PANA = const(0x6028)
+# requests, notifications (docs/j11.md section 3); a response's code is its request's | 0x2000
+_STATUS, _UDP_OPEN, _SEND, _SCAN = const(0x0001), const(0x0005), const(0x0008), const(0x0051)
+_BSTART, _AUTH, _PANA, _PANA_END = const(0x0053), const(0x0054), const(0x0056), const(0x0057)
+_BEND, _INIT, _VERSION, _RESET = const(0x0058), const(0x005F), const(0x006B), const(0x00D9)
+_N_SCAN, _N_UDP, _N_BOOT = const(0x4051), const(0x6018), const(0x6019)
+_N_LINK, _N_PANA = const(0x601A), const(0x6028)
 _R_BADSUM = const(0x2FFF)   # the module got our request with a bad checksum
 _R_UNKNOWN = const(0xFFFF)  # the module does not know the command
 
@@ -52,10 +39,6 @@ _PANA_MS = const(120000)   # PANA can take long on a weak link (docs/j11.md sect
 _MODE_BROUTE = const(0x05)
 _PORT = const(0x0E1A)
 _MASK = b"\x00\x03\xFF\xF0"  # channels 4-17
-
-
-def _text(b):
-    return str(bytes(b), "ascii")
 
 
 class J11Driver:
@@ -181,8 +164,14 @@ class J11Driver:
         w = self._w
         w.write(self._udp.head(data))
         w.write(data)
-        r = await self._reply(_SEND | 0x2000, _CMD_MS)
-        return r == _OK and self._tx == 0
+        try:  # _reply inlined: one coroutine less per poll
+            await self._port.drain(_CMD_MS)
+        except TimeoutError:
+            raise self._err(dr.TIMEOUT)
+        r = await self.wait(ticks_add(self._clock.ticks_ms(), _CMD_MS), _SEND | 0x2000)
+        if r is None:
+            raise self._err(dr.TIMEOUT)
+        return r == _OK and self._tx == 0  # a 2FFF or a mangled 2008: not known to be sent
 
     # --- exchanges ----------------------------------------------------------------------
     async def _ok(self, code, name, ms, *parts):
