@@ -110,7 +110,7 @@ class J11Driver:
         return t
 
     async def resolve(self, addr):
-        """fe80:: and the MAC with bit 1 of its first byte flipped (docs/j11.md section 4)."""
+        """fe80:: and the MAC with bit 1 of its first byte flipped (docs/j11.md section 2)."""
         m = int(addr, 16) ^ 0x0200000000000000
         return "FE80:0000:0000:0000:%04X:%04X:%04X:%04X" % (
             m >> 48, (m >> 32) & 0xFFFF, (m >> 16) & 0xFFFF, m & 0xFFFF)
