@@ -68,8 +68,10 @@ class J11Driver:
     # --- the interface (driver.py) --------------------------------------------------------
     async def reset(self):
         """00D9, then the 6019 boot notification; the reset line when it does not come."""
-        self._p.reset()
         self._held = self._up = False
+        # a 6019 already on its way (power-up) must not pass for the answer to our 00D9
+        await self.wait(ticks_add(self._clock.ticks_ms(), 200), _W_NONE)
+        self._p.reset()
         self._name = "reset"
         self._w.write(self._b.frame(_RESET))
         if await self._reply(_N_BOOT, _BOOT_MS, False):
