@@ -5,21 +5,15 @@ a first reading, days with midnights, every fault J11 can show, the errors a per
 The two sides were written apart from the same sources; where they disagree, the primary
 sources decide (tools/simulator/sim_j11.py's docstring lists what the simulator assumes).
 """
-import os
-
 import pytest
 
-if not os.path.exists(os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
-                                   "lib", "broute", "j11driver.py")):
-    pytest.skip("lib/broute/j11driver.py is not there yet", allow_module_level=True)
-
-from broute import bstate  # noqa: E402
-from broute import session  # noqa: E402
-from broute.j11driver import J11Driver  # noqa: E402
-import sim_j11  # noqa: E402
-import sim_vlink as vl  # noqa: E402
-from sim_faults import Faults  # noqa: E402
-from sim_meter import DEFAULT_ID, DEFAULT_PASSWORD, Meter, scenario  # noqa: E402
+from broute import bstate
+from broute import session
+from broute.j11driver import J11Driver
+import sim_j11
+import sim_vlink as vl
+from sim_faults import Faults
+from sim_meter import DEFAULT_ID, DEFAULT_PASSWORD, Meter, scenario
 
 # the application note's order: reset, version, status, setting, ID, scan, setting on the
 # meter's channel, B-route start, UDP port, PANA, then UDP sends
@@ -51,9 +45,6 @@ def test_first_reading_in_the_application_notes_order():
     print("first reading at %.1f s (simulated)" % (clock.now / 1000))
 
 
-@pytest.mark.xfail(strict=True, reason="j11driver.reset() takes a 6019 already waiting (the "
-                   "power-up one) as the answer to its 00D9; its 006B then meets a module still "
-                   "booting and times out: a second reset follows (report to the driver)")
 def test_reset_is_not_fooled_by_the_power_up_6019():
     s, mod, link, clock, logs = _vsim()
     assert vl.run(s, clock, lambda: s.reading.seq >= 1, 120000), logs
