@@ -1,4 +1,6 @@
-"""The real firmware app on the emulated board against the simulator, one run per scenario.
+"""The real firmware app on the emulated board against the simulator, one run per scenario,
+with each module family: the BP35A1 HAT with a SKSTACK module, and the HAT-C1 with a J11 one
+(`--dialect j11`; the firmware finds out which by itself).
 
 Runs go in parallel (each has its own simulator port and board folder); each test then
 checks what the screen is showing (the view model the screens draw from, and the PNG).
@@ -29,9 +31,15 @@ _RUNS = {
 }
 
 
-@pytest.fixture(scope="module")
-def runs(tmp_path_factory):
-    base = tmp_path_factory.mktemp("app")
+# the runs that involve the module, made with the J11 simulator too (the others end at the config)
+_MODULE_RUNS = ("normal", "solar", "over-limit", "wrong-password", "no-meter", "module-silent")
+
+
+@pytest.fixture(scope="module", params=["bp35a1", "j11"])
+def runs(request, tmp_path_factory):
+    dialect = request.param
+    names = list(_RUNS) if dialect == "bp35a1" else list(_MODULE_RUNS)
+    base = tmp_path_factory.mktemp("app-" + dialect)
     bad = base / "bad.json"
     bad.write_text(json.dumps({"broute_id": run_host.SIM_ID, "broute_password": run_host.SIM_PASSWORD,
                                "contract_amperes": "thirty"}))
@@ -46,16 +54,24 @@ def runs(tmp_path_factory):
         flags, seconds = _RUNS[name]
         flags = [str(files[f]) if f in files else f for f in flags]
         d = base / name
-        args = run_host.parser().parse_args(flags + [
+        args = run_host.parser().parse_args(flags + ["--dialect", dialect,
             "--seconds", str(seconds), "--run-dir", str(d / "board"), "--frames", str(d / "frames"),
             "--stats", str(d / "stats.json"), "--max-frames", "5"])
         code, out, sim = run_host.run(args, capture=True)
         stats = json.loads((d / "stats.json").read_text()) if (d / "stats.json").exists() else None
         return {"code": code, "out": out, "sim": sim, "stats": stats, "frames": d / "frames"}
 
-    with ThreadPoolExecutor(len(_RUNS)) as pool:
-        results = dict(zip(_RUNS, pool.map(one, _RUNS)))
+    with ThreadPoolExecutor(len(names)) as pool:
+        results = dict(zip(names, pool.map(one, names)))
+    results["dialect"] = dialect
     return results
+
+
+def _run(runs, name):
+    """The run `name` with this dialect; the runs that end at the config are made once."""
+    if name not in runs:
+        pytest.skip("%s ends before the module is asked: one run is enough" % name)
+    return runs[name]
 
 
 def _ok(r):
@@ -74,6 +90,13 @@ def test_normal_day_shows_live_watts(runs):
     r = runs["normal"]
     s = _ok(r)
     assert s["status"] == bstate.CONNECTED and s["error_title"] is None
+    # the module the firmware found, on the HAT the emulated stick carries, G26 never fought over
+    if runs["dialect"] == "j11":
+        assert (s["module"], s["hat"]) == ("j11", "c1"), r["out"][-3000:]
+    else:
+        assert s["module"] in ("single", "dual") and s["hat"] == "auto"
+    assert s["hat_contention"] is False
+    assert "Wi-SUN module: %s on G%d" % (("j11", 36) if runs["dialect"] == "j11" else ("skstack", 26)) in r["out"]
     assert s["readings"] >= 5 and s["power_w"] > 0 and s["page"] == 0
     assert s["max_gap_s"] <= 12  # one reading per 10 s poll (simulated time)
     # the simulated meter starts at 12345.6 kWh, at 11:55: both totals reach the model
@@ -102,7 +125,7 @@ def test_over_the_contract_limit_raises_the_alarm(runs):
 
 
 def test_buttons_change_page_and_flip(runs):
-    s = _ok(runs["buttons"])
+    s = _ok(_run(runs, "buttons"))
     assert s["page"] == 1  # A: next page
     # B: the config's rotation 1 turned half way round, which the frames are pushed with
     # (test_ui_controller checks the panel's MADCTL and the frame sent after it)
@@ -110,7 +133,7 @@ def test_buttons_change_page_and_flip(runs):
 
 
 def test_no_config_file_screen(runs):
-    s = _ok(runs["no-config"])
+    s = _ok(_run(runs, "no-config"))
     assert s["error_title"] == "No config file"
     assert "config.example.json" in s["error_advice"]
     assert "make deploy PORT=" in s["error_advice"] and "CONFIG=my-config.json" in s["error_advice"]
@@ -118,20 +141,20 @@ def test_no_config_file_screen(runs):
 
 
 def test_malformed_config_names_the_key(runs):
-    s = _ok(runs["bad-config"])
+    s = _ok(_run(runs, "bad-config"))
     assert s["error_title"] == "Fix config.json"
     assert s["error_advice"].startswith("contract_amperes: must be a whole number")
 
 
 def test_portrait_rotation_is_an_error_screen_not_a_reset_loop(runs):
     """It used to crash five times, then machine.reset() (exit 4 here), on a black screen."""
-    s = _ok(runs["portrait"])
+    s = _ok(_run(runs, "portrait"))
     assert s["error_title"] == "Fix config.json"
     assert s["error_advice"].startswith("rotation: must be 1 or 3") and "portrait" in s["error_advice"]
 
 
 def test_huge_config_is_an_error_screen_not_a_memory_error(runs):
-    s = _ok(runs["huge-config"])
+    s = _ok(_run(runs, "huge-config"))
     assert s["error_title"] == "Fix config.json" and "larger than 4096 bytes" in s["error_advice"]
 
 
@@ -148,6 +171,9 @@ def test_no_meter_found_screen(runs):
 
 
 def test_module_not_answering_screen(runs):
-    s = _ok(runs["module-silent"])
+    r = runs["module-silent"]
+    s = _ok(r)
     assert s["error_title"] == "Wi-SUN HAT silent"
-    assert "uart_rx" in s["error_advice"]
+    assert "BP35A1" in s["error_advice"] and "HAT-C1" in s["error_advice"]  # both HATs named
+    assert "Wi-SUN module: no answer on G26" in r["out"] and "Wi-SUN module: no answer on G36" in r["out"]
+    assert s["hat_contention"] is False and s["hat"] == "auto"  # G26 never driven without an answer

@@ -92,3 +92,25 @@ def test_demo_in_a_140x30_terminal_keeps_the_log_under_the_picture(tmp_path, mon
         with_picture += bool(pic)
     assert with_picture
     assert under == [run_host._fit(x, 139) for x in logged[-run_host.Terminal.LOG_LINES:]]
+
+
+def test_demo_with_the_j11_dialect_is_a_hat_c1_stick(tmp_path, monkeypatch, capsys):
+    """`make demo DEMO_ARGS="--dialect j11"`: the J11 simulator, the emulated stick carrying a
+    HAT-C1 (run_host passes --hat c1), the firmware finding the module by itself."""
+    monkeypatch.setenv("COLUMNS", "140")
+    monkeypatch.setenv("LINES", "30")
+    log = tmp_path / "firmware.log"
+    stats = tmp_path / "stats.json"
+    args = run_host.parser().parse_args([
+        "--dialect", "j11", "--terminal", "--seconds", "8", "--time-scale", "0.05",
+        "--run-dir", str(tmp_path / "board"), "--frames", str(tmp_path / "frames"), "--max-frames", "3",
+        "--log", str(log), "--stats", str(stats)])
+    code, _, _ = run_host.run(args)
+    out = capsys.readouterr().out
+    assert code == 0, out[-2000:]
+    logged = log.read_text().splitlines()
+    assert "Wi-SUN module: no answer on G26" in logged and "Wi-SUN module: j11 on G36" in logged
+    assert "state: connected" in logged
+    import json
+    s = json.loads(stats.read_text())
+    assert (s["module"], s["hat"], s["hat_contention"]) == ("j11", "c1", False) and s["readings"] >= 1

@@ -1,6 +1,7 @@
 """Soak: many simulated hours of the real firmware against random simulator faults.
 
     python tools/bench/soak.py [--hours 10] [--time-scale 0.01] [--rate 0.05] [--heapsize 256k]
+        [--dialect bp35a1|bp35c0|rl7023-ips|j11]
 
 Passes when no exception escaped (no app/session crash, no UI error), the board was
 never reset (watchdog always fed, no machine.reset), and readings resumed after every
@@ -19,12 +20,13 @@ import paths  # noqa: F401,E402  (the project's folders)
 import run_host  # noqa: E402
 
 
-def soak(hours, time_scale, rate, heapsize, seed=1, max_gap=900, scenario="normal"):
-    """Run and check; returns (problems, figures)."""
+def soak(hours, time_scale, rate, heapsize, seed=1, max_gap=900, scenario="normal", dialect="bp35a1"):
+    """Run and check; returns (problems, figures). With dialect j11 the random faults are
+    J11's (tools/simulator/sim_faults.py) and the stick carries a HAT-C1."""
     with tempfile.TemporaryDirectory() as tmp:
         stats_path = os.path.join(tmp, "stats.json")
         args = run_host.parser().parse_args([
-            "--scenario", scenario, "--time-scale", str(time_scale), "--random-faults", str(rate),
+            "--scenario", scenario, "--dialect", dialect, "--time-scale", str(time_scale), "--random-faults", str(rate),
             "--seed", str(seed), "--seconds", str(hours * 3600 * time_scale), "--frames", "",
             "--heapsize", heapsize, "--run-dir", os.path.join(tmp, "board"), "--stats", stats_path])
         code, out, sim = run_host.run(args, capture=True)
@@ -51,7 +53,7 @@ def soak(hours, time_scale, rate, heapsize, seed=1, max_gap=900, scenario="norma
     if stats["since_last_s"] is None or stats["since_last_s"] > max_gap:
         problems.append("no reading in the last %s s" % stats["since_last_s"])
     faults = (sim or {}).get("faults_fired") or []
-    figures = {"sim_hours": hours, "readings": stats["readings"], "faults": len(faults),
+    figures = {"dialect": dialect, "sim_hours": hours, "readings": stats["readings"], "faults": len(faults),
                "fault_kinds": sorted(set(str(f).split(":")[0].split("@")[0] for f in faults)),
                "max_gap_s": stats["max_gap_s"], "heap_peak": stats["heap_peak"],
                "heap_total": stats["heap_total"], "wdt_max_gap_ms": stats["wdt_max_gap_ms"],
@@ -70,9 +72,10 @@ def main(argv=None):
     ap.add_argument("--heapsize", default="256k")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--max-gap", type=int, default=900, help="simulated seconds")
+    ap.add_argument("--dialect", default="bp35a1", help="the simulated module (j11: the HAT-C1's)")
     args = ap.parse_args(argv)
     problems, figures = soak(args.hours, args.time_scale, args.rate, args.heapsize, args.seed,
-                             args.max_gap)
+                             args.max_gap, dialect=args.dialect)
     print("soak: " + json.dumps(figures))
     for p in problems:
         print("soak FAIL: " + p)
