@@ -2,9 +2,11 @@
 
 Two roles in one file:
 - client (MicroPython unix port or CPython): `bench_session.py client HOST:PORT SCALE SECONDS
-  READINGS [CACHE]` (stops after READINGS readings or SECONDS real seconds) runs lib/session.Session over TCP and prints one line per state change or
-  reading, stamped with simulated milliseconds: `S <ms> <state> <reason>` / `R <ms> <seq>
-  <power_w> <sends>`, and `E <sends> <timeouts> <rejoins> <scans> <resets>` at the end.
+  READINGS [CACHE]` (stops after READINGS readings or SECONDS real seconds) asks which module
+  family answers (lib/broute/detect.py, as the stick and the PC reader do: `D <ms> <family>`),
+  runs lib/session.Session with that family's driver over TCP and prints one line per state
+  change or reading, stamped with simulated milliseconds: `S <ms> <state> <reason>` / `R <ms>
+  <seq> <power_w> <sends>`, and `E <sends> <timeouts> <rejoins> <scans> <resets>` at the end.
 - benchmark (CPython): `bench_session.py [--python micropython|python] [--scale F]` prints the
   bytes the session allocates per polling cycle (MicroPython, scripted module in virtual time),
   then starts the simulator, runs cold start, warm start and one fault at a time.
@@ -29,6 +31,7 @@ def client(argv):
     from broute.session import Session
     from broute.scancache import ScanCache
     from broute import bstate
+    from broute import detect
 
     host, port = argv[0].rsplit(":", 1)
     scale, seconds = float(argv[1]), float(argv[2])
@@ -38,7 +41,10 @@ def client(argv):
 
     async def main():
         r, w = await asyncio.open_connection(host, int(port))
-        s = Session(r, w, RBID, PWD, cache=cache, clock=clock, poll_ms=10000)
+        family = await detect.probe(r, w, clock)
+        print("D", clock.ticks_ms(), family)
+        s = Session(r, w, RBID, PWD, cache=cache, clock=clock, poll_ms=10000,
+                    driver=detect.driver(family or detect.SKSTACK))
 
         def listener(kind):
             t = clock.ticks_ms()
@@ -100,6 +106,8 @@ def run_client(interp, port, scale, seconds, cache=None, sim=None, faults=(), re
                 out.append(("S", int(w[1]), w[2], " ".join(w[3:])))
             elif w[0] == "E":
                 out.append(("E",) + tuple(int(x) for x in w[1:]))
+            elif w[0] == "D":
+                out.append(("D", int(w[1]), w[2]))
         p.wait(timeout=seconds + 30)
     finally:
         if p.poll() is None:
@@ -134,17 +142,36 @@ FAULTS = ("drop", "er10", "tx-fail", "tx-ns", "stale-tid", "corrupt", "garbage",
           "rate-limit:60", "mute:30", "restart", "meter-gone:120")
 
 
+DIALECTS = ("bp35a1", "bp35c0", "rl7023-ips", "j11")
+
+
+def faults_of(dialect):
+    """FAULTS the simulator can show with this dialect (a J11 module has no text to mangle)."""
+    if dialect != "j11":
+        return FAULTS
+    import sim_faults
+    return tuple(f for f in FAULTS if f.split(":")[0] in sim_faults.J11)
+
+
 def first_watts(dialect="bp35a1", cache=None):
-    """Simulated ms from power-up to: the join's start, EVENT 25, the first reading; and the
-    frames sent between EVENT 25 and the first reading."""
+    """Simulated ms from power-up to: the join's start, EVENT 25 (J11: 6028), the first reading;
+    and the frames sent between the join and the first reading. Detection first, as at start."""
+    import asyncio
     from broute import bstate
+    from broute import detect
     import sim_vlink as vl
     from broute.session import Session
     from sim_meter import Meter
-    from sim_module import Module
     clock = vl.VClock()
-    link = vl.Link(Module(dialect, Meter()), clock)
-    s = Session(link, link, RBID, PWD, cache=cache, clock=clock)
+    if dialect == "j11":
+        import sim_j11
+        module = sim_j11.Module(Meter())
+    else:
+        from sim_module import Module
+        module = Module(dialect, Meter())
+    link = vl.Link(module, clock)
+    family = asyncio.run(detect.probe(link, link, clock))
+    s = Session(link, link, RBID, PWD, cache=cache, clock=clock, driver=detect.driver(family))
     marks = {}
 
     def mark(kind):
@@ -159,7 +186,7 @@ def first_watts(dialect="bp35a1", cache=None):
 def print_first_watts():
     from broute.scancache import MemoryCache
     print("time to first watts (simulated time, simulator at its default timing, meter reply ~1 s):")
-    for dialect in ("bp35a1", "bp35c0", "rl7023-ips"):
+    for dialect in DIALECTS:
         cache = MemoryCache()
         for kind in ("cold", "warm"):
             joining, joined, watts, gets = first_watts(dialect, cache)
@@ -187,7 +214,7 @@ def bench(interp, scale):
     if "micropython" in interp:
         print(subprocess.run([interp, "tools/bench/bench_session.py", "alloc"], stdout=subprocess.PIPE,
                              text=True, check=True).stdout, end="")
-    for dialect in ("bp35a1", "bp35c0", "rl7023-ips"):
+    for dialect in DIALECTS:
         sim, port = start_sim(dialect, scale)
         try:
             cache = os.path.join(tempfile.mkdtemp(), "scan.json")
@@ -199,14 +226,16 @@ def bench(interp, scale):
         per = (rs[-1][4] - rs[0][4]) / (len(rs) - 1) if len(rs) > 1 else float("nan")
         print("%-11s cold start to first reading %6.1f s, warm start %5.1f s, radio round trips per "
               "reading %.2f" % (dialect, first_reading_ms(cold) / 1000, first_reading_ms(warm) / 1000, per))
-    for name in FAULTS:
-        sim, port = start_sim("bp35a1", scale)
-        try:
-            out = run_client(interp, port, scale, 900 * scale, None, sim, [(2, name)], readings=4)
-        finally:
-            stop(sim)
-        rec = recovery_ms(out)
-        print("fault %-14s recovered in %s" % (name, "%.1f s" % (rec / 1000) if rec is not None else "-- (no reading)"))
+    for dialect in ("bp35a1", "j11"):
+        for name in faults_of(dialect):
+            sim, port = start_sim(dialect, scale)
+            try:
+                out = run_client(interp, port, scale, 900 * scale, None, sim, [(2, name)], readings=4)
+            finally:
+                stop(sim)
+            rec = recovery_ms(out)
+            print("%-7s fault %-14s recovered in %s" % (dialect, name, "%.1f s" % (rec / 1000)
+                                                        if rec is not None else "-- (no reading)"))
 
 
 if __name__ == "__main__":
