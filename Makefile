@@ -62,6 +62,7 @@ bench: setup
 	$(MP) -X heapsize=110k tools/bench/bench_ui.py stickc
 	$(PY) tools/bench/bench_session.py
 	$(PY) tools/bench/bench_app.py
+	$(PY) tools/bench/bench_app.py --dialect j11
 
 clean:
 	rm -rf build out .pytest_cache
