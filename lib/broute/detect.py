@@ -1,6 +1,6 @@
 """Which module family is on the UART: SKSTACK IP (text) or ROHM's J11 (binary frames).
 
-Detection, not configuration (docs/protocol.md section 1): a J11 module never answers text
+Detection, not configuration (docs/protocol.md section 1, docs/hardware.md section 1): a J11 module never answers text
 and a SKSTACK module never answers a J11 frame, so one question in each language tells them
 apart. `Sniffer` is the sans-I/O part (bytes in, a verdict out); `probe` asks both questions
 over the session's streams; `on_board` walks the stick's HAT wirings. Both questions leave
@@ -16,8 +16,8 @@ FAMILIES = (SKSTACK, J11)
 
 # CRLF first ends any half line a SKSTACK module holds; "SKVER" answers "EVER x.y.z" and OK.
 ASK_TEXT = b"\r\nSKVER\r\n"
-# J11 version request, code 006B, no data (docs/protocol.md section 1, the J11 test vector),
-# then CRLF for a SKSTACK module's sake.
+# J11 version request, code 006B, no data (docs/j11.md sections 1 and 3), then CRLF for a
+# SKSTACK module's sake.
 ASK_J11 = b"\xD0\xEA\x83\xFC\x00\x6B\x00\x04\x03\xA8\x00\x00\r\n"
 _UNIQUE = b"\xD0\xF9\xEE\x5D"  # a J11 response or notification starts with it
 _TEXT = (b"EVER ", b"OK\r", b"FAIL ER")  # what only a SKSTACK module says
