@@ -178,8 +178,8 @@ def _hat_problems(data, v, problems):
     G36 and G26 is its module's reset line (docs/hardware.md section 1)."""
     hat, mod = v["hat"], v["module"]
     if hat == "c1" and mod == "skstack" or hat == "bp35a1" and mod == "j11":
-        problems.append(("module", "the %s HAT carries a %s module: leave module out (auto)"
-                                   % ("HAT-C1" if hat == "c1" else "BP35A1", "J11" if hat == "c1" else "SKSTACK")))
+        problems.append(("module", "the %s carries a %s module: leave module out (auto)"
+                                   % (("HAT-C1", "J11") if hat == "c1" else ("BP35A1 HAT", "SKSTACK"))))
     if hat == "c1" or mod == "j11":
         if data.get("uart_rx", 36) != 36:
             problems.append(("uart_rx", "the HAT-C1 receives on G36 (G26 is its module's reset "
