@@ -6,54 +6,32 @@ what the caller sees (`state`, `reason`, `reading`). How a module does it is its
 coroutine writes and reads against a deadline, and reports what happens on the link through
 `_on`, which keeps the flags that may change at any moment (pauses, INF pushes, replies by TID).
 Recovery (docs/protocol.md section 5): resend, then rejoin, then module reset, then rescan,
-with a growing backoff; `_MOVES` is the one table of where each step and failure leads.
+with a growing backoff; `_MOVES` is the one table of where each step and failure leads. The
+serve step (one request per poll and its answer) and `_on` are poll.py's Poller, inherited.
 """
-from .echonet import EchonetError, Frame, Builder, Tids, METER, INF, INFC, GET_RES, GET_SNA, \
-    SET_RES, SETC_SNA
+from .echonet import Frame, Builder, Tids
 from . import bstate
 from . import driver as dr
-from .compat import Clock, const, ticks_add
+from .compat import Clock, const
 from .reading import Reading, Tracker
+from .poll import Poller, BrouteError, START, FIND, JOIN, REJOIN, RESCAN, RESET
 
 POLL_MIN_MS = 5000          # the meter answers nothing faster usefully (docs/protocol.md section 5)
-_CMD_MS = const(5000)        # the module answers a command within milliseconds
-_RESP_MS = const(10000)      # a Get_Res takes ~1 s, up to ~4 s (docs/protocol.md section 5)
-_REAUTH_MS = const(120000)   # EVENT 29 -> EVENT 25/24
-_RATE_MS = const(3600000)    # the ARIB limit is counted per hour
-_RETRY_MS = const(3000)      # after a busy module (FAIL ER10) or a failed radio send
-_HISTORY_TRIES = const(2)    # requests for today's baseline (SetC E5, Get E2) per meter day
-_TRIES = const(3)            # sends of one request before rejoining
 _BACKOFF_MAX = const(300000)
 _SCAN_D = (4, 5, 6, 7, 8)    # scan durations, grown on failure (~4.6 s .. 69 s)
 
-_P_REAUTH = const(1)
-_P_RATE = const(2)
-
-# The ladder's states and the events that move between them (docs/protocol.md section 5).
-_START = const(0)   # reset the module, identify it, give it the credentials
-_FIND = const(1)    # the meter from the scan cache, or scan
-_JOIN = const(2)    # end what the module still holds, join
-_SERVE = const(3)   # poll the meter
-# events: the recovery levels of BrouteError, then what each step ends with
-REJOIN = const(1)
-RESCAN = const(2)
-RESET = const(3)
+# The ladder's steps (START, FIND, JOIN, SERVE) and the events that move between them
+# (docs/protocol.md section 5): the recovery levels of BrouteError (REJOIN, RESCAN, RESET,
+# poll.py), then what each step ends with.
 _READY = const(4)
 _FOUND = const(5)
 _JOINED = const(6)
-# the next state by state (rows) and event (columns); "-": cannot happen there
-_MOVES = (b"--01--"    # _START:  RESET -> _START, _READY -> _FIND
-          b"--0-2-"    # _FIND:   RESET -> _START, _FOUND -> _JOIN
-          b"210--3"    # _JOIN:   REJOIN -> _JOIN, RESCAN -> _FIND, RESET -> _START, _JOINED -> _SERVE
-          b"2-0---")   # _SERVE:  REJOIN -> _JOIN, RESET -> _START
+# the next step by step (rows) and event (columns); "-": cannot happen there
+_MOVES = (b"--01--"    # START:  RESET -> START, _READY -> FIND
+          b"--0-2-"    # FIND:   RESET -> START, _FOUND -> JOIN
+          b"210--3"    # JOIN:   REJOIN -> JOIN, RESCAN -> FIND, RESET -> START, _JOINED -> SERVE
+          b"2-0---")   # SERVE:  REJOIN -> JOIN, RESET -> START
 #          REJOIN RESCAN RESET _READY _FOUND _JOINED
-
-# The first Get after a join: coefficient, unit, digits and Get property map with the power,
-# energy, today's 00:00 counter and its date, so the first reply is a whole reading. A meter
-# without some of them answers Get_SNA with those empty and the others in place.
-_GET_FIRST = b"\xD3\xE1\xD7\x9F\xE7\xE8\xE0\xE3\xE2\xEA"
-_GET_POWER = b"\xE7\xE8"
-_GET_HISTORY = b"\xE2\xEA"        # today's 00:00 counter and the last fixed-time value
 
 AUTH_FAILED = "B-route authentication failed: check ID and password"  # the meter refused (EVENT 24)
 JOIN_NO_ANSWER = "The meter did not answer the join"  # no EVENT 24/25 at all: out of reach
@@ -61,16 +39,6 @@ NOT_FOUND = "No meter found"
 NO_MODULE = "Wi-SUN module not answering"
 # the module refuses every meter the scans find; "Title: advice" for the screen (firmware/advice.py)
 ADDR_REFUSED = "Meter address refused: the Wi-SUN module takes no meter found, power it off and on"
-
-
-class BrouteError(Exception):
-    """Session trouble: `level` is how far up the recovery ladder to go; `alarm` asks for a human."""
-
-    def __init__(self, level, reason, alarm=False):
-        super().__init__(reason)
-        self.level = level
-        self.reason = reason
-        self.alarm = alarm
 
 
 def id_problem(v):
@@ -95,7 +63,7 @@ def text_problem(v, n, what, top):
             return "must be %s: only the digits 0-9 and letters A-%s" % (what, top)
 
 
-class Session:
+class Session(Poller):
     def __init__(self, reader, writer, rbid, password, cache=None, clock=None, log=None,
                  poll_ms=10000, energy_every=10, contract_a=None, driver=None):
         """`driver`: the module family's driver class (driver.py), called as
@@ -130,7 +98,7 @@ class Session:
         self._tids = Tids()
         self._tracker = Tracker(self.reading)
         self._tracker.contract_a = contract_a
-        self._step = _START
+        self._step = START
         self._from_cache = False
         self._target = None
         self._fails = self._join_fails = self._start_fails = self._scan_i = 0
@@ -154,20 +122,6 @@ class Session:
             except Exception as e:  # a broken display must not stop the meter link
                 self._say("listener error: %r" % e)
 
-    def _show(self, phase=None):
-        """Tell the caller the state: `phase` (the ladder's) unless a pause overrides it."""
-        if phase is not None:
-            self._phase = phase
-        st = self._phase
-        if self._paused & _P_RATE:
-            st = bstate.RATE_LIMITED
-        elif self._paused & _P_REAUTH:
-            st = bstate.REAUTH
-        if st != self.state:
-            self.state = st
-            self._say("state: %s%s" % (bstate.name(st), " (%s)" % self.reason if st == bstate.ERROR else ""))
-            self._notify("state")
-
     # --- the ladder -------------------------------------------------------------------------
     async def run(self):
         """Run forever; protocol trouble is recovered from, never raised."""
@@ -175,13 +129,13 @@ class Session:
             st = self._step
             e = None
             try:
-                if st == _START:
+                if st == START:
                     await self._start()
                     ev = _READY
-                elif st == _FIND:
+                elif st == FIND:
                     await self._find()
                     ev = _FOUND
-                elif st == _JOIN:
+                elif st == JOIN:
                     ev = await self._join()
                 else:
                     await self._serve()
@@ -293,152 +247,3 @@ class Session:
             raise BrouteError(RESCAN, AUTH_FAILED if refused else JOIN_NO_ANSWER, True)
         raise BrouteError(RESET if self._join_fails == 2 else REJOIN,
                           "the meter refused the join" if refused else "the join got no answer")
-
-    async def _serve(self):
-        self._show(bstate.CONNECTED)
-        self._say("connected")
-        tr = self._tracker
-        energy = None
-        n = tries = day = 0
-        while True:
-            t0 = self._clock.ticks_ms()
-            if not tr.known:
-                epcs = _GET_FIRST
-            elif n % self.energy_every:
-                epcs = _GET_POWER
-            else:
-                if energy is None:
-                    # E7 E8 E0, E3 and EA where the meter has them: EA dates the energy, so a
-                    # midnight is seen (and today's baseline taken) even when pushes are missed
-                    energy = bytearray(b"\xE7\xE8\xE0")
-                    if tr.supports(0xE3):
-                        energy.append(0xE3)
-                    if tr.supports(0xEA):
-                        energy.append(0xEA)
-                    energy = bytes(energy)
-                epcs = energy
-            await self._request(epcs)
-            n += 1
-            if self._fails:
-                self._fails = 0
-                self.reason = ""
-            if day != tr.days:  # a new meter day: energy next, its baseline may be asked again
-                day, tries, n = tr.days, 0, 0
-            if tries < _HISTORY_TRIES and tr.supports(0xE2):
-                if tr.need_day0:
-                    tries += 1
-                    await self._request(None)
-                    tr.need_day0, tr.need_history = False, True
-                elif tr.need_history:
-                    tries += 1
-                    await self._request(_GET_HISTORY)
-            deadline = ticks_add(t0, self.poll_ms)  # _idle inlined: one coroutine less per poll
-            while await self._drv.wait(deadline):
-                if self._infc is not None and not self._paused:
-                    await self._sendable()
-
-    # --- one ECHONET request: send, wait for the matching TID, resend --------------------
-    async def _request(self, epcs):
-        """Get `epcs` (None: SetC E5=0, today's history); returns the answering ESV."""
-        for _ in range(_TRIES):
-            if self._paused or self._infc is not None:
-                await self._sendable()
-            tid = self._tid = self._tids.next()
-            self._got = 0
-            self.sends += 1
-            try:  # as few locals as can be: this coroutine is allocated for every request
-                if not await self._drv.send(self._bld.setc(tid, METER, 0xE5, b"\x00") if epcs is None
-                                            else self._bld.get(tid, METER, epcs)) and not self._got:
-                    await self._idle(_RETRY_MS)  # the radio send failed
-                    continue
-            except dr.DriverError as e:
-                if e.code != dr.BUSY:
-                    raise
-                await self._idle(_RETRY_MS)  # busy: back off and retry
-                continue
-            deadline = ticks_add(self._clock.ticks_ms(), _RESP_MS)
-            while not self._got and not self._paused and await self._drv.wait(deadline):
-                pass
-            if self._got:
-                return self._got
-            if not self._paused:
-                self.timeouts += 1
-        self._tid = -1
-        raise BrouteError(REJOIN, "meter not answering")
-
-    async def _sendable(self):
-        """Wait out a re-authentication and a rate limit; then send a pending INFC_Res."""
-        if self._paused:
-            deadline = ticks_add(self._clock.ticks_ms(), _REAUTH_MS if self._paused & _P_REAUTH else _RATE_MS)
-            while self._paused:
-                if not await self._drv.wait(deadline):
-                    if self._paused & _P_REAUTH:
-                        raise BrouteError(REJOIN, "re-authentication timed out")
-                    self._paused = 0
-                    self._show()
-        if self._infc is not None:
-            mv, self._infc = self._infc, None
-            self.sends += 1
-            await self._drv.send(mv)
-
-    async def _idle(self, ms):
-        """Keep reading (events, INF pushes) for `ms`; answers an INFC on the way."""
-        deadline = ticks_add(self._clock.ticks_ms(), max(0, ms))
-        while await self._drv.wait(deadline):
-            if self._infc is not None and self._step == _SERVE and not self._paused:
-                await self._sendable()
-
-    # --- what the driver reports ------------------------------------------------------------
-    def _on(self, kind, arg):
-        """A driver event (driver.py); true when it may end what the ladder waits for: the
-        answer to the request, an INFC to acknowledge, a pause beginning or ending."""
-        if kind == dr.FRAME:
-            try:
-                f = self._frame.parse(arg)
-                esv = f.esv
-                if esv == INF or esv == INFC:
-                    if f.seoj == METER and f.find(0xE7) < 0:  # pushes feed the day's baseline only
-                        self._tracker.apply(f)
-                    if esv == INFC:
-                        self._infc = self._infc_bld.infc_res(f)
-                        return True
-                elif f.seoj == METER and f.tid == self._tid and \
-                        (esv == GET_RES or esv == GET_SNA or esv == SET_RES or esv == SETC_SNA):
-                    self._tid = -1
-                    self._got = esv
-                    tr = self._tracker
-                    if tr.apply(f):
-                        r = self.reading
-                        r.seq += 1
-                        r.ticks = self._clock.ticks_ms()
-                        self._notify("reading")
-                    elif tr.why:  # corrupted on the way: never shown, alarmed on or published
-                        self.dropped += 1
-                        self._say("implausible reading dropped: %s" % tr.why)
-                    return True
-            except (EchonetError, IndexError) as e:
-                self._say("bad frame from the meter: %s" % e)
-            return False
-        st = self._step
-        if kind == dr.RESTARTED:  # the credentials are gone: start over
-            if st != _START:
-                raise BrouteError(RESET, "the Wi-SUN module restarted")
-            return False
-        if kind == dr.LOST:
-            if st == _SERVE:
-                raise BrouteError(REJOIN, arg)
-            return False
-        p = self._paused
-        if kind == dr.REAUTH and st == _SERVE:
-            p |= _P_REAUTH
-        elif kind == dr.REAUTHED:
-            p &= ~_P_REAUTH
-        elif kind == dr.RATE:
-            p |= _P_RATE
-        elif kind == dr.RATE_OFF:
-            p &= ~_P_RATE
-        if p == self._paused:
-            return False
-        self._paused = p
-        self._show()
-        return True
