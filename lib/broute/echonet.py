@@ -11,23 +11,24 @@ except ImportError:
     def const(x):
         return x
 
-# ESV codes: requests, answers, refusals.
-SETI = const(0x60)
-SETC = const(0x61)
+# ESV codes: requests, answers, refusals (private where no other module needs one:
+# a private const() is folded in and costs no heap).
+_SETI = const(0x60)
+_SETC = const(0x61)
 GET = const(0x62)
 INF_REQ = const(0x63)
-SETGET = const(0x6E)
+_SETGET = const(0x6E)
 SET_RES = const(0x71)
 GET_RES = const(0x72)
 INF = const(0x73)
 INFC = const(0x74)
-INFC_RES = const(0x7A)
-SETGET_RES = const(0x7E)
-SETI_SNA = const(0x50)
+_INFC_RES = const(0x7A)
+_SETGET_RES = const(0x7E)
+_SETI_SNA = const(0x50)
 SETC_SNA = const(0x51)
 GET_SNA = const(0x52)
 INF_SNA = const(0x53)
-SETGET_SNA = const(0x5E)
+_SETGET_SNA = const(0x5E)
 
 
 # Objects as ints (group, class, instance), so comparing them allocates nothing.
@@ -181,7 +182,7 @@ class Builder:
         if len(edt) > 255:
             raise EchonetError("EDT of %d bytes exceeds PDC 255" % len(edt))
         self._room(n)
-        self._head(tid, self._seoj, deoj, SETC, 1)
+        self._head(tid, self._seoj, deoj, _SETC, 1)
         b = self._buf
         b[_PROPS] = epc
         b[_PROPS + 1] = len(edt)
@@ -194,7 +195,7 @@ class Builder:
             raise EchonetError("INFC_Res answers INFC (74), not ESV %02X" % frame.esv)
         n = _PROPS + 2 * frame.opc
         self._room(n)
-        self._head(frame.tid, frame.deoj, frame.seoj, INFC_RES, frame.opc)
+        self._head(frame.tid, frame.deoj, frame.seoj, _INFC_RES, frame.opc)
         b = self._buf
         pos = _PROPS
         for i in range(frame.opc):
