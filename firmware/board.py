@@ -71,7 +71,7 @@ class _Board:
             pin(0)
             await asyncio.sleep_ms(100)  # as long as a HAT-C1 client holds it low
             pin(1)
-        return lambda r, w, c, on: cls(r, w, c, on, hard_reset=pulse)
+        return lambda *a: cls(*a, hard_reset=pulse)
 
     def alert(self, on):
         """Over the contract amperes: LED on, and three beeps where there is a buzzer."""

@@ -13,8 +13,6 @@ MAX_DEPTH = 8      # and a deep nesting would exhaust the ESP32's heap before an
 _BOM = b"\xef\xbb\xbf"  # some Windows editors start UTF-8 files with it
 
 BOARDS = ("auto", "m5stickc", "m5stickc-plus", "m5stickc-plus2")
-MODULES = ("auto", "skstack", "j11")  # the Wi-SUN module's family (lib/broute/detect.py)
-HATS = ("auto", "bp35a1", "c1")       # which Wi-SUN HAT: its pins (docs/hardware.md section 1)
 _REQUIRED = ("broute_id", "broute_password")
 _WIFI_KEYS = ("ssid", "password")
 _TX_PINS = (0, 25, 26, 32, 33)
@@ -110,8 +108,8 @@ OPTIONS = (
     ("board", "auto", _one_of(BOARDS)),
     ("uart_rx", 26, _one_of((26, 36))),
     ("uart_tx", 0, _tx_pin),
-    ("module", "auto", _one_of(MODULES)),
-    ("hat", "auto", _one_of(HATS)),
+    ("module", "auto", _one_of(("auto", "skstack", "j11"))),  # the family (lib/broute/detect.py)
+    ("hat", "auto", _one_of(("auto", "bp35a1", "c1"))),  # its pins (docs/hardware.md section 1)
     ("contract_amperes", 30, _int_in(5, 120)),
     ("warn_ratio", 0.8, _number_in(0.1, 1.0)),
     ("poll_seconds", 10, _int_in(POLL_MIN_MS // 1000, 300)),
@@ -162,7 +160,18 @@ def validate(data):
     if (tx == rx or tx == 25 and rx == 36) and not _tx_pin(tx):  # G25 and G36: one pad (docs/hardware.md section 1)
         problems.append(("uart_tx", "must be another pin than uart_rx (on the Plus G25 is G36): "
                                     "the module's TX and RX are two wires"))
-    _hat_problems(data, values, problems)
+    # The HAT-C1 carries a J11 module and the BP35A1 HAT a SKSTACK one; the HAT-C1 receives on
+    # G36 and G26 is its module's reset line (docs/hardware.md section 1).
+    hat = values["hat"]
+    if hat == "c1" and values["module"] == "skstack" or hat == "bp35a1" and values["module"] == "j11":
+        problems.append(("module", "the %s carries a %s module: leave module out (auto)"
+                                   % (("HAT-C1", "J11") if hat == "c1" else ("BP35A1 HAT", "SKSTACK"))))
+    if hat == "c1" or values["module"] == "j11":
+        if data.get("uart_rx", 36) != 36:
+            problems.append(("uart_rx", "the HAT-C1 receives on G36 (G26 is its module's reset "
+                                        "line): leave uart_rx out"))
+        if tx == 26:
+            problems.append(("uart_tx", "G26 is the HAT-C1 module's reset line: use 0"))
     if problems:
         raise ConfigError(problems)
     values["warn_ratio"] = float(values["warn_ratio"])
@@ -171,21 +180,6 @@ def validate(data):
     for k in values:
         setattr(cfg, k, values[k])
     return cfg
-
-
-def _hat_problems(data, v, problems):
-    """The HAT-C1 carries a J11 module and the BP35A1 HAT a SKSTACK one; the HAT-C1 receives on
-    G36 and G26 is its module's reset line (docs/hardware.md section 1)."""
-    hat, mod = v["hat"], v["module"]
-    if hat == "c1" and mod == "skstack" or hat == "bp35a1" and mod == "j11":
-        problems.append(("module", "the %s carries a %s module: leave module out (auto)"
-                                   % (("HAT-C1", "J11") if hat == "c1" else ("BP35A1 HAT", "SKSTACK"))))
-    if hat == "c1" or mod == "j11":
-        if data.get("uart_rx", 36) != 36:
-            problems.append(("uart_rx", "the HAT-C1 receives on G36 (G26 is its module's reset "
-                                        "line): leave uart_rx out"))
-        if v["uart_tx"] == 26:
-            problems.append(("uart_tx", "G26 is the HAT-C1 module's reset line: use 0"))
 
 
 def parse(text):
