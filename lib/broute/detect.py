@@ -1,9 +1,9 @@
 """Which module family is on the UART: SKSTACK IP (text) or ROHM's J11 (binary frames).
 
-Detection, not configuration (docs/protocol.md section 1, docs/hardware.md section 1): a J11 module never answers text
-and a SKSTACK module never answers a J11 frame, so one question in each language tells them
-apart. `Sniffer` is the sans-I/O part (bytes in, a verdict out); `probe` asks both questions
-over the session's streams; `on_board` walks the stick's HAT wirings. Both questions leave
+Detection, not configuration (docs/protocol.md section 1, docs/hardware.md section 1): a J11
+module never answers text and a SKSTACK module never answers a J11 frame, so one question in
+each language tells them apart. `Sniffer` is the sans-I/O part (bytes in, a verdict out);
+`probe` asks both questions over the session's streams; `on_board` walks the stick's HAT wirings. Both questions leave
 either module as it was: SKVER only reads, the J11 version request (006B) only reads, and the
 CRLF after the frame ends the garbage line a SKSTACK module makes of it (it answers FAIL ER04).
 On the stick this module is dropped from RAM after use (firmware/app.py).
