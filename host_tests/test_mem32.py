@@ -43,3 +43,17 @@ def test_start_up_footprint_is_within_budget(res):
     w = res["wasm"]
     assert w["total"] <= mem32.BUDGET, mem32.table(res)
     assert w["peak"] <= mem32.PEAK_BUDGET, mem32.table(res)
+
+
+def test_each_module_family_is_measured_with_its_own_driver_only(res):
+    names = [r[0] for r in res["wasm"]["rows"]]
+    assert "broute.skdriver" in names and not [n for n in names if n.startswith("broute.j11")]
+    j = res["j11"]
+    if j is None:
+        pytest.skip("no lib/broute/j11driver.py yet")
+    jn = [r[0] for r in j["rows"]]
+    assert "broute.j11driver" in jn and "broute.skdriver" not in jn and not j["late_imports"]
+    assert mem32.within(res) == (j["total"] <= mem32.BUDGET and j["peak"] <= mem32.PEAK_BUDGET
+                                 and res["wasm"]["total"] <= mem32.BUDGET
+                                 and res["wasm"]["peak"] <= mem32.PEAK_BUDGET)
+    assert j["total"] <= mem32.BUDGET and j["peak"] <= mem32.PEAK_BUDGET, mem32.table(res)

@@ -42,6 +42,11 @@ BUDGET = 88 * 1024
 # total, not the ~110 KB the heap reaches after its one growth: 96 KB leaves WiFi its room.
 PEAK_BUDGET = 96 * 1024
 
+# The module families measured: a BP35A1 stick (SKSTACK IP) and a HAT-C1 (ROHM's J11),
+# each gated against both budgets.
+SKSTACK = "broute.skdriver"
+J11 = "broute.j11driver"
+
 # measure.py's `machine` is its own few lines, not tools/emulation/fake_machine.py (the one fake the
 # rest uses), on purpose: the script's names are interned before the baseline, and where the
 # qstr pools then double moves the total. The shared fake there moved it by -1.6 KB, 50 more
@@ -91,10 +96,11 @@ def _package(module):
     return module if module == "broute" else module.rpartition(".")[0]
 
 
-def import_order(sources, root="app", also=("asyncio",)):
+def import_order(sources, root="app", also=("asyncio",), driver=SKSTACK):
     """The modules app.main() loads, each after the ones it imports: `root`'s module-level
-    imports, then the firmware modules it imports inside functions (board). Names in
-    `also` (not firmware) get a row of their own where they are first imported."""
+    imports, then the firmware modules it imports inside functions (board), then the
+    module family's `driver` (the Session imports it inside __init__). Names in `also`
+    (not firmware) get a row of their own where they are first imported."""
     order = []
 
     def visit(name):
@@ -110,14 +116,15 @@ def import_order(sources, root="app", also=("asyncio",)):
         order.append(name)
 
     visit(root)
-    for name in _imports(sources[root], _package(root))[1]:
+    for name in _imports(sources[root], _package(root))[1] + [driver]:
         if name in sources:
             visit(name)
     return order
 
 
-def build(folder):
-    """The board's layout in `folder`: lib/*.mpy, fonts/*.bin, config.json, order.txt."""
+def build(folder, driver=SKSTACK):
+    """The board's layout in `folder`: lib/*.mpy, fonts/*.bin, config.json, order.txt (with
+    `driver`'s modules: measure.py gives the Session J11's driver when they are there)."""
     try:
         sources = mpycompile.board_sources()
         mpycompile.compile_board(os.path.join(folder, "lib"))
@@ -128,7 +135,7 @@ def build(folder):
         shutil.copytree(fonts, os.path.join(folder, "fonts"))
     shutil.copy(os.path.join(ROOT, "config.example.json"), os.path.join(folder, "config.json"))
     with open(os.path.join(folder, "order.txt"), "w") as f:
-        f.write("\n".join(import_order(sources)) + "\n")
+        f.write("\n".join(import_order(sources, driver=driver)) + "\n")
 
 
 def npm_ci():
@@ -160,11 +167,12 @@ def _result(cmd, cwd):
                                                      r.stdout[-3000:], r.stderr[-3000:]))
 
 
-def measure(unix=True):
-    """{"wasm": result, "unix": result or None}; a result has rows [step, live, peak,
-    qstr], total, peak (bytes above the baseline), machine, version and maxsize. `qstr` is
-    the part of `live` that went to interned names (their pools grow in chunks that
-    double, so one row may carry a whole new chunk)."""
+def measure(unix=True, j11=True):
+    """{"wasm": result, "unix": result or None, "j11": result or None}: a SKSTACK stick
+    under both ports, a J11 stick under the WebAssembly port (when j11driver.py exists). A
+    result has rows [step, live, peak, qstr], total, peak (bytes above the baseline),
+    machine, version and maxsize. `qstr` is the part of `live` that went to interned names
+    (their pools grow in chunks that double, so one row may carry a whole new chunk)."""
     node = shutil.which("node")
     if not node:
         raise Mem32Error("node not found: install Node.js 20 or later")
@@ -176,7 +184,18 @@ def measure(unix=True):
         if wasm["maxsize"] != 2 ** 31 - 1:
             raise Mem32Error("the WebAssembly port is not 32-bit (sys.maxsize %d)" % wasm["maxsize"])
         other = _result([_micropython(), "-X", "heapsize=4M", script], folder) if unix else None
-    return {"wasm": wasm, "unix": other}
+    hat_c1 = None
+    if j11 and J11 in mpycompile.board_sources():
+        with tempfile.TemporaryDirectory(prefix="mem32-j11-") as folder:
+            build(folder, J11)
+            hat_c1 = _result([node, os.path.join(HERE, "mem32.mjs"), folder, script], folder)
+    return {"wasm": wasm, "unix": other, "j11": hat_c1}
+
+
+def within(res):
+    """Whether every 32-bit total and peak measured is within BUDGET and PEAK_BUDGET."""
+    return all(r["total"] <= BUDGET and r["peak"] <= PEAK_BUDGET
+               for r in (res["wasm"], res.get("j11")) if r)
 
 
 def table(res):
@@ -201,6 +220,12 @@ def table(res):
     lines.append("peak budget %d B (%.1f KB): the 32-bit peak, %.1f KB, is %s it by %d B"
                  % (PEAK_BUDGET, PEAK_BUDGET / 1024, w["peak"] / 1024,
                     "under" if w["peak"] <= PEAK_BUDGET else "OVER", abs(PEAK_BUDGET - w["peak"])))
+    j = res.get("j11")
+    if j:
+        lines.append("HAT-C1 (J11 driver, %s): 32-bit total %d B (%.1f KB), peak %d B: %s the budgets"
+                     % (", ".join(r[0] for r in j["rows"] if r[0].startswith("broute.j11")),
+                        j["total"], j["total"] / 1024, j["peak"],
+                        "within" if j["total"] <= BUDGET and j["peak"] <= PEAK_BUDGET else "OVER"))
     lines.append("32-bit: MicroPython %s WebAssembly port; 64-bit: unix port %s"
                  % (w["version"], u["version"] if u else "not run"))
     if w["late_imports"]:
@@ -218,7 +243,7 @@ def main(argv=None):
         print("mem32: %s" % e, file=sys.stderr)
         return 2
     print(json.dumps(res, indent=1) if args.json else table(res))
-    return 0 if res["wasm"]["total"] <= BUDGET and res["wasm"]["peak"] <= PEAK_BUDGET else 1
+    return 0 if within(res) else 1
 
 
 if __name__ == "__main__":

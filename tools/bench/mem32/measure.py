@@ -187,8 +187,11 @@ def _session():
     from broute.session import Session
     cfg, a = K["cfg"], K["app"]
     cache = scancache.ScanCache(app.SCAN_CACHE) if cfg.scan_cache else scancache.MemoryCache()
+    drv = None  # SKSTACK's, unless tools/mem32.py built a HAT-C1 (J11) stick
+    if "broute.j11driver" in ORDER:
+        from broute.j11driver import J11Driver as drv
     a.session = s = Session(_Stream(), _Stream(), cfg.broute_id, cfg.broute_password, cache,
-                            Clock(), print, poll_ms=cfg.poll_seconds * 1000)
+                            Clock(), print, poll_ms=cfg.poll_seconds * 1000, driver=drv)
     s.listener = a._on_session
     K["tasks"].append(s.run())
 
