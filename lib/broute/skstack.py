@@ -38,31 +38,16 @@ F_PAGE = const(2)
 F_PAN = const(3)
 F_ADDR = const(4)
 F_LQI = const(5)
-F_SIDE = const(6)
+_F_SIDE = const(6)
 F_PAIR = const(7)
-F_OTHER = const(0)
+_F_OTHER = const(0)
 _FIELD_KEYS = ((b"Channel Page", F_PAGE), (b"Channel", F_CHANNEL), (b"Pan ID", F_PAN),
-               (b"Addr", F_ADDR), (b"LQI", F_LQI), (b"Side", F_SIDE), (b"PairID", F_PAIR))
+               (b"Addr", F_ADDR), (b"LQI", F_LQI), (b"Side", _F_SIDE), (b"PairID", F_PAIR))
 
-TIMEOUT = const(-1)  # SkError.code when the module did not answer
 PORT_ECHONET = const(0x0E1A)
 _CR = const(13)
 _LF = const(10)
 _SP = const(32)
-
-
-class SkError(Exception):
-    """A command the module refused (`code` = the xx of FAIL ERxx) or left unanswered (TIMEOUT)."""
-
-    def __init__(self, code, what=""):
-        super().__init__(what, code)
-        self.code = code
-        self.what = what
-
-    def __str__(self):
-        if self.code == TIMEOUT:
-            return "%s: no answer" % self.what
-        return "%s: FAIL ER%02d" % (self.what, self.code)
 
 
 def _hexval(c):
@@ -96,7 +81,7 @@ class Parser:
         self._src = None  # what feed() was given and has not copied in yet
         self._si = 0
         self.code = self.param = self.side = -1
-        self.fkey = F_OTHER
+        self.fkey = _F_OTHER
         self.value = -1
         self.payload = None
         self.hexdata = False
@@ -329,7 +314,7 @@ class Parser:
             c += 1
         if c == t:
             return self._junk()
-        self.fkey = F_OTHER
+        self.fkey = _F_OTHER
         for key, k in _FIELD_KEYS:
             if c - s == len(key) and self._at(s, c, key):
                 self.fkey = k
