@@ -1,7 +1,7 @@
 """Fixtures for the session tests: imported, never collected (the name does not start with test_,
-so neither pytest nor host_tests/mprun.py runs it). FakeModule is the one scripted SKSTACK module
-(LeanModule reuses its replies, allocating nothing, to measure the session); VClock and LeanClock
-are virtual clocks.
+so neither pytest nor host_tests/mprun.py runs it). FakeModule is the one scripted SKSTACK module;
+LeanModule is the same module (a subclass: its meter, events and replies) delivering from a fixed
+queue without allocating, to measure the session; VClock and LeanClock are virtual clocks.
 
 The module answers SKSTACK IP commands the way docs/protocol.md describes, from a tiny meter;
 its output is delivered at virtual times and read back in small fragments. The clock jumps
@@ -300,8 +300,8 @@ class _Rx(io.IOBase):
         return self._mod.take(buf)
 
 
-class LeanModule:
-    """A module that allocates nothing once warm, for measuring what the session allocates.
+class LeanModule(FakeModule):
+    """FakeModule allocating nothing once warm, for measuring what the session allocates.
 
     Start-up commands get plain answers (allocating, unmeasured); each SKSENDTO gets
     EVENT 21 and OK, and a reply built on first use then reused with the TID patched in.
@@ -311,9 +311,7 @@ class LeanModule:
     """
 
     def __init__(self, clock, chunk=64):
-        self.clock = clock
-        clock.mod = self
-        self.chunk = chunk
+        FakeModule.__init__(self, clock, chunk=chunk)
         self._av = bytearray(2048)
         self._h = self._t = 0
         self._qt = [0] * 8
@@ -322,8 +320,7 @@ class LeanModule:
         self._frame = False      # the next write is SKSENDTO's data
         self.drain_due = False   # the clock's next wait is a drain, not a read
         self._replies = {}
-        self._fake = FakeModule(VClock())  # only its reply() and event()/erxudp() builders
-        self._sent21 = self._fake.event(0x21, 0) + b"OK\r\n"
+        self._sent21 = self.event(0x21, 0) + b"OK\r\n"
         self.s = _Rx(self)
         self.out_buf = b""  # writes complete at once
 
@@ -385,7 +382,7 @@ class LeanModule:
         elif cmd == b"SKINFO":
             out = b"EINFO %s 001D129000003C89 21 FFFF FFFE\r\nOK\r\n" % ME
         elif cmd == b"SKJOIN":
-            self.at(2000, self._fake.event(0x25))
+            self.at(2000, self.event(0x25))
         self.at(5, out)
 
     def _sendto(self, frame):
@@ -393,8 +390,8 @@ class LeanModule:
         key = frame[10] << 16 | frame[11] << 8 | frame[12]
         r = self._replies.get(key)
         if r is None:
-            data = self._fake.reply(bytes(frame))
-            line = bytearray(self._fake.erxudp(data))
+            data = self.reply(bytes(frame))
+            line = bytearray(self.erxudp(data))
             r = self._replies[key] = (line, len(line) - 2 - len(data))
         line, at = r
         line[at + 2] = frame[2]  # the TID
@@ -429,16 +426,17 @@ class LeanClock(VClock):
         return coro
 
 
-def alloc_per_cycle(cycles=20, warm=12, chunk=64):
+def alloc_per_cycle(cycles=20, warm=12, chunk=64, module=LeanModule, driver=None, pan_id=0x8888):
     """(bytes allocated per polling cycle or None off MicroPython, the session), measured
-    against LeanModule with the collector off, after `warm` readings."""
+    against `module` (a LeanModule) and the session's `driver` (None: SKSTACK's) with the
+    collector off, after `warm` readings."""
     import gc
     from broute import session
     from broute.scancache import MemoryCache
     clock = LeanClock()
-    mod = LeanModule(clock, chunk)
-    cache = MemoryCache({"channel": 0x3B, "pan_id": 0x8888, "addr": MAC, "ip": str(IP, "ascii")})
-    s = session.Session(mod, mod, RBID, PWD, cache=cache, clock=clock)
+    mod = module(clock, chunk)
+    cache = MemoryCache({"channel": 0x3B, "pan_id": pan_id, "addr": MAC, "ip": str(IP, "ascii")})
+    s = session.Session(mod, mod, RBID, PWD, cache=cache, clock=clock, driver=driver)
     mem = getattr(gc, "mem_alloc", None)
     out = [None]
 
