@@ -11,29 +11,30 @@ import fontfile
 import ui_fmt
 
 # Colours are indices into the display's palette (its frame buffer holds 4
-# bits a pixel); PALETTE gives their RGB, in index order.
+# bits a pixel); PALETTE gives their RGB, in index order. Private const() where no
+# other module needs one: folded in, no heap.
 BG = const(0)
 FG = const(1)
 DIM = const(2)
 FAINT = const(3)
 BAR = const(4)
 OK = const(5)
-WARN = const(6)
+_WARN = const(6)
 ALARM = const(7)
 EXPORT = const(8)
-INFO = const(9)
+_INFO = const(9)
 ERR_BAR = const(10)
 PALETTE = (rgb(0, 0, 0), rgb(255, 255, 255), rgb(150, 150, 150), rgb(60, 60, 60),
            rgb(26, 30, 40), rgb(70, 220, 110), rgb(255, 170, 0), rgb(255, 50, 50),
            rgb(60, 190, 255), rgb(120, 160, 255), rgb(170, 20, 20))
 
 # Load levels.
-L_NONE = const(0)
+_L_NONE = const(0)
 L_OK = const(1)
 L_WARN = const(2)
 L_ALARM = const(3)
 L_EXPORT = const(4)
-LEVEL_COLOUR = (DIM, OK, WARN, ALARM, EXPORT)
+LEVEL_COLOUR = (DIM, OK, _WARN, ALARM, EXPORT)
 STALE_S = const(180)  # a reading older than this is drawn grey: it is no longer "now"
 
 # The link state as the screens show it: one row per bstate value, in bstate's order (the
@@ -42,11 +43,11 @@ STALE_S = const(180)  # a reading older than this is drawn grey: it is no longer
 LINK = (
     (DIM, "Starting", "Starting", "Waking the Wi-SUN HAT"),            # STARTING
     (DIM, "Restarting HAT", "Restarting", "Waking the Wi-SUN HAT"),  # RESETTING
-    (INFO, "Scanning", "Finding meter", "This can take minutes"),      # SCANNING
-    (INFO, "Joining meter", "Connecting", "Logging in to the meter"),  # JOINING
+    (_INFO, "Scanning", "Finding meter", "This can take minutes"),      # SCANNING
+    (_INFO, "Joining meter", "Connecting", "Logging in to the meter"),  # JOINING
     (OK, "Connected", "Connected", "Asking for a reading"),            # CONNECTED
-    (WARN, "Re-auth", "Re-connecting", "Renewing the session"),        # REAUTH
-    (WARN, "Rate-limited", "Waiting", "Radio time limit reached"),     # RATE_LIMITED
+    (_WARN, "Re-auth", "Re-connecting", "Renewing the session"),        # REAUTH
+    (_WARN, "Rate-limited", "Waiting", "Radio time limit reached"),     # RATE_LIMITED
     (ALARM, "Error", "No reading", ""),                                # ERROR
 )
 
@@ -57,7 +58,7 @@ def level(m, power_w=None):
     a history minute's `power_w`."""
     w = m.power_w if power_w is None else power_w
     if w is None:
-        return L_NONE
+        return _L_NONE
     if w < 0:
         return L_EXPORT
     da = m.max_current_da() if power_w is None else None
@@ -109,7 +110,7 @@ class Theme:
         if age is not None:
             n = ui_fmt.put_age(self.buf, 0, age)
             x_end -= s.width(self.buf, n)
-            s.text(x_end, 1, self.buf, WARN if age >= STALE_S else DIM, n)
+            s.text(x_end, 1, self.buf, _WARN if age >= STALE_S else DIM, n)
             x_end -= 4
         if m.status == CONNECTED and m.rssi_dbm is not None:
             x_end = self._signal_bars(x_end, h, m.rssi_dbm) - 4
