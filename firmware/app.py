@@ -180,7 +180,7 @@ class App:
                 self.board, cfg.module, self.clock, self.log,
                 lambda: self.model.set_error(*_help(NO_MODULE)))  # while none answers
         finally:
-            sys.modules.pop("broute.detect", None)
+            drop("broute.detect")
         cache = scancache.ScanCache(SCAN_CACHE) if cfg.scan_cache else scancache.MemoryCache()
         poll_ms = cfg.poll_seconds * 1000
         stall_ms = max(_STALL_MIN_MS, _STALL_POLLS * poll_ms)
@@ -235,8 +235,7 @@ class App:
         if st == bstate.CONNECTED and m.error_title:
             m.set_error(None, "")  # an error screen stays up until the link works again
         if s.version and m.info is self._info:
-            v = s.version  # J11's names its family already (lib/broute/j11driver.py)
-            m.info = self._info + (("Module", v if s.dialect == "j11" else "%s %s" % (s.dialect, v)),)
+            m.info = self._info + (("Module", "%s %s" % (s.dialect, s.version)),)
         m.changed()
 
     # --- crash handling -----------------------------------------------------------------
@@ -278,6 +277,15 @@ def read_config(path, log):
         return startup.read_config(path, log)
     finally:
         sys.modules.pop("startup", None)
+
+
+def drop(name):
+    """Forget a module used once: sys.modules holds it, and a package's module is also an
+    attribute of the package (docs/hardware.md section 4)."""
+    sys.modules.pop(name, None)
+    pkg, _, mod = name.rpartition(".")
+    if pkg in sys.modules:
+        delattr(sys.modules[pkg], mod)
 
 
 def later(a, b):

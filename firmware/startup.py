@@ -9,7 +9,7 @@ import config
 import model as vm
 from ui import Ui
 from broute.version import VERSION
-from app import _short
+from app import _short, drop
 
 
 def setup(a):
@@ -41,7 +41,7 @@ def setup(a):
         _plain_error(a.board, a.log, "Start-up failed", _short(e), "Reinstall: make deploy")
         return False
     a._info = (("Firmware", VERSION),)
-    del sys.modules["broute.version"]  # the string is all that is needed
+    drop("broute.version")  # the string is all that is needed
     if problem:
         a.model.set_error(*problem)
     else:

@@ -452,7 +452,7 @@ def test_stdout_holds_only_readings_and_stderr_the_leveled_log(tmp_path):
         assert r.returncode == 0, r.stderr
         assert all(json.loads(x)["power_w"] is not None for x in r.stdout.splitlines())
     assert VERSION in plain.stderr and "connected" in plain.stderr
-    assert "module 1.2.10" not in plain.stderr and "module 1.2.10" in loud.stderr  # session detail: --verbose
+    assert "module single 1.2.10" not in plain.stderr and "module single 1.2.10" in loud.stderr  # session detail: --verbose
     assert quiet.stderr == ""
 
 

@@ -308,7 +308,7 @@ def test_each_key_has_its_effect():
 
 
 def test_info_screen_shows_the_version_and_fits():
-    for module in ("single 1.2.10", "J11 0400 1.2.3"):  # each family's row, as app makes it
+    for module in ("single 1.2.10", "j11 1.12.65535"):  # each family's row, as app makes it
         _info_fits(module)
 
 

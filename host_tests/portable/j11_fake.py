@@ -6,9 +6,9 @@ Frames are encoded here with struct, independently of lib/broute/j11.py, so a co
 the same bug in the fake cannot agree. The stream side (virtual-time delivery, fragmented reads,
 the meter's ECHONET Lite answers) is session_fake's FakeModule and LeanModule, reused.
 """
-import asyncio
 import struct
 
+import session_fake
 from session_fake import FakeModule, LeanModule, LeanClock, MAC, RBID, PWD, IP  # noqa: F401
 
 REQ = b"\xD0\xEA\x83\xFC"
@@ -247,33 +247,6 @@ class LeanJ11(LeanModule):
 
 
 def alloc_per_cycle(cycles=20, warm=12, chunk=64):
-    """(bytes allocated per polling cycle or None off MicroPython, the session) over
-    J11Driver and LeanJ11, with the collector off, after `warm` readings."""
-    import gc
-    from broute import session
+    """session_fake.alloc_per_cycle over J11Driver and LeanJ11."""
     from broute.j11driver import J11Driver
-    from broute.scancache import MemoryCache
-    clock = LeanClock()
-    mod = LeanJ11(clock, chunk)
-    cache = MemoryCache({"channel": 0x3B, "pan_id": PAN, "addr": MAC, "ip": str(IP, "ascii")})
-    s = session.Session(mod, mod, RBID, PWD, cache=cache, clock=clock, driver=J11Driver)
-    mem = getattr(gc, "mem_alloc", None)
-    out = [None]
-
-    async def main():
-        t = asyncio.create_task(s.run())
-        while s.reading.seq < warm:
-            await asyncio.sleep(0)
-        if mem:
-            gc.collect()
-            gc.disable()
-            a = mem()
-        n = s.reading.seq + cycles
-        while s.reading.seq < n:
-            await asyncio.sleep(0)
-        if mem:
-            out[0] = (mem() - a) // cycles
-            gc.enable()
-        t.cancel()
-    asyncio.run(main())
-    return out[0], s
+    return session_fake.alloc_per_cycle(cycles, warm, chunk, LeanJ11, J11Driver, PAN)

@@ -289,7 +289,7 @@ def test_driver_keeps_rssi_and_version_from_the_published_frames():
     d = J11Driver(st, st, _Clock(), lambda k, a: events.append(k))
     d._want = 0x206B
     asyncio.run(d.wait(10, 0x206B))
-    assert d.version == "J11 0400 1.3.5514"
+    assert d.version == "1.3.5514"
     asyncio.run(d.wait(10))
     assert d.rssi == -34 and events == []  # 601A 01 (MAC up) is no event
 

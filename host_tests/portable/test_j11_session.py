@@ -44,7 +44,7 @@ def test_first_reading_scans_joins_and_reads():
     s, mod, clock, _ = _make(cache)
     _first(s, mod, clock, 2)
     assert s.reading.power_w == 686 and s.state == bstate.CONNECTED
-    assert s.version == "J11 0400 1.3.5514" and s.rssi_dbm() == -60
+    assert s.version == "1.3.5514" and s.dialect == "j11" and s.rssi_dbm() == -60
     c = cache.load()
     assert c["channel"] == 0x3B and c["pan_id"] == 0x8888 and c["addr"] == MAC and c["rssi"] == -60
     assert mod.sent[:10] == [0x00D9, 0x006B, 0x0001, 0x005F, 0x0054, 0x0051, 0x005F, 0x0053, 0x0005, 0x0056]

@@ -311,7 +311,7 @@ class J11Driver:
                 self.rssi = p.s8(12)
         elif c == _VERSION | 0x2000:
             if p.n >= 9:
-                self.version = "J11 %04X %d.%d.%d" % (p.u16(1), p.u8(3), p.u8(4), p.u16(5) << 16 | p.u16(7))
+                self.version = "%d.%d.%d" % (p.u8(3), p.u8(4), p.u16(5) << 16 | p.u16(7))
         elif c == _STATUS | 0x2000:
             self.status = p.u8(1) << 16 | p.u8(2) << 8 | p.u8(3)
 

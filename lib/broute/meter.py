@@ -143,13 +143,6 @@ def history(edt):
     return day, [counter_at(edt, 2 + 4 * i) for i in range(_HISTORY_SLOTS)]
 
 
-def instance_list(edt):
-    """Node profile D5/D6: the EOJs a node holds."""
-    if len(edt) < 1 or len(edt) != 1 + 3 * edt[0]:
-        raise EchonetError("instance list of %d bytes does not match its count" % len(edt))
-    return [uint(edt, 1 + 3 * i, 3) for i in range(edt[0])]
-
-
 def property_map(edt):
     """9D/9E/9F: the EPCs, from a list (< 16) or the 16-byte bitmap (>= 16)."""
     if len(edt) < 1:

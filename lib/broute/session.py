@@ -175,7 +175,7 @@ class Session(Poller):
             self._show(bstate.STARTING)
             await d.start()
             self.version, self.dialect = d.version, d.dialect
-            self._say("module %s, %s-stack dialect" % (self.version, self.dialect))
+            self._say("module %s %s" % (self.dialect, self.version))
             await d.credentials(self._rbid, self._pw)
         except dr.DriverError as e:
             self._start_fails += 1

@@ -5,7 +5,7 @@ board no RAM. The decoders the firmware needs live in meter.
 """
 from broute.echonet import EchonetError, METER, NODE_PROFILE
 from broute.meter import check_len, uint, counter_at, date_time, coefficient, cumulative, current_da, digits, fixed_time, \
-    history, instance_list, power_w, property_map, unit_kwh
+    history, power_w, property_map, unit_kwh
 
 ESV_NAMES = {
     0x60: "SetI", 0x61: "SetC", 0x62: "Get", 0x63: "INF_REQ", 0x6E: "SetGet",
@@ -131,6 +131,13 @@ _DECODERS = {
     0xEC: history2,
     0xED: history2_selector,
 }
+
+
+def instance_list(edt):
+    """Node profile D5/D6: the EOJs a node holds."""
+    if len(edt) < 1 or len(edt) != 1 + 3 * edt[0]:
+        raise EchonetError("instance list of %d bytes does not match its count" % len(edt))
+    return [uint(edt, 1 + 3 * i, 3) for i in range(edt[0])]
 
 
 def decode(eoj, epc, edt):

@@ -187,6 +187,7 @@ def _session():
     from broute.session import Session
     cfg, a = K["cfg"], K["app"]
     cache = scancache.ScanCache(app.SCAN_CACHE) if cfg.scan_cache else scancache.MemoryCache()
+    app.drop("broute.detect")  # as app._link does once the module has answered
     drv = None  # SKSTACK's, unless tools/mem32.py built a HAT-C1 (J11) stick
     if "broute.j11driver" in ORDER:
         from broute.j11driver import J11Driver as drv
