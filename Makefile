@@ -5,9 +5,18 @@ MP := $(VENV)/bin/micropython
 STAMP := $(VENV)/.installed
 MEM32_STAMP := tools/bench/mem32/node_modules/.package-lock.json
 
-.PHONY: setup test test-cpython test-micropython compile bench demo deploy screens soak clean
+.PHONY: setup mosquitto test test-cpython test-micropython compile bench demo deploy screens soak clean
 
-setup: $(STAMP) $(MEM32_STAMP)
+setup: $(STAMP) $(MEM32_STAMP) mosquitto
+
+# The MQTT tests (host_tests/broker.py) run a real broker: Debian's mosquitto, installed here when
+# missing (as root: CI and containers); otherwise a message, and those tests skip.
+mosquitto:
+	@command -v mosquitto >/dev/null || test -x /usr/sbin/mosquitto || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq mosquitto >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq mosquitto >/dev/null; }; \
+	  else echo "make: mosquitto is missing (the MQTT tests run a real broker; they skip without it);" \
+	    "on Debian, Ubuntu or Raspberry Pi OS: sudo apt install mosquitto" >&2; fi; }
 
 $(STAMP): requirements.txt
 	@python3 -m venv $(VENV) || { rm -rf $(VENV); echo "make: python3 cannot create a virtual environment;" \
