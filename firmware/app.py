@@ -61,36 +61,18 @@ class Device:
         import machine
         machine.reset()
 
-    async def clock_sync(self, wifi, model, log):
-        """Join WiFi and set the RTC by NTP, daily; never blocks more than NTP's 1 s timeout."""
-        import network
-        import ntptime
-        wlan = network.WLAN(network.STA_IF)
-        wlan.active(True)
-        try:
-            wlan.config(pm=wlan.PM_NONE)  # power saving makes G37/G39 see ghost presses
-        except (AttributeError, ValueError):
-            pass
-        while True:
-            if not wlan.isconnected():
-                wlan.connect(wifi["ssid"], wifi.get("password", ""))
-                for _ in range(40):
-                    if wlan.isconnected():
-                        break
-                    await asyncio.sleep_ms(500)
-            up = wlan.isconnected()
-            if up != model.wifi:
-                model.wifi = up
-                model.changed()
-            if up:
-                try:
-                    ntptime.settime()
-                    log("clock set by NTP")
-                except Exception as e:  # OSError, or a bad packet: try again later
-                    log("NTP failed: %r" % e)
-            else:
-                log("WiFi %s not reachable" % wifi["ssid"])
-            await asyncio.sleep(86400 if up else 300)
+    ntp = True  # net.py asks NTP; the emulated board's clock is the PC's already
+
+    def set_utc(self, t):
+        """Set the RTC from NTP (UTC seconds since 2000-01-01, the ESP32's epoch)."""
+        import machine
+        from time import gmtime
+        tm = gmtime(t)
+        machine.RTC().datetime((tm[0], tm[1], tm[2], tm[6] + 1, tm[3], tm[4], tm[5], 0))
+
+    def chip_id(self):
+        import machine
+        return "m5-" + "".join("%02x" % b for b in machine.unique_id()[-4:])
 
 
 class App:
@@ -110,6 +92,9 @@ class App:
         self.restarts = 0         # session restarts since the last reading
         self.ui_errors = 0
         self._info = ()
+        self.net = None           # net.Net when config.json has wifi
+        self.pub = None           # mqtt.Publisher when it has mqtt too
+        self.tariff = None        # a loaded tariff (broute.tariff) when it has one
 
     # --- start-up ---------------------------------------------------------------------
     def _setup(self):
@@ -134,12 +119,44 @@ class App:
         asyncio.create_task(self._draw())
         asyncio.create_task(Button(self.board.pin_a, ui.next_page, ui.step_brightness).run())
         asyncio.create_task(Button(self.board.pin_b, ui.flip).run())
-        if self.cfg:
+        cfg = self.cfg
+        if cfg:
             asyncio.create_task(self._link())
-            if self.cfg.wifi and hasattr(self.platform, "clock_sync"):
-                self.model.wifi = False
-                asyncio.create_task(self.platform.clock_sync(self.cfg.wifi, self.model, self.log))
+            if cfg.wifi:
+                self._net(cfg)
         await self._feed()
+
+    def _net(self, cfg):
+        """WiFi (and MQTT): their modules are loaded only when configured (docs/hardware.md
+        section 4); a second run after a crash keeps the tasks' objects."""
+        if self.net is None:
+            import net
+            self.model.wifi = False
+            self.net = net.Net(self, cfg.wifi, getattr(self.platform, "ntp", False))
+            if cfg.mqtt:
+                import mqtt
+                from broute.hass import Hass
+                c = cfg.mqtt
+                c["client_id"] = c.get("client_id") or self.platform.chip_id()
+                self.model.mqtt = False
+                self.pub = mqtt.Publisher(self, c, Hass(
+                    c["client_id"], c.get("topic"), c.get("prefix", "homeassistant"),
+                    model="M5StickC", offset_min=cfg.utc_offset_minutes))
+        asyncio.create_task(self.net.run())
+        if self.pub:
+            asyncio.create_task(self.pub.run())
+
+    def set_utc(self, t):
+        """NTP's answer (UTC seconds since 2000-01-01): the RTC and the shown clock."""
+        if hasattr(self.platform, "set_utc"):
+            self.platform.set_utc(t)
+        self.model.set_clock(t + self.cfg.utc_offset_minutes * 60, self.clock.ticks_ms(), True)
+
+    def state_message(self):
+        """The state message of the session's reading (hass.Hass.state), a view into its buffer."""
+        r, m = self.session.reading, self.model
+        return self.pub.hass.state(r, getattr(r, "month_kwh", None), m.today_yen, m.month_yen,
+                                   m.rssi_dbm, m.clock(r.ticks))
 
     # --- tasks --------------------------------------------------------------------------
     async def _draw(self):
@@ -185,9 +202,10 @@ class App:
         poll_ms = cfg.poll_seconds * 1000
         stall_ms = max(_STALL_MIN_MS, _STALL_POLLS * poll_ms)
         while True:
+            kw = {"reading_day": cfg.reading_day} if cfg.reading_day != 1 else {}
             s = Session(reader, writer, cfg.broute_id, cfg.broute_password, cache,
                         self.clock, self.log, poll_ms=poll_ms, contract_a=cfg.contract_amperes,
-                        driver=driver)
+                        driver=driver, **kw)
             s.listener = self._on_session
             self.session = s
             task = asyncio.create_task(s.run())
@@ -220,9 +238,17 @@ class App:
         s, m = self.session, self.model
         if kind == "reading":
             r = s.reading
-            m.set_energy(r.today_kwh, r.energy_kwh, r.energy_rev_kwh)
+            m.set_energy(r.today_kwh, r.energy_kwh, r.energy_rev_kwh, getattr(r, "month_kwh", None))
+            t = getattr(r, "time", None)
+            if t is not None:
+                m.set_clock(t, r.ticks, False)  # the meter's clock, unless NTP's is fresh
+            if self.tariff:
+                from broute import tariff
+                m.today_yen, m.month_yen = tariff.costs(self.tariff, r)
             self.restarts = 0
             m.set_reading(r.power_w, r.current_r_da, r.current_t_da, r.ticks)
+            if self.pub:
+                self.pub.fresh = True  # published by its task: never from inside the session
             return
         st = s.state
         m.status = st

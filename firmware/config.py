@@ -101,6 +101,47 @@ def _wifi(v):
         return "password must be text of 8 to 64 characters (or empty for an open network)"
 
 
+_MQTT_KEYS = ("host", "port", "user", "password", "prefix", "topic", "client_id")
+
+
+def _text(v, lo, hi):
+    return isinstance(v, str) and lo <= len(v) <= hi and all(" " < c <= "~" for c in v)
+
+
+def _mqtt(v):
+    """docs/mqtt.md section 1; the topic rules are broute.hass's, loaded only for this check
+    (config is dropped after start-up, and hass is needed anyway when mqtt is set)."""
+    if v is None:
+        return None
+    if not isinstance(v, dict):
+        return 'must be {"host": "192.168.1.10", ...} or null'
+    for k in v:
+        if k not in _MQTT_KEYS:
+            return "unknown key %r inside mqtt (only %s)" % (k, ", ".join(_MQTT_KEYS))
+    if not _text(v.get("host"), 1, 64):
+        return "host must be the broker's name or address (no spaces)"
+    port = v.get("port", 1883)
+    if type(port) is not int or not 1 <= port <= 65535:
+        return "port must be a whole number from 1 to 65535 (usually 1883)"
+    for k in ("user", "password"):
+        if k in v and v[k] is not None and not (isinstance(v[k], str) and len(v[k]) <= 64):
+            return "%s must be text of at most 64 characters" % k
+    if "client_id" in v and not _text(v["client_id"], 1, 23):
+        return "client_id must be 1 to 23 letters, digits or signs (no spaces)"
+    from broute.hass import topic_problem
+    for k in ("prefix", "topic"):
+        why = k in v and topic_problem(v[k])
+        if why:
+            return k + " " + why
+
+
+def _tariff(v):
+    if v is None:
+        return None
+    from broute import tariff
+    return tariff.problem(v)
+
+
 # (key, default, check), in the order problems are reported.
 OPTIONS = (
     ("broute_id", None, id_problem),
@@ -118,6 +159,10 @@ OPTIONS = (
     ("buzzer", True, _bool),
     ("scan_cache", True, _bool),
     ("wifi", None, _wifi),
+    ("mqtt", None, _mqtt),
+    ("tariff", None, _tariff),
+    ("reading_day", 1, _int_in(1, 28)),            # the meter-reading day; 1: calendar months
+    ("utc_offset_minutes", 540, _int_in(-720, 840)),  # Japan: UTC+9, no daylight saving
 )
 KEYS = tuple(o[0] for o in OPTIONS)
 
@@ -130,9 +175,10 @@ class Config:
 
 def summary(cfg):
     """One log line; no secrets."""
-    return "board=%s hat=%s module=%s rx=G%d contract=%dA warn=%d%% poll=%ds rotation=%d wifi=%s" % (
+    return "board=%s hat=%s module=%s rx=G%d contract=%dA warn=%d%% poll=%ds rotation=%d wifi=%s mqtt=%s" % (
         cfg.board, cfg.hat, cfg.module, cfg.uart_rx, cfg.contract_amperes, int(cfg.warn_ratio * 100 + 0.5),
-        cfg.poll_seconds, cfg.rotation, "on" if cfg.wifi else "off")
+        cfg.poll_seconds, cfg.rotation, "on" if cfg.wifi else "off",
+        "%s:%d" % (cfg.mqtt["host"], cfg.mqtt.get("port", 1883)) if cfg.mqtt else "off")
 
 
 def validate(data):
@@ -172,6 +218,8 @@ def validate(data):
                                         "line): leave uart_rx out"))
         if tx == 26:
             problems.append(("uart_tx", "G26 is the HAT-C1 module's reset line: use 0"))
+    if values["mqtt"] and not values["wifi"]:
+        problems.append(("mqtt", "needs wifi: the stick reaches the broker over WiFi"))
     if problems:
         raise ConfigError(problems)
     values["warn_ratio"] = float(values["warn_ratio"])

@@ -15,6 +15,7 @@ from broute.bstate import CONNECTED  # noqa: F401  unused here: tools/bench/benc
 NO_VALUE = const(-0x40000000)  # an empty history minute
 MINUTES = const(60)
 _MINUTE_MS = const(60000)
+_NTP_TRUST_MS = const(21600000)  # NTP's time beats the meter's this long (docs/mqtt.md section 4)
 
 
 class Model:
@@ -33,6 +34,13 @@ class Model:
         self.scan_duration = 0
         self.rssi_dbm = None          # the link's RSSI (Session.rssi_dbm)
         self.wifi = None              # None: not configured, else connected bool
+        self.mqtt = None              # None: not configured, else connected bool
+        self.net_why = ""             # how WiFi / MQTT go, in words (the info screen)
+        self.ip = None                # the stick's address once joined
+        self.month_kwh10 = None       # since the billing month began (Reading.month_kwh)
+        self.today_yen = None         # costs (broute.tariff.costs), ints
+        self.month_yen = None
+        self._clock = None            # [local stamp, at ticks, ticks of NTP's setting or None]
         self.error_title = None       # set: the error screen replaces all others
         self.error_advice = ""        # what the user should do
         self.info = ()                # device info: (label, value) pairs, no secrets
@@ -56,12 +64,29 @@ class Model:
             self.add_power(power_w, ticks)
         self.changed()
 
-    def set_energy(self, today_kwh, energy_kwh, energy_rev_kwh):
+    def set_energy(self, today_kwh, energy_kwh, energy_rev_kwh, month_kwh=None):
         """kWh as floats or None, as the Reading has them."""
         self.today_kwh10 = _tenths(today_kwh)
         self.energy_kwh10 = _tenths(energy_kwh)
         self.energy_rev_kwh10 = _tenths(energy_rev_kwh)
+        self.month_kwh10 = _tenths(month_kwh)
         self.changed()
+
+    def set_clock(self, stamp, ticks, ntp):
+        """Local seconds since 2000-01-01 (broute.wallclock's stamps) at `ticks`; the meter's
+        clock (ntp False) is taken only while NTP's is older than six hours or absent."""
+        c = self._clock
+        if c is None:
+            self._clock = [stamp, ticks, ticks if ntp else None]
+        elif ntp or c[2] is None or ticks_diff(ticks, c[2]) > _NTP_TRUST_MS:
+            c[0], c[1] = stamp, ticks
+            if ntp:
+                c[2] = ticks
+
+    def clock(self, ticks):
+        """The local stamp at `ticks` (the app's clock), or None while the time is unknown."""
+        c = self._clock
+        return None if c is None else c[0] + ticks_diff(ticks, c[1]) // 1000
 
     def set_error(self, title, advice):
         """title None clears the error screen."""

@@ -40,6 +40,9 @@ def setup(a):
         a.ui = None
         _plain_error(a.board, a.log, "Start-up failed", _short(e), "Reinstall: make deploy")
         return False
+    if cfg and cfg.tariff:
+        from broute import tariff
+        a.tariff = tariff.load(cfg.tariff) if hasattr(tariff, "costs") else None
     a._info = (("Firmware", VERSION),)
     drop("broute.version")  # the string is all that is needed
     if problem:

@@ -109,26 +109,39 @@ def draw_history(t, m, now_ms):
         s.text((t.w - s.width(buf, n)) // 2, base, buf, EXPORT, n)
 
 
-def _kwh_row(t, y, label, value):
+def _kwh_row(t, y, label, value, yen=None):
+    """Label, the cost in yen after it when known (broute.tariff), the kWh right-aligned."""
     s, mid, buf = t.small, t.mid, t.buf
-    s.text(2, y + mid.height - s.height, label, DIM)
+    ys = y + mid.height - s.height
+    x = s.text(2, ys, label, DIM)
+    if yen is not None:
+        n = ui_fmt.put_str(buf, ui_fmt.put_int(buf, 0, yen), b" yen")
+        s.text(x + 4, ys, buf, FG, n)
     if value is None:
         n = ui_fmt.put_str(buf, 0, b"--")
     else:
         n = ui_fmt.put_tenths(buf, 0, value)
-    x = _right(s, t.w - 2, y + mid.height - s.height, " kWh", DIM) - s.width(" kWh")
+    x = _right(s, t.w - 2, ys, " kWh", DIM) - s.width(" kWh")
     _right(mid, x, y, buf, FG, n)
+
+
+def _time(t, m, now_ms):
+    """The local time (HH:MM) at the title bar's right end, when it is known (model.clock)."""
+    c = m.clock(now_ms)
+    if c is not None:
+        _right(t.small, t.w - 3, 1, t.buf, FG, ui_fmt.put_hhmm(t.buf, 0, c))
 
 
 def draw_totals(t, m, now_ms):
     t.fb.fill(BG)
     _title(t, "Energy")
-    rows = (("Today", m.today_kwh10), ("Bought", m.energy_kwh10), ("Sold", m.energy_rev_kwh10))
-    step = (t.h - t.bar_h) // len(rows)
-    y = t.bar_h + (step - t.mid.height) // 2
-    for label, value in rows:
-        _kwh_row(t, y, label, value)
-        y += step
+    _time(t, m, now_ms)
+    step = (t.h - t.bar_h) // 4
+    y = t.bar_h + (step - t.mid.height) // 2 + 1
+    _kwh_row(t, y, "Today", m.today_kwh10, m.today_yen)
+    _kwh_row(t, y + step, "Month", m.month_kwh10, m.month_yen)
+    _kwh_row(t, y + 2 * step, "Bought", m.energy_kwh10)
+    _kwh_row(t, y + 3 * step, "Sold", m.energy_rev_kwh10)
 
 
 def info_rows(m, extra=()):
@@ -137,6 +150,10 @@ def info_rows(m, extra=()):
     rows = extra + m.info
     if m.rssi_dbm is not None:
         rows += (("Link", "%d dBm" % m.rssi_dbm),)
+    if m.wifi is not None:
+        rows += (("IP", m.ip or "no WiFi"),)
+    if m.mqtt is not None or m.net_why:
+        rows += (("MQTT" if m.mqtt is not None else "WiFi", m.net_why),)
     return rows
 
 

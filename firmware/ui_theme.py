@@ -84,15 +84,20 @@ class Theme:
         self.graph_hi = self.graph_lo = 0
         self.status_text = ""
 
-    def status(self, m):
-        """Status line text, rebuilt only when what it shows changes."""
+    def status(self, m, now_ms=0):
+        """Status line text, rebuilt only when what it shows changes. Connected, it is the
+        local time when known (model.clock: NTP or the meter's), else the link's RSSI."""
+        c = m.clock(now_ms)
+        c = c // 60 if c is not None else None
         k = self._status_key  # compared field by field: a key tuple would allocate
         if (k is None or k[0] != m.status or k[1] != m.scan_duration
-                or k[2] != m.rssi_dbm):
-            self._status_key = (m.status, m.scan_duration, m.rssi_dbm)
+                or k[2] != m.rssi_dbm or k[3] != c):
+            self._status_key = (m.status, m.scan_duration, m.rssi_dbm, c)
             text = LINK[m.status][1]
             if m.status == SCANNING:
                 text = "Scanning, dur. %d" % m.scan_duration
+            elif m.status == CONNECTED and c is not None:
+                text = "%02d:%02d" % (c // 60 % 24, c % 60)
             elif m.status == CONNECTED and m.rssi_dbm is not None:
                 text = "Link %d dBm" % m.rssi_dbm
             self.status_text = text
@@ -106,6 +111,10 @@ class Theme:
         x_end = self.w - 2
         if m.wifi is not None:
             x_end = self._wifi_icon(x_end, h, m.wifi) - 3
+        if m.mqtt is not None:  # an M: white while the broker has us, red while it has not
+            x_end -= s.width("M")
+            s.text(x_end, 1, "M", FG if m.mqtt else ALARM)
+            x_end -= 3
         age = m.age_s(now_ms)
         if age is not None:
             n = ui_fmt.put_age(self.buf, 0, age)
@@ -115,7 +124,7 @@ class Theme:
         if m.status == CONNECTED and m.rssi_dbm is not None:
             x_end = self._signal_bars(x_end, h, m.rssi_dbm) - 4
         x = 2 * r + 7
-        text = self.status(m)
+        text = self.status(m, now_ms)
         # Clip to what fits left of the age: the status must never overlap it.
         n = len(text)
         while n and x + s.width(text, n) > x_end:

@@ -92,6 +92,14 @@ def parser():
     ap.add_argument("--wrong-password", action="store_true",
                     help="the meter expects another password than the config has")
     ap.add_argument("--poll", type=int, default=10, help="poll_seconds in the generated config")
+    ap.add_argument("--mqtt", metavar="HOST[:PORT]",
+                    help="publish to this MQTT broker: the generated config gets wifi (the PC's "
+                         "network, tools/emulation/network.py) and mqtt")
+    ap.add_argument("--mqtt-user", help="with --mqtt: the broker's user")
+    ap.add_argument("--mqtt-password", help="with --mqtt: the broker's password")
+    ap.add_argument("--client-id", default=None, help="with --mqtt: the MQTT client id")
+    ap.add_argument("--tariff", action="store_true",
+                    help="the generated config gets docs/mqtt.md's example tariff (costs in yen)")
     ap.add_argument("--buttons", default="", help='button script "at_ms:A|B:short|long,..."')
     ap.add_argument("--heapsize", default="256k", help="MicroPython heap (-X heapsize)")
     ap.add_argument("--run-dir", default=os.path.join(ROOT, "out", "host"),
@@ -228,11 +236,32 @@ def compile_mpy(out):
     return out
 
 
-def run(args, capture=False):
-    """Run one emulated session; returns (exit code, output or None, sim stats)."""
-    os.makedirs(args.run_dir, exist_ok=True)
-    if args.terminal and not args.frames:
-        args.frames = os.path.join(ROOT, "out", "frames")
+def net_config(args):
+    """The wifi / mqtt / tariff keys --mqtt and --tariff add to a generated config."""
+    out = {}
+    if getattr(args, "mqtt", None):
+        host, _, port = args.mqtt.partition(":")
+        m = {"host": host, "port": int(port or 1883)}
+        for k, v in (("user", args.mqtt_user), ("password", args.mqtt_password),
+                     ("client_id", args.client_id)):
+            if v:
+                m[k] = v
+        out["wifi"] = {"ssid": "emulated", "password": "emulated-wifi"}
+        out["mqtt"] = m
+    if getattr(args, "tariff", False):
+        out["tariff"] = example_tariff()
+    return out
+
+
+def example_tariff():
+    """docs/mqtt.md's example tariff (the block after its <!-- tariff-example --> mark)."""
+    with open(os.path.join(ROOT, "docs", "mqtt.md")) as f:
+        text = f.read().split("<!-- tariff-example -->", 1)[1]
+    return json.loads(text.split("```json", 1)[1].split("```", 1)[0])["tariff"]
+
+
+def prepare(args):
+    """The run folder: the config (generated, copied or none), no scan cache, no old frames."""
     cfg = os.path.join(args.run_dir, "config.json")
     if args.no_config:
         if os.path.exists(cfg):
@@ -241,7 +270,7 @@ def run(args, capture=False):
         with open(args.config, "rb") as src, open(cfg, "wb") as dst:
             dst.write(src.read())
     else:
-        write_config(cfg, poll_seconds=args.poll)
+        write_config(cfg, poll_seconds=args.poll, **net_config(args))
     cache = os.path.join(args.run_dir, "scan.json")
     if os.path.exists(cache):
         os.remove(cache)  # every run starts like a fresh stick
@@ -250,18 +279,13 @@ def run(args, capture=False):
         for name in os.listdir(args.frames):
             if name.endswith((".png", ".raw")):
                 os.remove(os.path.join(args.frames, name))
-    sim_args = ["--scenario", args.scenario, "--dialect", args.dialect,
-                "--time-scale", str(args.time_scale), "--seed", str(args.seed)]
-    if args.wrong_password:
-        sim_args += ["--password", "ZZZZZZZZZZZZ"]
-    if args.random_faults:
-        sim_args += ["--random-faults", str(args.random_faults)]
-    for f in args.fault:
-        sim_args += ["--fault", f]
-    sim = Sim(sim_args)
+
+
+def firmware_command(args, sim_port):
+    """The unix port's command line running the firmware against the simulator on sim_port."""
     cmd = [MICROPYTHON, "-X", "heapsize=" + args.heapsize,
            os.path.join(ROOT, "tools", "emulation", "host_firmware.py"),
-           "--uart", "127.0.0.1:%d" % sim.port, "--board", args.board,
+           "--uart", "127.0.0.1:%d" % sim_port, "--board", args.board,
            "--hat", args.hat or ("c1" if args.dialect == "j11" else "bp35a1"),
            "--config", "config.json", "--time-scale", str(args.time_scale),
            "--seconds", str(args.seconds), "--max-frames", str(args.max_frames)]
@@ -273,6 +297,25 @@ def run(args, capture=False):
         cmd += ["--stats", os.path.abspath(args.stats)]
     if not args.source:
         cmd += ["--mpy", compile_mpy(os.path.join(ROOT, "out", "host-mpy"))]
+    return cmd
+
+
+def run(args, capture=False):
+    """Run one emulated session; returns (exit code, output or None, sim stats)."""
+    os.makedirs(args.run_dir, exist_ok=True)
+    if args.terminal and not args.frames:
+        args.frames = os.path.join(ROOT, "out", "frames")
+    prepare(args)
+    sim_args = ["--scenario", args.scenario, "--dialect", args.dialect,
+                "--time-scale", str(args.time_scale), "--seed", str(args.seed)]
+    if args.wrong_password:
+        sim_args += ["--password", "ZZZZZZZZZZZZ"]
+    if args.random_faults:
+        sim_args += ["--random-faults", str(args.random_faults)]
+    for f in args.fault:
+        sim_args += ["--fault", f]
+    sim = Sim(sim_args)
+    cmd = firmware_command(args, sim.port)
     proc = None
     stop = threading.Event()
     conv = reader = None

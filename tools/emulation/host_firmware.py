@@ -40,7 +40,10 @@ class CheckingWatchdog(WDT):
 
 
 class HostPlatform:
-    """What app.Device does on the stick, for the emulated board."""
+    """What app.Device does on the stick, for the emulated board. Its WiFi is
+    tools/emulation/network.py (joined, real sockets); no NTP: the PC's clock is set already."""
+
+    ntp = False
 
     def __init__(self, board):
         self._board = board  # its kind from the command line: the emulator cannot probe a panel
@@ -59,6 +62,9 @@ class HostPlatform:
 
     def park(self):
         pass
+
+    def chip_id(self):
+        return "m5-emu"
 
     def reset(self):
         print("host: the firmware asked for machine.reset()")
@@ -138,6 +144,9 @@ class Stats:
             "hat": a.board.hat if a.board else None,
             "hat_contention": a.board.contention if a.board else None,
             "module_resets": a.board.resets if a.board else 0,
+            "mqtt": a.model.mqtt if a.model else None,
+            "net_why": a.model.net_why if a.model else None,
+            "ip": a.model.ip if a.model else None,
         }
 
 

@@ -1,0 +1,234 @@
+"""A small MQTT 3.1.1 publisher on asyncio streams, and the task that publishes the meter to
+Home Assistant (docs/mqtt.md sections 1-3). Loaded only when config.json has "mqtt".
+
+Why not the frozen umqtt.simple: its connect() is a blocking socket connect and a blocking
+read of CONNACK with no timeout, so an unreachable broker or one that stops answering would
+freeze the display, the buttons and the meter link for a TCP timeout (tens of seconds), and
+its check_msg() needs socket.setblocking toggling around every read. The never-block rule
+(issue 10) wants every wait in the one asyncio loop: here the connect is asyncio's
+non-blocking connect, every read awaits the stream, and each wait has a timeout. QoS 0
+only (a lost state is replaced by the next reading); one SUBSCRIBE (homeassistant/status).
+"""
+import asyncio
+from time import ticks_ms, ticks_diff
+from micropython import const
+
+_KEEPALIVE_S = const(60)
+_WAIT_MS = const(10000)      # connect, CONNACK, SUBACK, a drain: each has this long
+_BACKOFF_MS = (2000, 5000, 15000, 30000, 60000, 120000)
+_TURN_MS = const(200)        # the publisher looks for news this often
+# CONNACK return codes (MQTT 3.1.1 section 3.2.2.3) as the screen says them
+_REFUSED = ("protocol refused", "client id refused", "broker unavailable",
+            "bad user or password", "not authorised")
+
+
+class MqttError(Exception):
+    """The broker refused us, sent what MQTT does not allow, or went silent."""
+
+
+def _str(b, s):
+    """Append an MQTT string (2-byte length, UTF-8) to bytearray b."""
+    s = s.encode() if isinstance(s, str) else s
+    b.append(len(s) >> 8)
+    b.append(len(s) & 255)
+    b.extend(s)
+
+
+def _len(b, n):
+    """Append MQTT's variable-length remaining length."""
+    while True:
+        d = n & 127
+        n >>= 7
+        b.append(d | 128 if n else d)
+        if not n:
+            return
+
+
+class Client:
+    """One connection. connect() then publish()/subscribe(); packet() reads what comes."""
+
+    def __init__(self):
+        self.r = self.w = None
+        self.sent = 0          # ticks of the last packet sent (keepalive)
+        self._h = bytearray(8)  # a PUBLISH header: nothing allocated per state message
+
+    async def connect(self, addr, port, client_id, user, password, will):
+        self.r, self.w = await asyncio.wait_for_ms(asyncio.open_connection(addr, port), _WAIT_MS)
+        v = bytearray(b"\x00\x04MQTT\x04")
+        v.append(0x26 | (0x80 if user else 0) | (0x40 if password else 0))  # clean, will retained
+        v.append(0)
+        v.append(_KEEPALIVE_S)
+        _str(v, client_id)
+        _str(v, will)
+        _str(v, b"offline")
+        if user:
+            _str(v, user)
+        if password:
+            _str(v, password)
+        p = bytearray(b"\x10")
+        _len(p, len(v))
+        self.w.write(p + v)
+        del p, v  # the password leaves the heap's live set
+        await self._drain()
+        head = await self._read(4)
+        if head[0] != 0x20 or head[1] != 2:
+            raise MqttError("not an MQTT broker")
+        if head[3]:
+            raise MqttError(_REFUSED[head[3] - 1] if head[3] <= 5 else "refused")
+
+    async def _drain(self):
+        await asyncio.wait_for_ms(self.w.drain(), _WAIT_MS)
+        self.sent = ticks_ms()
+
+    async def _read(self, n):
+        b = await self.r.readexactly(n)
+        if len(b) < n:
+            raise MqttError("the broker closed the connection")
+        return b
+
+    async def publish(self, topic, payload, retain=False):
+        """QoS 0. topic bytes or str, payload bytes or a memoryview (written as it is)."""
+        if isinstance(topic, str):
+            topic = topic.encode()
+        h = self._h
+        h[0] = 0x31 if retain else 0x30
+        n = 2 + len(topic) + len(payload)
+        i = 1
+        while True:
+            d = n & 127
+            n >>= 7
+            h[i] = d | 128 if n else d
+            i += 1
+            if not n:
+                break
+        h[i] = len(topic) >> 8
+        h[i + 1] = len(topic) & 255
+        w = self.w
+        w.write(memoryview(h)[:i + 2])
+        w.write(topic)
+        w.write(payload)
+        await self._drain()
+
+    async def subscribe(self, topic):
+        v = bytearray(b"\x82")
+        _len(v, 5 + len(topic))
+        v.extend(b"\x00\x01")
+        _str(v, topic)
+        v.append(0)
+        self.w.write(v)
+        await self._drain()
+
+    async def ping(self):
+        self.w.write(b"\xc0\x00")
+        await self._drain()
+
+    async def packet(self):
+        """The next packet from the broker: (topic, payload) for a PUBLISH, else None."""
+        head = await self._read(1)
+        n, shift = 0, 0
+        while True:
+            d = (await self._read(1))[0]
+            n |= (d & 127) << shift
+            shift += 7
+            if d < 128:
+                break
+            if shift > 21:
+                raise MqttError("bad packet length")
+        body = await self._read(n) if n else b""
+        if head[0] & 0xF0 != 0x30:
+            return None  # PINGRESP, SUBACK: nothing to do
+        k = (body[0] << 8) + body[1]
+        start = k + 2 + (2 if head[0] & 6 else 0)
+        return body[2:k + 2], body[start:]
+
+    def close(self):
+        if self.w:
+            try:
+                self.w.close()
+            except OSError:
+                pass
+        self.r = self.w = None
+
+
+class Publisher:
+    """The task: connect with backoff, announce (online, discovery), then a state message for
+    every fresh reading; again after HA says `online` on its status topic. The app sets
+    `fresh` on a reading; model.mqtt / model.net_why say how it goes (the screens show them)."""
+
+    def __init__(self, app, cfg, hass):
+        self.app = app
+        self.cfg = cfg     # the config's "mqtt" object (its password stays in here only)
+        self.hass = hass
+        self.fresh = False
+        self.announce = True
+        self.state_topic = hass.state_topic.encode()
+        self.cl = None
+
+    async def run(self):
+        m = self.app.model
+        tries = 0
+        while True:
+            while not m.wifi:
+                await asyncio.sleep_ms(500)
+            m.mqtt = False
+            m.net_why = "connecting"
+            m.changed()
+            try:
+                await self._session(m)
+            except (OSError, EOFError, MqttError, asyncio.TimeoutError, IndexError) as e:
+                why = str(e) if isinstance(e, MqttError) else \
+                    ("no answer" if isinstance(e, asyncio.TimeoutError) else "no broker (%s)" % e)
+                if m.mqtt or m.net_why != why:
+                    self.app.log("mqtt: %s" % why)
+                if m.mqtt:
+                    tries = 0
+                m.mqtt = False
+                m.net_why = why
+                m.changed()
+            finally:
+                if self.cl:
+                    self.cl.close()
+                    self.cl = None
+            await asyncio.sleep_ms(_BACKOFF_MS[min(tries, len(_BACKOFF_MS) - 1)])
+            tries += 1
+
+    async def _session(self, m):
+        c = self.cfg
+        h = self.hass
+        addr = await self.app.net.resolve(c["host"])
+        self.cl = cl = Client()
+        await cl.connect(addr, c.get("port", 1883), c["client_id"], c.get("user"),
+                         c.get("password"), h.status_topic)
+        await cl.subscribe(h.ha_status_topic)
+        self.app.log("mqtt: connected to %s" % c["host"])
+        m.mqtt = True
+        m.net_why = "connected"
+        m.changed()
+        self.announce = True
+        reader = asyncio.create_task(self._listen(cl))
+        try:
+            while not reader.done():
+                if self.announce:
+                    self.announce = False
+                    await cl.publish(h.status_topic, b"online", True)
+                    for i in range(h.count()):
+                        topic, msg = h.discovery(i)
+                        await cl.publish(topic, msg, True)
+                if self.fresh:
+                    self.fresh = False
+                    await cl.publish(self.state_topic, self.app.state_message())
+                if ticks_diff(ticks_ms(), cl.sent) > _KEEPALIVE_S * 500:
+                    await cl.ping()
+                await asyncio.sleep_ms(_TURN_MS)
+            await reader  # raises what ended it
+            raise MqttError("the broker closed the connection")
+        finally:
+            reader.cancel()
+
+    async def _listen(self, cl):
+        """Read what the broker sends; a silence of 1.5 keepalives ends the connection."""
+        ha = self.hass.ha_status_topic.encode()
+        while True:
+            p = await asyncio.wait_for_ms(cl.packet(), _KEEPALIVE_S * 1500)
+            if p and p[0] == ha and p[1] == b"online":
+                self.announce = True  # HA restarted: it forgot the discovery messages
