@@ -46,7 +46,7 @@ def test_cold_start_single_binary():
     assert seen == [bstate.SCANNING] * 3 + [bstate.JOINING, bstate.CONNECTED], seen
     # one Get per poll: the first carries the scale and map with the reading, then E7 E8
     fr = _frames(mod)
-    assert _epcs(fr[0]) == b"\xD3\xE1\xD7\x9F\xE7\xE8\xE0\xE3\xE2\xEA"
+    assert _epcs(fr[0]) == b"\xD3\xE1\xD7\x9F\xE7\xE8\xE0\xE3\x98\x97\xEA\xE2"
     assert _epcs(fr[1]) == b"\xE7\xE8" and len(fr) == 2
     t = [v for st, v in states if st == "reading"]
     assert 9990 <= t[1] - t[0] <= 10010, t  # the default 10 s poll

@@ -1,6 +1,7 @@
 """The plausibility filter of readings (lib/reading.py): what a corrupted byte turns into is
 dropped, what a household draws is not; cumulative energy never steps back."""
 from broute.echonet import Frame
+from broute.meter import day_number
 from broute.reading import Reading, Tracker, implausible
 
 
@@ -83,19 +84,19 @@ def test_a_corrupted_ea_neither_counts_a_day_nor_sets_the_baseline():
     tr = Tracker(r)
     tr.apply(_frame(1, [(0xD7, b"\x06"), (0xE1, b"\x01"), (0xE0, _u32(1000)), _ea(2024, 5, 1, 1000)]))
     tr.apply(_frame(2, [(0xE0, _u32(1150)), _ea(2024, 5, 2, 1100)]))
-    assert tr.days == 1 and tr._base == 1100 and abs(r.today_kwh - 5.0) < 1e-9
+    assert tr.days == 1 and tr._b[0] == 1100 and abs(r.today_kwh - 5.0) < 1e-9
     tr.apply(_frame(3, [_ea(2024, 5, 12, 1100)]))           # a flipped bit in the day
     tr.apply(_frame(4, [_ea(2024, 5, 3, 60)]))              # a mangled 00:00 value, below the baseline
     tr.apply(_frame(5, [_ea(2088, 5, 3, 1190, 0, 30)]))     # a flipped bit in the year
-    assert tr.days == 1 and tr._base == 1100 and tr._base_date == (2024, 5, 2)
+    assert tr.days == 1 and tr._b[0] == 1100 and tr.day == day_number(2024, 5, 2)
     tr.apply(_frame(6, [(0xE0, _u32(1250)), _ea(2024, 5, 3, 1200)]))
-    assert tr.days == 2 and tr._base == 1200 and abs(r.today_kwh - 5.0) < 1e-9
+    assert tr.days == 2 and tr._b[0] == 1200 and abs(r.today_kwh - 5.0) < 1e-9
     tr.apply(_frame(7, [_ea(2024, 5, 31, 1300)]))          # days without a link: taken when the
-    assert tr.days == 2 and tr._base == 1200                # next EA says the same date
+    assert tr.days == 2 and tr._b[0] == 1200                # next EA says the same date
     tr.apply(_frame(8, [_ea(2024, 5, 31, 1300)]))
-    assert tr.days == 3 and tr._base == 1300 and tr._base_date == (2024, 5, 31)
+    assert tr.days == 3 and tr._b[0] == 1300 and tr.day == day_number(2024, 5, 31)
     tr.apply(_frame(9, [_ea(2024, 6, 1, 1400)]))            # the month's turn
     tr.apply(_frame(10, [_ea(2024, 12, 31, 1500)]))
     tr.apply(_frame(11, [_ea(2024, 12, 31, 1500)]))
     tr.apply(_frame(12, [_ea(2025, 1, 1, 1600)]))           # the year's turn
-    assert tr.days == 6 and tr._base == 1600 and tr._base_date == (2025, 1, 1)
+    assert tr.days == 6 and tr._b[0] == 1600 and tr.day == day_number(2025, 1, 1)

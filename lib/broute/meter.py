@@ -6,6 +6,7 @@ Source: ECHONET Appendix "Detailed Requirements for ECHONET Device Objects", 3.3
 The rest of the class (names, history 2, version, maker...) is in eldecode, which the board never imports.
 """
 from .echonet import EchonetError
+from .compat import const
 
 
 class Sentinel:
@@ -116,6 +117,26 @@ def kwh(raw, coefficient, unit):
 def counter_delta(old, new, digits):
     """Steps from old to new on a counter that wraps at 10 ** digits."""
     return (new - old) % (10 ** digits)
+
+
+_DAYS_0000_03_01 = const(730425)  # days from 0000-03-01 to 2000-01-01
+
+
+def day_number(y, m, d):
+    """Days from 2000-01-01 to the date (proleptic Gregorian): the meter's dates (EA/EB, 0x98)
+    as ints, so a day's step is + 1 across month and year ends alike."""
+    if m <= 2:  # count years from March, so the leap day is the last day of a year
+        y -= 1
+        m += 12
+    return 365 * y + y // 4 - y // 100 + y // 400 + (153 * (m - 3) + 2) // 5 + d - 1 - _DAYS_0000_03_01
+
+
+def billing(y, m, d, reading_day):
+    """(first day, next month's first day) as day numbers of the billing month holding the date:
+    from the `reading_day`-th (1: the calendar month) to the day before the next one."""
+    if d < reading_day:
+        y, m = (y, m - 1) if m > 1 else (y - 1, 12)
+    return day_number(y, m, reading_day), day_number(y + m // 12, m % 12 + 1, reading_day)
 
 
 def date_time(edt, start, count):

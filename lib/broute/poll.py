@@ -25,17 +25,17 @@ _RESP_MS = const(10000)      # a Get_Res takes ~1 s, up to ~4 s (docs/protocol.m
 _REAUTH_MS = const(120000)   # EVENT 29 -> EVENT 25/24
 _RATE_MS = const(3600000)    # the ARIB limit is counted per hour
 _RETRY_MS = const(3000)      # after a busy module (FAIL ER10) or a failed radio send
-_HISTORY_TRIES = const(2)    # requests for today's baseline (SetC E5, Get E2) per meter day
+_HISTORY_TRIES = const(6)    # history requests (SetC E5, Get E2 E4) per meter day: today's, the month's
 _TRIES = const(3)            # sends of one request before rejoining
 _P_REAUTH = const(1)         # `_paused` bits
 _P_RATE = const(2)
 
 # The first Get after a join: coefficient, unit, digits and Get property map with the power,
-# energy, today's 00:00 counter and its date, so the first reply is a whole reading. A meter
-# without some of them answers Get_SNA with those empty and the others in place.
-_GET_FIRST = b"\xD3\xE1\xD7\x9F\xE7\xE8\xE0\xE3\xE2\xEA"
+# energy, the meter's date and time, the last half hour's counter and today's 00:00 counter (E2
+# after EA, so it is dated), so the first reply is a whole reading. A meter without some of
+# them answers Get_SNA with those empty and the others in place (docs/protocol.md sections 3-4).
+_GET_FIRST = b"\xD3\xE1\xD7\x9F\xE7\xE8\xE0\xE3\x98\x97\xEA\xE2"
 _GET_POWER = b"\xE7\xE8"
-_GET_HISTORY = b"\xE2\xEA"        # today's 00:00 counter and the last fixed-time value
 
 
 class BrouteError(Exception):
@@ -69,48 +69,57 @@ class Poller:
         self._show(bstate.CONNECTED)
         self._say("connected")
         tr = self._tracker
-        energy = None
+        energy = hist = None
         n = tries = day = 0
         while True:
             t0 = self._clock.ticks_ms()
-            if not tr.known:
-                epcs = _GET_FIRST
-            elif n % self.energy_every:
-                epcs = _GET_POWER
-            else:
+            if tr.known:
                 if energy is None:
-                    # E7 E8 E0, E3 and EA where the meter has them: EA dates the energy, so a
-                    # midnight is seen (and today's baseline taken) even when pushes are missed
-                    energy = bytearray(b"\xE7\xE8\xE0")
-                    if tr.supports(0xE3):
-                        energy.append(0xE3)
-                    if tr.supports(0xEA):
-                        energy.append(0xEA)
-                    energy = bytes(energy)
-                epcs = energy
-            await self._request(epcs)
+                    energy, hist = self._gets(tr)
+                if day != tr.days:  # a new meter day: energy next, its baselines asked again
+                    day, tries, n = tr.days, 0, 0
+                if tries < _HISTORY_TRIES and tr.supports(0xE2):
+                    # once a day (and a month), before a poll's Get: E5 to the day whose 00:00
+                    # counters are wanted, then EA E2 E4 (docs/protocol.md section 4)
+                    k = tr.wanted(len(hist) > 2)
+                    if k >= 0:
+                        tries += 1
+                        if tr.e5 != k:
+                            if await self._request(k) == SET_RES:
+                                tr.e5 = k
+                        else:
+                            await self._request(hist)
+            await self._request(_GET_FIRST if not tr.known else _GET_POWER if n % self.energy_every
+                                else energy)
             n += 1
             if self._fails:
                 self._fails = 0
                 self.reason = ""
-            if day != tr.days:  # a new meter day: energy next, its baseline may be asked again
-                day, tries, n = tr.days, 0, 0
-            if tries < _HISTORY_TRIES and tr.supports(0xE2):
-                if tr.need_day0:
-                    tries += 1
-                    await self._request(None)
-                    tr.need_day0, tr.need_history = False, True
-                elif tr.need_history:
-                    tries += 1
-                    await self._request(_GET_HISTORY)
             deadline = ticks_add(t0, self.poll_ms)  # _idle inlined: one coroutine less per poll
             while await self._drv.wait(deadline):
                 if self._infc is not None and not self._paused:
                     await self._sendable()
 
+    @staticmethod
+    def _gets(tr):
+        """The energy Get (E7 E8 E0, and E3 EA EB where the meter has them: EA dates the energy,
+        so a midnight is seen and its 00:00 baselines taken even when pushes are missed) and
+        the history Get (EA, then E2 and E4 of the day E5 chose), built once per session."""
+        e, h = bytearray(b"\xE7\xE8\xE0"), bytearray(b"\xEA\xE2")
+        sold = tr.supports(0xE3)
+        if sold:
+            e.append(0xE3)
+        if tr.supports(0xEA):
+            e.append(0xEA)
+        if sold and tr.supports(0xEB):
+            e.append(0xEB)
+        if sold and tr.supports(0xE4):
+            h.append(0xE4)
+        return bytes(e), bytes(h)
+
     # --- one ECHONET request: send, wait for the matching TID, resend --------------------
     async def _request(self, epcs):
-        """Get `epcs` (None: SetC E5=0, today's history); returns the answering ESV."""
+        """Get `epcs`, or SetC E5 when `epcs` is a day back (int); returns the answering ESV."""
         for _ in range(_TRIES):
             if self._paused or self._infc is not None:
                 await self._sendable()
@@ -118,8 +127,7 @@ class Poller:
             self._got = 0
             self.sends += 1
             try:  # as few locals as can be: this coroutine is allocated for every request
-                if not await self._drv.send(self._bld.setc(tid, METER, 0xE5, b"\x00") if epcs is None
-                                            else self._bld.get(tid, METER, epcs)) and not self._got:
+                if not await self._drv.send(self._msg(tid, epcs)) and not self._got:
                     await self._idle(_RETRY_MS)  # the radio send failed
                     continue
             except dr.DriverError as e:
@@ -136,6 +144,12 @@ class Poller:
                 self.timeouts += 1
         self._tid = -1
         raise BrouteError(REJOIN, "meter not answering")
+
+    def _msg(self, tid, epcs):
+        """The request's frame (out of _request: its coroutine's frame is allocated per request)."""
+        if type(epcs) is int:
+            return self._bld.setc(tid, METER, 0xE5, bytes((epcs,)))
+        return self._bld.get(tid, METER, epcs)
 
     async def _sendable(self):
         """Wait out a re-authentication and a rate limit; then send a pending INFC_Res."""
@@ -168,7 +182,8 @@ class Poller:
                 f = self._frame.parse(arg)
                 esv = f.esv
                 if esv == INF or esv == INFC:
-                    if f.seoj == METER and f.find(0xE7) < 0:  # pushes feed the day's baseline only
+                    if f.seoj == METER and f.find(0xE7) < 0:  # pushes feed the days and the clock only
+                        self._tracker.ticks = self._clock.ticks_ms()
                         self._tracker.apply(f)
                     if esv == INFC:
                         self._infc = self._infc_bld.infc_res(f)
@@ -178,10 +193,11 @@ class Poller:
                     self._tid = -1
                     self._got = esv
                     tr = self._tracker
+                    tr.ticks = self._clock.ticks_ms()
                     if tr.apply(f):
                         r = self.reading
                         r.seq += 1
-                        r.ticks = self._clock.ticks_ms()
+                        r.ticks = tr.ticks
                         self._notify("reading")
                     elif tr.why:  # corrupted on the way: never shown, alarmed on or published
                         self.dropped += 1

@@ -2,12 +2,14 @@
 
 `Reading` is updated in place so the UI can hold one reference forever. `Tracker` applies
 the properties of a Get_Res or INF frame (sans-I/O): scale factors D3/E1/D7, the Get
-property map, and the 00:00 baseline for today's energy from E2 (day 0) or EA (the 00:00
-value). A frame that contradicts itself (`implausible`) or a counter that goes backwards is
-a corrupted frame: nothing of it is applied.
+property map, the meter's date and clock (0x98/0x97, EA/EB), and the baselines of today's
+and the billing month's energy, bought and sold: the counters at 00:00 today (E2/E4 day 0,
+or EA/EB dated 00:00) and at 00:00 of the month's first day (E2/E4 of that day, chosen with
+E5); docs/protocol.md section 4. A frame that contradicts itself (`implausible`) or a
+counter that goes backwards is a corrupted frame: nothing of it is applied.
 """
 from . import meter
-from .compat import const
+from .compat import const, ticks_diff, ticks_add
 
 _E7 = const(0xE7)
 _E8 = const(0xE8)
@@ -19,6 +21,13 @@ _D3 = const(0xD3)
 _D7 = const(0xD7)
 _E1 = const(0xE1)
 _9F = const(0x9F)
+_E4 = const(0xE4)
+_EB = const(0xEB)
+_97 = const(0x97)
+_98 = const(0x98)
+_DAY_S = const(86400)
+_HALF_HOUR = const(1800)
+_REBASE_MS = const(1 << 27)  # ticks wrap at 2**30 ms: move the clock's base well before
 
 # Plausibility of one reading (single-phase 3-wire: R and T are 100 V each to neutral; two-wire
 # has R only). Integer arithmetic only: floats are heap objects on the board.
@@ -40,7 +49,11 @@ class Reading:
         self.current_t_da = None   # 0.1 A, T phase (None on single-phase two-wire service)
         self.energy_kwh = None     # cumulative, normal direction
         self.energy_rev_kwh = None  # cumulative, reverse direction
-        self.today_kwh = None      # since 00:00 (meter time)
+        self.today_kwh = None      # bought since 00:00 (meter time)
+        self.today_rev_kwh = None  # sold since 00:00
+        self.month_kwh = None      # bought since the billing month's first day, 00:00
+        self.month_rev_kwh = None  # sold since then
+        self.time = None           # meter-local seconds since 2000-01-01 (docs/mqtt.md section 4)
         self.seq = 0               # incremented on every new reading
         self.ticks = 0             # its one time stamp: the session clock's ticks_ms()
 
@@ -77,10 +90,15 @@ def _num(v):
 
 
 class Tracker:
-    """Meter facts learnt so far; `apply(frame)` folds one frame into the Reading."""
+    """Meter facts learnt so far; `apply(frame)` folds one frame into the Reading.
 
-    def __init__(self, reading):
+    The caller sets `ticks` (its clock's ticks_ms()) before each `apply`: the meter's clock
+    (0x98 and 0x97, kept true by EA/EB) is advanced from it to date each reading (`time`).
+    """
+
+    def __init__(self, reading, reading_day=1):
         self.reading = reading
+        self.reading_day = reading_day  # the billing month's first day: 1, or the meter-reading day
         self.contract_a = None  # the breaker size, for `implausible`
         self.why = None        # why the last frame was dropped (None: it was applied)
         self.known = False     # the scale (E1) and the property map came
@@ -88,17 +106,21 @@ class Tracker:
         self.unit = None       # E1, kWh per count
         self.digits = 8        # D7
         self.get_map = None    # 9F, bytes of EPCs; None = unknown (assume all)
+        self.ticks = 0         # ticks_ms() of the frame being applied (set by the caller)
         self._e0 = None        # last E0 raw count
         self._e3 = None        # last E3 raw count
         self._back = [None, None]  # an E0 / E3 below the accepted one, awaiting a second opinion
         self._w = self._r = self._t = self._n0 = self._n3 = None  # E7 E8 E0 E3 of the frame
         self._stale = False    # a kWh figure needs computing again (floats only on change)
-        self._base = None      # E0 raw count at 00:00 today
-        self._base_date = None  # (y, m, d) of that baseline, from EA
-        self._odd = None       # an EA date not taken yet, awaiting a second opinion
-        self.need_history = True   # ask E2 (and EA) for the baseline
-        self.need_day0 = False     # E2 came for another day: SetC E5=0 first
-        self.days = 0              # meter days seen to begin (EA dates)
+        # raw E0, E3 at 00:00 today, then E0, E3 at 00:00 of the billing month's first day
+        self._b = [None, None, None, None]
+        self.day = None        # the meter's date, a day number (meter.day_number)
+        self._mf = self._mn = 0  # day numbers of this billing month's first day and the next's
+        self._odd = None       # a date not taken yet, awaiting a second opinion
+        self.e5 = -1           # the day (E5) that E2/E4 answer now; -1: unknown
+        self.days = 0          # meter days seen to begin
+        self._cs = None        # the meter's clock: local seconds since 2000 at ticks _ct
+        self._ct = 0
 
     def supports(self, epc):
         return self.get_map is None or epc in self.get_map
@@ -139,15 +161,19 @@ class Tracker:
                     self._e3 = self._n3
                     self._stale = True
             else:
-                self._other(epc, f.edt(i))
+                self._other(epc, f.edt(i), f)
+        if fresh:
+            t = r.time = self.now()
+            if t is not None and self.day is not None and t // _DAY_S > self.day:
+                self._stale = True  # midnight by the clock before the meter dated it: no stale day
         if self._stale:
             self._stale = False
             r.energy_kwh = self._kwh(self._e0)
             r.energy_rev_kwh = self._kwh(self._e3)
-            self._today()
+            self._figures()
         return fresh
 
-    def _other(self, epc, edt):
+    def _other(self, epc, edt, f):
         if epc == _D3:
             self.coefficient = meter.coefficient(edt)
             self._stale = True
@@ -160,10 +186,13 @@ class Tracker:
             self._stale = True
         elif epc == _9F:
             self.get_map = meter.property_map(edt)
-        elif epc == _E2:
-            self._history(edt)
-        elif epc == _EA:
-            self._fixed(edt)
+        elif epc == _E2 or epc == _E4:
+            self._history(edt, 1 if epc == _E4 else 0)
+        elif epc == _EA or epc == _EB:
+            self._fixed(edt, 1 if epc == _EB else 0)
+        elif epc == _98:
+            i = f.find(_97)
+            self._today_is(edt, f.edt(i) if i >= 0 and f.pdc(i) else None)
 
     def _check(self, f):
         """Decode E7, E8, E0 and E3; why frame `f` is corrupted (see `implausible`; E0/E3
@@ -217,51 +246,118 @@ class Tracker:
             return None
         return meter.kwh(raw, self.coefficient, self.unit)
 
-    def _history(self, edt):
-        day, values = meter.history(edt)
-        if day:
-            self.need_day0 = True
+    # --- the meter's clock, days and billing months ----------------------------------------
+    def now(self):
+        """The meter's local time at `ticks` (seconds since 2000-01-01), or None before known."""
+        if self._cs is None:
+            return None
+        el = ticks_diff(self.ticks, self._ct)
+        if el >= _REBASE_MS:
+            s = el // 1000
+            self._cs += s
+            self._ct = ticks_add(self._ct, s * 1000)
+            el -= s * 1000
+        return self._cs + el // 1000
+
+    def wanted(self, sold):
+        """The day back (E5) whose E2 (and E4 when `sold`) still holds a baseline to take: 0 for
+        today's, the billing month's first day for the month's; -1 when none is."""
+        b = self._b
+        if b[0] is None or sold and b[1] is None:
+            return 0
+        n = -1 if self.day is None else self.day - self._mf
+        if 0 < n <= 99 and (b[2] is None or sold and b[3] is None):
+            return n
+        return -1
+
+    def _today_is(self, date, hm):
+        """0x98 (YYYY MM DD) and 0x97 (hh mm): the meter's date and its clock."""
+        y, mo, d = meter.date_time(date, 0, 2) if len(date) == 4 else (0, 0, 0)
+        if 1 <= mo <= 12 and 1 <= d <= 31 and self._date(y, mo, d, None, 0) and hm is not None \
+                and 2 <= len(hm) <= 3 and hm[0] < 24 and hm[1] < 60:
+            self._cs = self.day * _DAY_S + hm[0] * 3600 + hm[1] * 60 + (hm[2] if len(hm) > 2 else 0)
+            self._ct = self.ticks
+
+    def _fixed(self, edt, k):
+        """EA (k 0) or EB (k 1), pushed or asked: the counter at the last half hour and its date.
+        A new date begins a new day; a 00:00 value is today's baseline; the meter's clock is
+        within the half hour that follows (docs/protocol.md section 4)."""
+        y, mo, d, h, mi, s, raw = meter.fixed_time(edt)
+        raw = _num(raw)
+        if not (1 <= mo <= 12 and 1 <= d <= 31 and h < 24 and mi < 60) or not self._date(y, mo, d, raw, k):
             return
-        self.need_history = self.need_day0 = False
-        self._base = _num(values[0])
+        at = self.day * _DAY_S + h * 3600 + mi * 60 + s
+        c = self.now()
+        if c is None or c < at or c >= at + _HALF_HOUR:
+            self._cs = at if c is None or c < at else at + _HALF_HOUR - 1
+            self._ct = self.ticks
+        if h == 0 and mi == 0 and raw is not None and self._b[k] is None:
+            self._base(k, raw)
+
+    def _date(self, y, mo, d, raw, k):
+        """Take the meter's date; True when it is today's (now). A corrupted date must neither
+        count a day nor clear the baselines, so a date other than the next day, or a counter
+        `raw` (k: 0 E0, 1 E3) below today's baseline, is taken only when the next date says the
+        same (days without a link, or a wrong date taken before)."""
+        n = meter.day_number(y, mo, d)
+        old = self.day
+        if n == old:
+            return True
+        if old is not None:
+            b = self._b[k]
+            up = raw is None or b is None or meter.counter_delta(b, raw, self.digits) <= 10 ** self.digits // 2
+            if not (n == old + 1 and up) and self._odd != n:
+                self._odd = n
+                return False
+            self.days += 1
+        self._odd = None
+        self.day = n
+        b = self._b
+        b[0] = b[1] = None  # today's baselines: from 00:00 EA/EB or E2/E4 day 0
+        if not self._mf <= n < self._mn:
+            self._mf, self._mn = meter.billing(y, mo, d, self.reading_day)
+            b[2] = b[3] = None
+        self._stale = True
+        return True
+
+    def _base(self, k, raw):
+        """Today's 00:00 counter k (0 E0, 1 E3); on the month's first day the month's too."""
+        self._b[k] = raw
+        if self.day == self._mf:
+            self._b[k + 2] = raw
         self._stale = True
 
-    def _fixed(self, edt):
-        """EA (pushed, or asked with the energy): a new date begins a new day. A corrupted EA
-        must neither count a day nor set the baseline, so a date other than the next day, or a
-        value below today's baseline, is taken only when the next EA says the same date (days
-        without a link, or a wrong date taken before)."""
-        y, mo, d, h, mi, s, raw = meter.fixed_time(edt)
-        date = (y, mo, d)
-        old = self._base_date
-        if old is None:
-            self._base_date = date
-        elif date != old:
-            y, mo, d = old  # months have 28-31 days: a 1st after the 28th is the next month's
-            nxt = date == (y, mo, d + 1) or d >= 28 and date == ((y, mo + 1, 1) if mo < 12 else (y + 1, 1, 1))
-            # the new day's energy is not below today's baseline (modulo the counter's wrap)
-            up = raw is meter.NO_DATA or self._base is None or \
-                meter.counter_delta(self._base, raw, self.digits) <= 10 ** self.digits // 2
-            if not (nxt and up) and self._odd != date:
-                self._odd = date
-                return
-            self._odd = None
-            self._base_date = date
-            self.days += 1
+    def _history(self, edt, k):
+        """E2 (k 0) or E4 (k 1): the day's first half-hour value (00:00) of the day E5 chose."""
+        day, values = meter.history(edt)
+        self.e5 = day
+        v = _num(values[0])
+        if v is None:
+            return
+        if day == 0:
+            self._base(k, v)
+        elif self.day is not None and day == self.day - self._mf:
+            self._b[k + 2] = v
             self._stale = True
-            if h == 0 and mi == 0 and raw is not meter.NO_DATA:
-                self._base = raw  # the 00:00 value is today's baseline itself
-                self.need_history = self.need_day0 = False
-            else:
-                self._base = None  # yesterday's baseline: unknown until E2 answers
-                self.need_history = True
 
-    def _today(self):
-        if self._base is None or self._e0 is None or self.unit is None:
-            self.reading.today_kwh = None
-            return
-        delta = meter.counter_delta(self._base, self._e0, self.digits)
-        if delta > 10 ** self.digits // 2:  # E0 read before today's 00:00 value: not yet known
-            self.reading.today_kwh = None
-            return
-        self.reading.today_kwh = meter.kwh(delta, self.coefficient, self.unit)
+    def _figures(self):
+        """Today's and the month's kWh; None for what the clock says has ended (no stale day)."""
+        r = self.reading
+        t = self.now()
+        day = self.day
+        late = t is not None and day is not None and t // _DAY_S > day
+        r.today_kwh = None if late else self._since(0)
+        r.today_rev_kwh = None if late else self._since(1)
+        late = late and t // _DAY_S >= self._mn
+        r.month_kwh = None if late else self._since(2)
+        r.month_rev_kwh = None if late else self._since(3)
+
+    def _since(self, k):
+        base = self._b[k]
+        raw = self._e3 if k & 1 else self._e0
+        if base is None or raw is None or self.unit is None:
+            return None
+        delta = meter.counter_delta(base, raw, self.digits)
+        if delta > 10 ** self.digits // 2:  # read before the baseline's 00:00 value: not yet known
+            return None
+        return meter.kwh(delta, self.coefficient, self.unit)

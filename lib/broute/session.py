@@ -65,9 +65,12 @@ def text_problem(v, n, what, top):
 
 class Session(Poller):
     def __init__(self, reader, writer, rbid, password, cache=None, clock=None, log=None,
-                 poll_ms=10000, energy_every=10, contract_a=None, driver=None):
+                 poll_ms=10000, energy_every=10, contract_a=None, driver=None, reading_day=1):
         """`driver`: the module family's driver class (driver.py), called as
-        driver(reader, writer, clock, on_event); SKSTACK IP's when None."""
+        driver(reader, writer, clock, on_event); SKSTACK IP's when None. `reading_day`: the
+        billing month's first day (1: the calendar month; 2-28: the meter-reading day)."""
+        if type(reading_day) is not int or not 1 <= reading_day <= 28:
+            raise ValueError("reading_day must be 1 to 28")
         why = id_problem(rbid)
         if why:
             raise ValueError("B-route ID " + why)
@@ -96,7 +99,7 @@ class Session(Poller):
         self._infc_bld = Builder(64)
         self._infc = None  # an INFC_Res to send (a view of _infc_bld's buffer)
         self._tids = Tids()
-        self._tracker = Tracker(self.reading)
+        self._tracker = Tracker(self.reading, reading_day)
         self._tracker.contract_a = contract_a
         self._step = START
         self._from_cache = False

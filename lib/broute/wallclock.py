@@ -11,6 +11,7 @@ seconds (1.8e9) would each be a heap-allocated long int. Days are counted from 2
 ("day numbers"); dates are proleptic Gregorian, leap years by the 4/100/400 rule.
 """
 from .compat import const, ticks_diff, ticks_add
+from .meter import day_number  # noqa: F401  one definition of the day numbers, resident on the stick
 
 JST = const(540)          # minutes east of UTC: Japan, no daylight saving time
 DAY_S = const(86400)
@@ -30,14 +31,6 @@ METER = const(1)
 NTP = const(2)
 _STALE_MS = const(6 * 3600 * 1000)  # a better source's time is trusted this long without news
 _REBASE_MS = const(1 << 28)         # ticks wrap at 2**30 ms: re-base well before
-
-
-def day_number(y, m, d):
-    """Days from 2000-01-01 to the date (negative before it)."""
-    if m <= 2:  # count years from March, so the leap day is the last day of a year
-        y -= 1
-        m += 12
-    return 365 * y + y // 4 - y // 100 + y // 400 + (153 * (m - 3) + 2) // 5 + d - 1 - _DAYS_0000_03_01
 
 
 def date(n):
