@@ -4,6 +4,7 @@
 
   broute.py decode <hex frame | whole ERXUDP line>   print one JSON object describing the frame
   broute.py read --port DEV [--count N] [--json]     read a meter through a USB Wi-SUN dongle
+  broute.py serve --port DEV --mqtt HOST[:PORT]      publish it to MQTT for Home Assistant (a service)
   broute.py --version                                the firmware version this lib/ code belongs to
 """
 import argparse
@@ -172,6 +173,9 @@ def main(argv=None):
     if argv[:1] == ["read"]:  # argparse's REMAINDER drops leading options such as --port
         import broute_read
         return broute_read.main(argv[1:])
+    if argv[:1] == ["serve"]:
+        import broute_serve  # paho-mqtt is imported only here
+        return broute_serve.main(argv[1:])
     ap = argparse.ArgumentParser(prog=os.path.basename(sys.argv[0]) or "broute", description=__doc__.splitlines()[0])
     ap.add_argument("--version", action="version", version="broute-stick " + VERSION)
     sub = ap.add_subparsers(dest="command", required=True)
@@ -182,8 +186,13 @@ def main(argv=None):
                    help="E1 unit code in hex (e.g. 01 = 0.1 kWh) when the frame has none; without it counters stay raw")
     r = sub.add_parser("read", help="read a meter through a USB Wi-SUN dongle", add_help=False)
     r.add_argument("rest", nargs=argparse.REMAINDER)
+    v = sub.add_parser("serve", help="publish the meter to an MQTT broker for Home Assistant", add_help=False)
+    v.add_argument("rest", nargs=argparse.REMAINDER)
     args = ap.parse_args(argv)
     if args.command == "decode":
         return cmd_decode(args)
+    if args.command == "serve":
+        import broute_serve
+        return broute_serve.main(args.rest)
     import broute_read
     return broute_read.main(args.rest)
