@@ -1,7 +1,8 @@
 """What the session ladder (session.py) asks of a Wi-SUN module driver, and what it is told.
 
 A driver owns one module family: its commands, event numbers and framing (skdriver.py:
-SKSTACK IP, both dialects). The ladder never sees any of them; it awaits these coroutines:
+SKSTACK IP, both dialects; j11driver.py: ROHM's J11). The ladder never sees any of them; it
+awaits these coroutines:
 
   start()                     reset the module and identify it (sets `version`, `dialect`)
   credentials(rbid, password) bytes, checked by the ladder
@@ -12,14 +13,15 @@ SKSTACK IP, both dialects). The ladder never sees any of them; it awaits these c
   join(target)                JOINED, REFUSED (the meter said no) or NO_ANSWER
   end()                       end the session the module may hold (nothing without one)
   send(frame)                 one UDP frame to the joined meter; False: the radio could not send it
-  wait(deadline)              read until on_event returns true (True) or the deadline (False)
+  wait(deadline)              read until on_event returns true (True) or the deadline (None)
 
 The attributes `version` and `dialect` (set by start) and `rssi` (dBm, None until known; the
-ladder sets it from a cached scan) are read by the ladder. It learns what happens on the link through `on_event(kind, arg)`, called from inside those
-coroutines (an exception raised there ends the one reading). A command the module refuses or
-leaves unanswered raises DriverError; nothing else is raised by a driver.
+ladder sets it from a cached scan) are read by the ladder. It learns what happens on the link
+through `on_event(kind, arg)`, called from inside those coroutines (an exception raised there
+ends the one reading). A command the module refuses or leaves unanswered raises DriverError;
+nothing else is raised by a driver.
 """
-from .compat import const
+from .compat import TimeoutError, const, ticks_add, ticks_diff
 
 # on_event kinds
 FRAME = const(1)      # arg: the ECHONET Lite payload from the joined meter (a memoryview, valid until
@@ -47,3 +49,51 @@ class DriverError(Exception):
     def __init__(self, code, text):
         super().__init__(text)
         self.code = code
+
+
+# The one waiter both drivers share. Each driver class takes these two functions as methods
+# (`wait = driver.wait`): a base class would cost ~300 B of 32-bit heap (its class object;
+# measured), plain functions nothing. They use the driver's `_port`, `_clock`, `_p` (its
+# parser), `_want`/`_ans` (what ends the exchange under way, and its answer), `eof`, and call
+# its `_take(k, p)` (one parsed item: the answer to `_ans`, the rest to on_event) and `_err`.
+async def reply(self, want, ms):
+    """Drain what was written, then wait for `want`: its answer; DriverError on silence."""
+    try:
+        await self._port.drain(5000)
+    except TimeoutError:
+        raise self._err(TIMEOUT)
+    a = await self.wait(ticks_add(self._clock.ticks_ms(), ms), want)
+    if a is None:
+        raise self._err(TIMEOUT)
+    return a
+
+
+async def wait(self, deadline, want=-1):
+    """Read until on_event returns true (True) or the deadline (None); the driver's own
+    exchanges pass `want`, what ends them (-1: the ladder's wait, -2: nothing), and get
+    its answer.
+
+    One coroutine for a whole wait: reading is inlined here, the hot path of every poll.
+    """
+    self._want, self._ans = want, None
+    p = self._p
+    while True:
+        k = p.next()
+        if k:
+            if self._take(k, p) and self._want == -1:
+                return True
+            if self._ans is not None:
+                return self._ans
+            continue
+        left = ticks_diff(deadline, self._clock.ticks_ms())
+        if left <= 0:
+            return None
+        port = self._port
+        await port.read(p, left)
+        n = port.n
+        if n is None:  # nothing yet: the deadline is checked above
+            continue
+        if not n:  # end of stream: nothing will come; wait out the deadline instead of spinning
+            self.eof += 1
+            await self._clock.sleep_ms(left)
+            return None

@@ -1,11 +1,12 @@
 """The J11 module driver (ROHM BP35C1-J11 on the Wi-SUN HAT-C1; docs/j11.md): driver.py's interface.
 
-One request in flight: each exchange writes one request and names in `_want` the response
-code (request | 0x2000) or notification that ends it; `wait` reads until `_ans` holds it or
-the deadline passes, so a second request is never written before the first's answer or its
-timeout. Everything else goes to the ladder's `on_event`: 6018 UDP from the joined meter on
-port 0E1A, 601A link lost (03 MAC, 04 PANA), an unprompted 6019 (the module restarted and forgot
-its settings) and an unprompted 6028 (the result of the module's own re-authentication).
+One request in flight (driver.py's one waiter, `wait` and `_reply`): each exchange writes one
+request and names in `_want` the response code (request | 0x2000) or notification that ends it;
+`wait` reads until `_ans` holds it or the deadline passes, so a second request is never written
+before the first's answer or its timeout. Everything else goes to the ladder's `on_event`: 6018
+UDP from the joined meter on port 0E1A, 601A link lost (03 MAC, 04 PANA), an unprompted 6019
+(the module restarted and forgot its settings) and an unprompted 6028 (the result of the
+module's own re-authentication).
 
 What J11 does not report (docs/j11.md section 5): the start of a re-authentication (only its
 6028 result comes, so REAUTH is never raised) and the ARIB transmit-time limit (no notification
@@ -16,7 +17,7 @@ credentials() except to the module.
 """
 from . import driver as dr
 from . import j11
-from .compat import Port, TimeoutError, const, ticks_add, ticks_diff
+from .compat import Port, const, ticks_add
 
 # requests, notifications (docs/j11.md section 3); a response's code is its request's | 0x2000
 _STATUS, _UDP_OPEN, _SEND, _SCAN = const(0x0001), const(0x0005), const(0x0008), const(0x0051)
@@ -28,7 +29,7 @@ _R_BADSUM = const(0x2FFF)   # the module got our request with a bad checksum
 _R_UNKNOWN = const(0xFFFF)  # the module does not know the command
 
 _OK = const(0x01)
-_W_LADDER = const(-1)  # the ladder's wait(): on_event returned true; other wants are codes
+_W_LADDER = const(-1)  # the ladder's wait() (driver.wait); other wants are codes
 _W_NONE = const(-2)    # nothing: read until the deadline
 _MISMATCH = const(0x100)  # `_ans` when the wanted response came with a bad checksum
 
@@ -42,28 +43,28 @@ _MASK = b"\x00\x03\xFF\xF0"  # channels 4-17
 
 
 class J11Driver:
+    _reply = dr.reply  # drain, then wait for an answer (driver.py)
+    wait = dr.wait
+
     def __init__(self, reader, writer, clock, on_event, hard_reset=None):
         self._w = writer
         self._clock = clock
         self._port = Port(reader, writer, clock)
         self.on_event = on_event
-        self._hard = hard_reset
         self._p = j11.Parser()
+        self.version = self.rssi = self._name = self._ans = self._early = None
+        self.eof = 0
+        self._held = False     # B-route operation may be running (0058 ends it)
+        self._want = _W_NONE
+        self._hard = hard_reset
         self._b = j11.Builder(64)
-        self.version = None
         self.dialect = "j11"
-        self.rssi = None
-        self.status = None
-        self.eof = self.bad = self.hard_resets = 0
+        self.status = self._best = None
+        self.bad = self.hard_resets = 0
         self._pair = None      # the last 8 characters of the B-route ID: the scan's pairing ID
         self._ip = None        # the joined meter's IPv6 address (16 bytes)
         self._udp = None       # its j11.UdpHead
-        self._held = False     # B-route operation may be running (0058 ends it)
         self._up = False       # joined: a 601A 03/04 or a failed 6028 now means LOST
-        self._want = _W_NONE
-        self._ans = self._early = self._best = None
-        self._name = None
-        self._tx = -1          # 2008's transmit result
 
     # --- the interface (driver.py) --------------------------------------------------------
     async def reset(self):
@@ -74,10 +75,11 @@ class J11Driver:
         self._p.reset()
         self._name = "reset"
         self._w.write(self._b.frame(_RESET))
-        if await self._reply(_N_BOOT, _BOOT_MS, False):
-            return
-        if self._hard is None:
-            raise self._err(dr.TIMEOUT)
+        try:
+            return await self._reply(_N_BOOT, _BOOT_MS)
+        except dr.DriverError:  # no 6019: the reset line, if there is one
+            if self._hard is None:
+                raise
         self.hard_resets += 1
         await self._hard()
         self._p.reset()
@@ -156,24 +158,18 @@ class J11Driver:
         await self._ask(_BEND, "B-route end", _CMD_MS)
         self._held = False
 
-    async def send(self, data):
+    def send(self, data):
         """0008 to the joined meter: the header built at join, then the data as it is; False
-        unless 2008 says result 01 and transmit result 00 (sent)."""
+        unless 2008 says result 01 and transmit result 00 (sent): a 2FFF or a mangled 2008 is
+        not known to be sent. Not a coroutine itself: the waiter's is awaited, one coroutine
+        less per poll."""
         if self._udp is None:
             raise dr.DriverError(dr.BUSY, "UDP send: not joined")
         self._name = "UDP send"
-        self._tx = -1
         w = self._w
         w.write(self._udp.head(data))
         w.write(data)
-        try:  # _reply inlined: one coroutine less per poll
-            await self._port.drain(_CMD_MS)
-        except TimeoutError:
-            raise self._err(dr.TIMEOUT)
-        r = await self.wait(ticks_add(self._clock.ticks_ms(), _CMD_MS), _SEND | 0x2000)
-        if r is None:
-            raise self._err(dr.TIMEOUT)
-        return r == _OK and self._tx == 0  # a 2FFF or a mangled 2008: not known to be sent
+        return self._reply(_SEND | 0x2000, _CMD_MS)
 
     # --- exchanges ----------------------------------------------------------------------
     async def _ok(self, code, name, ms, *parts):
@@ -186,19 +182,7 @@ class J11Driver:
         """Write one request and return its result byte; DriverError on silence."""
         self._name = name
         self._w.write(self._b.frame(code, *parts))
-        return await self._reply(code | 0x2000, ms)
-
-    async def _reply(self, want, ms, must=True):
-        """Drain, then wait for `want`: its result, or None (with `must`: DriverError)."""
-        try:
-            await self._port.drain(_CMD_MS)
-        except TimeoutError:
-            raise self._err(dr.TIMEOUT)
-        a = await self.wait(ticks_add(self._clock.ticks_ms(), ms), want)
-        if a is None:
-            if must:
-                raise self._err(dr.TIMEOUT)
-            return
+        a = await self._reply(code | 0x2000, ms)
         if a == _R_BADSUM or a == _MISMATCH:
             raise self._err(dr.BUSY)  # mangled on the line: worth another try
         if a == _R_UNKNOWN:
@@ -216,41 +200,15 @@ class J11Driver:
             return dr.DriverError(code, "%s: checksum error on the line" % n)
         return dr.DriverError(code, "%s: result %02X" % (n, code))
 
-    async def wait(self, deadline, want=_W_LADDER):
-        """Read until on_event returns true (True) or the deadline (None); the driver's own
-        exchanges pass `want`, the code that ends them, and get its answer."""
-        self._want, self._ans = want, None
-        p = self._p
-        while True:
-            k = p.next()
-            if k:
-                if self._frame(k, p) and self._want == _W_LADDER:
-                    return True
-                if self._ans is not None:
-                    return self._ans
-                continue
-            left = ticks_diff(deadline, self._clock.ticks_ms())
-            if left <= 0:
-                return None
-            port = self._port
-            await port.read(p, left)
-            n = port.n
-            if n is None:
-                continue
-            if not n:  # end of stream: wait out the deadline instead of spinning
-                self.eof += 1
-                await self._clock.sleep_ms(left)
-                return None
-
     # --- what the module says -------------------------------------------------------------
-    def _frame(self, k, p):
+    def _take(self, k, p):
         """One frame: the answer the exchange waits for goes to `_ans`, the rest to on_event,
         whose answer is returned."""
         c, w = p.code, self._want
         if k != j11.FRAME:  # a checksum error: dropped, but an exchange waiting for it ends
             self.bad += 1
             if p.why == j11.BAD_DATA and c == w and c >> 12 == 2:
-                self._ans = _MISMATCH
+                self._ans = _MISMATCH if c != _SEND | 0x2000 else False
             return
         if c == _N_UDP:
             # only the joined meter, only ECHONET Lite (port 0E1A both ways)
@@ -272,7 +230,7 @@ class J11Driver:
                 self._response(c, p)
             return
         if w >> 12 == 2 and (c == _R_BADSUM or c == _R_UNKNOWN):
-            self._ans = c
+            self._ans = c if w != _SEND | 0x2000 else False  # send(): not known to be sent
         elif c == _N_SCAN:
             self._beacon(p)
         elif c == _N_PANA:
@@ -302,10 +260,10 @@ class J11Driver:
 
     def _response(self, c, p):
         r = self._ans = p.u8(0)
-        if r != _OK:
+        if c == _SEND | 0x2000:  # send() answers whether the radio sent it
+            self._ans = r == _OK and p.u8(1) == 0
+        elif r != _OK:
             return
-        if c == _SEND | 0x2000:
-            self._tx = p.u8(1)
         elif c == _BSTART | 0x2000:
             if p.n >= 13:
                 self.rssi = p.s8(12)

@@ -1,14 +1,14 @@
 """The SKSTACK IP module driver (docs/protocol.md sections 1-2): both dialects, binary and hex ERXUDP.
 
-The interface is driver.py's. One waiter: each exchange writes its command and names in
-`_want` the answer that ends it; `wait` reads until `_ans` holds it, a FAIL ends it, or the
-deadline passes. Everything else on the line goes to the ladder's `on_event`: ERXUDP from
-the joined meter, EVENT 24-33 outside an exchange, and any echo once echo is off (SKSREG SFE 0
-is volatile, so an echo means the module restarted and forgot the credentials).
+The interface is driver.py's, and its one waiter (`wait`, `_reply`): each exchange writes its
+command and names in `_want` the answer that ends it; `wait` reads until `_ans` holds it, a FAIL
+ends it, or the deadline passes. Everything else on the line goes to the ladder's `on_event`:
+ERXUDP from the joined meter, EVENT 24-33 outside an exchange, and any echo once echo is off
+(SKSREG SFE 0 is volatile, so an echo means the module restarted and forgot the credentials).
 """
 from . import driver as dr
 from . import skstack as sk
-from .compat import Port, TimeoutError, const, ticks_add, ticks_diff
+from .compat import Port, const, ticks_add
 from .skstack import _SIDE_ARG
 
 # SKSTACK event numbers (docs/protocol.md section 2, Events)
@@ -24,7 +24,7 @@ _EV_LIMIT = const(0x32)      # the ARIB transmit-time limit is reached
 _EV_LIMIT_OFF = const(0x33)  # and lifted
 
 # what ends the exchange under way (`_want`)
-_W_LADDER = const(0)  # the ladder's wait(): on_event returned true
+_W_LADDER = const(-1)  # the ladder's wait(): on_event returned true (driver.wait)
 _W_OK = const(1)      # OK (FAIL raises)
 _W_ADDR = const(2)    # the SKLL64 address line (FAIL raises)
 _W_JOIN = const(3)    # SKJOIN's OK (FAIL raises); EVENT 25/24 may come first
@@ -33,7 +33,7 @@ _W_EV21 = const(5)    # SKSENDTO's OK came: EVENT 21 is still to come
 _W_SCAN = const(6)    # EVENT 22
 _W_PANA = const(7)    # EVENT 25 or 24 after SKJOIN's OK
 _W_END = const(8)     # EVENT 26/27/28 after SKTERM
-_W_NONE = const(9)    # nothing: read until the deadline
+_W_NONE = const(-2)   # nothing: read until the deadline
 
 _CMD_MS = const(5000)     # the module answers a command within milliseconds
 _JOIN_MS = const(60000)   # PANA authentication takes a few seconds
@@ -87,19 +87,22 @@ class SendTo:
 
 
 class SkDriver:
+    _reply = dr.reply  # drain, then wait for an answer (driver.py)
+    wait = dr.wait
+
     def __init__(self, reader, writer, clock, on_event):
         self._w = writer
         self._clock = clock
         self._port = Port(reader, writer, clock)
         self.on_event = on_event
         self._p = sk.Parser()
-        self.version = self.dialect = self.rssi = None
+        self.version = self.rssi = self._name = self._ans = self._early = None
         self.eof = 0
         self._held = False   # the module may hold a PANA session (SKJOIN is refused then)
+        self._want = _W_NONE  # _early: the answer event that came before the command's OK
+        self.dialect = None
         self._quiet = False  # echo is off: an echo now means the module restarted
-        self._ip = self._tx = self._pd = self._best = self._ans = self._name = None
-        self._early = None   # the answer event that came before the command's OK
-        self._want = _W_NONE
+        self._ip = self._tx = self._pd = self._best = None
         self._pana = 0       # PANA packets from the meter during SKJOIN
 
     # --- the interface (driver.py) --------------------------------------------------------
@@ -175,34 +178,22 @@ class SkDriver:
         await self.wait(ticks_add(self._clock.ticks_ms(), _TERM_MS), _W_END)
         self._held = False
 
-    async def send(self, data):
+    def send(self, data):
         """SKSENDTO to the joined meter, the raw bytes right after the length, no CRLF
-        (docs/protocol.md section 2); False when EVENT 21 says the radio failed."""
+        (docs/protocol.md section 2); False when EVENT 21 says the radio failed. Not a
+        coroutine itself: the waiter's is awaited, one coroutine less per poll."""
         self._early, self._name = None, "SKSENDTO"
         w = self._w
         w.write(self._tx.header(len(data)))
         w.write(data)
-        try:
-            await self._port.drain(_CMD_MS)
-        except TimeoutError:
-            raise self._err(dr.TIMEOUT)
-        if await self.wait(ticks_add(self._clock.ticks_ms(), _CMD_MS), _W_SENT) is None:
-            raise self._err(dr.TIMEOUT)
-        return self._ans == 0
+        return self._reply(_W_SENT, _CMD_MS)
 
     # --- exchanges ----------------------------------------------------------------------
-    async def _ask(self, line, want=_W_OK, name=None):
-        """Write one command line and return its answer; DriverError on FAIL or silence."""
+    def _ask(self, line, want=_W_OK, name=None):
+        """Write one command line; awaited, its answer (DriverError on FAIL or silence)."""
         self._name = name or line
         self._w.write(line)
-        try:
-            await self._port.drain(_CMD_MS)
-        except TimeoutError:
-            raise self._err(dr.TIMEOUT)
-        a = await self.wait(ticks_add(self._clock.ticks_ms(), _CMD_MS), want)
-        if a is None:
-            raise self._err(dr.TIMEOUT)
-        return a
+        return self._reply(want, _CMD_MS)
 
     def _err(self, code):
         w = self._name
@@ -210,37 +201,8 @@ class SkDriver:
             w = mask(w)  # never the password or the ID in a message
         return dr.DriverError(code, "%s: no answer" % w if code == dr.TIMEOUT else "%s: FAIL ER%02d" % (w, code))
 
-    async def wait(self, deadline, want=_W_LADDER):
-        """Read until on_event returns true (True) or the deadline (None); the driver's own
-        exchanges pass `want`, the answer that ends them, and get that answer.
-
-        One coroutine for a whole wait: reading is inlined here, the hot path of every poll.
-        """
-        self._want, self._ans = want, None
-        p = self._p
-        while True:
-            k = p.next()
-            if k:
-                if self._line(k, p) and self._want == _W_LADDER:
-                    return True
-                if self._ans is not None:
-                    return self._ans
-                continue
-            left = ticks_diff(deadline, self._clock.ticks_ms())
-            if left <= 0:
-                return None
-            port = self._port
-            await port.read(p, left)
-            n = port.n
-            if n is None:  # nothing yet: the deadline is checked above
-                continue
-            if not n:  # end of stream: nothing will come; wait out the deadline instead of spinning
-                self.eof += 1
-                await self._clock.sleep_ms(left)
-                return None
-
     # --- what the module says -------------------------------------------------------------
-    def _line(self, k, p):
+    def _take(self, k, p):
         """One line from the module: answers go to `_ans`, the rest to on_event, whose
         answer is returned."""
         w = self._want
@@ -297,11 +259,11 @@ class SkDriver:
             return
         c = p.code
         if c == _EV_SENT:
-            if p.param == 0 or p.param == 1:
+            if p.param == 0 or p.param == 1:  # sent, or not
                 if w == _W_EV21:
-                    self._ans = p.param
+                    self._ans = p.param == 0
                 elif w == _W_SENT:
-                    self._early = p.param
+                    self._early = p.param == 0
         elif c == _EV_SCANNED:
             if w == _W_SCAN:
                 self._ans = True
