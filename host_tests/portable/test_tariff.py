@@ -127,3 +127,20 @@ def test_the_documented_example_is_a_good_tariff():
     t = tariff.load(example)
     assert len(t.rates) == 3 and t.base == 93525
     assert tariff.month_yen(t, 0) == 935
+
+
+class _R:
+    def __init__(self, today, month):
+        self.today_kwh, self.month_kwh = today, month
+
+
+def test_costs_of_a_reading_by_hand():
+    t = tariff.load(PLAIN)
+    # month 130.5 kWh: 3576.00 + 10.5 x 36.40 (382.20) + 935.25 = 4893.45 -> 4893
+    # today 12.5 kWh, 118 before: 2 x 29.80 + 10.5 x 36.40 = 441.80 on top of 4451.65 (118 x 29.80
+    # + 935.25): 4893 - 4451 = 442
+    assert tariff.costs(t, _R(12.5, 130.5)) == (442, 4893)
+    assert tariff.costs(t, _R(None, 130.5)) == (None, 4893)   # today not known yet (before E2)
+    assert tariff.costs(t, _R(3.0, None)) == (None, None)     # no month: today's tier unknown
+    assert tariff.costs(t, _R(0.0, 0.0)) == (0, 935)
+    assert tariff.costs(t, _R(5.0, 4.0)) == (None, 935 + 119)  # today above the month: not priced

@@ -275,7 +275,8 @@ class Tracker:
         y, mo, d = meter.date_time(date, 0, 2) if len(date) == 4 else (0, 0, 0)
         if 1 <= mo <= 12 and 1 <= d <= 31 and self._date(y, mo, d, None, 0) and hm is not None \
                 and 2 <= len(hm) <= 3 and hm[0] < 24 and hm[1] < 60:
-            self._cs = self.day * _DAY_S + hm[0] * 3600 + hm[1] * 60 + (hm[2] if len(hm) > 2 else 0)
+            # hh mm: the middle of the minute, within 30 s either way
+            self._cs = self.day * _DAY_S + hm[0] * 3600 + hm[1] * 60 + (hm[2] if len(hm) > 2 else 30)
             self._ct = self.ticks
 
     def _fixed(self, edt, k):

@@ -79,6 +79,17 @@ def today_yen(t, before, today):
     return month_yen(t, before + today) - month_yen(t, before)
 
 
+def costs(t, reading):
+    """(today's yen, this month's yen) of a Reading (lib/broute/reading.py) under tariff `t`;
+    each None when its kWh are not known. Today's is priced at the month's marginal rates, so it
+    needs the month's kWh too (the month's bought energy up to last midnight is month - today)."""
+    m = wh(reading.month_kwh)
+    if m is None:
+        return None, None
+    d = wh(reading.today_kwh)
+    return (None if d is None or d > m else today_yen(t, m - d, d)), month_yen(t, m)
+
+
 def _is_num(v):
     return not isinstance(v, bool) and isinstance(v, (int, float))
 

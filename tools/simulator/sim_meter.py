@@ -38,6 +38,7 @@ class MeterConfig:
         self.solar_w = 0            # peak generation; export at midday when set
         self.two_wire = False       # single-phase 2-wire: E8 T phase is 7FFE
         self.heavy = False          # currents near the 30 A contract limit
+        self.flat = None            # (import W, export W, from h, to h): a load worked out by hand
         self.coefficient = 1        # D3; None: the meter answers D3 with Get_SNA
         self.unit = 0x01            # E1 code (0.1 kWh)
         self.digits = 6             # D7
@@ -130,7 +131,7 @@ class Meter:
         self.ip = link_local(self.cfg.mac)
         self.pair_id = self.cfg.rbid[-8:]
         self.start = calendar.timegm(time.strptime(self.cfg.clock_start, "%Y-%m-%dT%H:%M:%S"))
-        self.load = Load(self.cfg.seed, self.cfg.solar_w, self.cfg.two_wire, self.cfg.heavy)
+        self.load = Load(self.cfg.seed, self.cfg.solar_w, self.cfg.two_wire, self.cfg.heavy, self.cfg.flat)
         self.counters = Counters(self.load, self.start, self.cfg.import_kwh * 1000,
                                  self.cfg.export_kwh * 1000)
         self.e5 = 0
