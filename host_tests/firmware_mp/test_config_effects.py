@@ -20,12 +20,20 @@ PATH = "build/effects-config.json"
 
 
 class Plat(app.Device):
-    """The real Device's board(), on the fake machine; no watchdog, no WiFi."""
+    """The real Device's board(), on the fake machine; no watchdog; WiFi is
+    tools/emulation/network.py (joined at once), no NTP (set_utc is recorded)."""
+    ntp = False
 
     def __init__(self):
         super().__init__()
-        self.synced = None
+        self.utc = None
         self.resets = 0
+
+    def chip_id(self):
+        return "m5-fx"
+
+    def set_utc(self, t):
+        self.utc = t
 
     def watchdog(self, ms):
         return self
@@ -36,18 +44,15 @@ class Plat(app.Device):
     def reset(self):
         self.resets += 1
 
-    async def clock_sync(self, wifi, model, log):
-        self.synced = wifi
-        model.wifi = True
 
 
 class RecSession:
     """Records what the app hands the session; runs forever doing nothing."""
 
     def __init__(self, reader, writer, rbid, password, cache=None, clock=None, log=None,
-                 poll_ms=10000, contract_a=None, driver=None):
+                 poll_ms=10000, contract_a=None, driver=None, reading_day=1):
         self.args = {"rbid": rbid, "password": password, "cache": cache, "poll_ms": poll_ms,
-                     "contract_a": contract_a, "driver": driver}
+                     "contract_a": contract_a, "driver": driver, "reading_day": reading_day}
         self.state = 0
 
     async def run(self):
@@ -263,19 +268,72 @@ def effect_scan_cache():
     assert isinstance(_session(_app(scan_cache=False))["cache"], scancache.MemoryCache)
 
 
-def effect_wifi():
-    a = _app()
-
+def _briefly(a, ms=50):
     async def go(a):
         t = asyncio.create_task(a.run())
-        await asyncio.sleep_ms(20)
+        await asyncio.sleep_ms(ms)
         t.cancel()
     asyncio.run(go(a))
-    assert a.platform.synced is None and a.model.wifi is None  # no WiFi symbol
-    wifi = {"ssid": "home", "password": "wifipassword"}
-    a = _app(wifi=wifi)
-    asyncio.run(go(a))
-    assert a.platform.synced == wifi and a.model.wifi is True  # joined, symbol shown
+
+
+WIFI = {"ssid": "home", "password": "wifipassword"}
+
+
+def effect_wifi():
+    sys.modules.pop("net", None)
+    a = _app()
+    _briefly(a)
+    assert a.net is None and a.model.wifi is None  # no WiFi symbol
+    assert "net" not in sys.modules  # nor its code on the heap
+    a = _app(wifi=WIFI)
+    _briefly(a)
+    assert a.model.wifi is True and a.model.ip == "127.0.0.1"  # joined, symbol and IP shown
+    assert a.pub is None and a.model.mqtt is None
+
+
+def effect_mqtt():
+    sys.modules.pop("mqtt", None)
+    a = _app(wifi=WIFI)
+    _briefly(a)
+    assert a.pub is None and "mqtt" not in sys.modules
+    a = _app(wifi=WIFI, mqtt={"host": "127.0.0.1", "port": 1})  # nobody listens on port 1
+    _briefly(a, 200)
+    h = a.pub.hass
+    assert h.state_topic == "broute/m5-fx/state" and h.config_topic(0).startswith("homeassistant/")
+    assert a.model.mqtt is False and a.model.net_why.startswith("no broker")
+    a = _app(wifi=WIFI, mqtt={"host": "127.0.0.1", "port": 1, "prefix": "ha", "topic": "home/meter",
+                              "client_id": "stick1"})
+    _briefly(a, 10)
+    h = a.pub.hass
+    assert h.state_topic == "home/meter/state" and h.config_topic(0).startswith("ha/sensor/stick1/")
+
+
+def effect_tariff():
+    from broute import tariff
+    a = _app()
+    _briefly(a, 10)
+    assert a.tariff is None
+    t = {"base_yen": 935.25, "tiers": [{"up_to_kwh": 120, "yen_per_kwh": 29.80}, {"yen_per_kwh": 36.40}]}
+    a = _app(tariff=t)
+    _briefly(a, 10)
+    assert a.tariff is not None or not hasattr(tariff, "costs")  # costs: the energy engineer's part
+    if a.tariff is not None:
+        assert a.tariff.rates == (2980, 3640)
+
+
+def effect_reading_day():
+    assert _session(_app())["reading_day"] == 1
+    assert _session(_app(reading_day=15))["reading_day"] == 15
+
+
+def effect_utc_offset_minutes():
+    for offset in (540, -300):
+        a = _app(utc_offset_minutes=offset) if offset != 540 else _app()
+        _briefly(a, 10)
+        t = a.clock.ticks_ms()
+        a.set_utc(86400)  # 2000-01-02 00:00 UTC
+        assert a.platform.utc == 86400
+        assert a.model.clock(t) in (86400 + offset * 60, 86400 + offset * 60 - 1)
 
 
 EFFECTS = {
@@ -285,7 +343,8 @@ EFFECTS = {
     "contract_amperes": effect_contract_amperes, "warn_ratio": effect_warn_ratio,
     "poll_seconds": effect_poll_seconds, "rotation": effect_rotation,
     "brightness": effect_brightness, "buzzer": effect_buzzer, "scan_cache": effect_scan_cache,
-    "wifi": effect_wifi,
+    "wifi": effect_wifi, "mqtt": effect_mqtt, "tariff": effect_tariff,
+    "reading_day": effect_reading_day, "utc_offset_minutes": effect_utc_offset_minutes,
 }
 
 
