@@ -109,20 +109,18 @@ def draw_history(t, m, now_ms):
         s.text((t.w - s.width(buf, n)) // 2, base, buf, EXPORT, n)
 
 
-def _kwh_row(t, y, label, value, yen=None):
-    """Label, the cost in yen after it when known (broute.tariff), the kWh right-aligned."""
-    s, mid, buf = t.small, t.mid, t.buf
-    ys = y + mid.height - s.height
-    x = s.text(2, ys, label, DIM)
-    if yen is not None:
-        n = ui_fmt.put_str(buf, ui_fmt.put_int(buf, 0, yen), b" yen")
-        s.text(x + 4, ys, buf, FG, n)
+def _kwh_row(t, y, x_kwh, label, value, yen=None):
+    """Label, the kWh right-aligned at x_kwh, the cost in yen (broute.tariff) at the right."""
+    s, buf = t.small, t.buf
+    s.text(2, y, label, DIM)
     if value is None:
         n = ui_fmt.put_str(buf, 0, b"--")
     else:
         n = ui_fmt.put_tenths(buf, 0, value)
-    x = _right(s, t.w - 2, ys, " kWh", DIM) - s.width(" kWh")
-    _right(mid, x, y, buf, FG, n)
+    _right(s, x_kwh, y, buf, FG, n)
+    if yen is not None:
+        x = _right(s, t.w - 2, y, " yen", DIM) - s.width(" yen")
+        _right(s, x, y, buf, FG, ui_fmt.put_int(buf, 0, yen))
 
 
 def _time(t, m, now_ms):
@@ -133,15 +131,18 @@ def _time(t, m, now_ms):
 
 
 def draw_totals(t, m, now_ms):
+    """Today's and this month's kWh and cost, the meter's two counters; the time in the title."""
     t.fb.fill(BG)
-    _title(t, "Energy")
+    _title(t, "Energy, kWh")
     _time(t, m, now_ms)
+    s = t.small
     step = (t.h - t.bar_h) // 4
-    y = t.bar_h + (step - t.mid.height) // 2 + 1
-    _kwh_row(t, y, "Today", m.today_kwh10, m.today_yen)
-    _kwh_row(t, y + step, "Month", m.month_kwh10, m.month_yen)
-    _kwh_row(t, y + 2 * step, "Bought", m.energy_kwh10)
-    _kwh_row(t, y + 3 * step, "Sold", m.energy_rev_kwh10)
+    y = t.bar_h + (step - s.height) // 2 + 1
+    x = t.w - 2 - (s.width("00000 yen") + 2 if m.month_yen is not None else 0)
+    _kwh_row(t, y, x, "Today", m.today_kwh10, m.today_yen)
+    _kwh_row(t, y + step, x, "Month", m.month_kwh10, m.month_yen)
+    _kwh_row(t, y + 2 * step, t.w - 2, "Bought", m.energy_kwh10)  # the meter's counters: wide
+    _kwh_row(t, y + 3 * step, t.w - 2, "Sold", m.energy_rev_kwh10)
 
 
 def info_rows(m, extra=()):
@@ -158,13 +159,18 @@ def info_rows(m, extra=()):
 
 
 def draw_info(t, m, now_ms, extra=()):
-    """info_rows(); no title bar, so six rows fit on the 80 px StickC."""
+    """info_rows(); no title bar, so six rows fit on the 80 px StickC; more turn as pages
+    every 5 s (the UI redraws this page on that tick)."""
     s = t.small
     t.fb.fill(BG)
     y = 1
-    for label, value in info_rows(m, extra):
-        if y + s.height > t.h:
-            break
+    rows = info_rows(m, extra)
+    per = (t.h - 1) // s.height
+    pages = (len(rows) + per - 1) // per
+    if pages > 1:
+        k = now_ms // 5000 % pages * per
+        rows = rows[k:k + per]
+    for label, value in rows:
         s.text(2, y, label, DIM)
         vw = s.width(value)
         t.fb.fill_rect(t.w - vw - 4, y, vw + 4, s.height, BG)  # long values win

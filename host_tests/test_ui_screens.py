@@ -109,14 +109,15 @@ def test_every_screen_differs(screens):
 
 
 def test_info_screen_shows_what_the_firmware_shows(screens):
-    """The rows come from the real app: its version, no invented IP address."""
+    """The rows come from the real app: its version, the address WiFi gave, the broker's state."""
     out, info = screens
     with open(os.path.join(ROOT, "lib", "broute", "version.py")) as f:
         version = f.read().split('VERSION = "')[1].split('"')[0]
     rows = dict(r.split("=", 1) for r in info["rows"][0].split("|"))
     assert rows["Firmware"] == version
-    assert list(rows) == ["Board", "Power", "Firmware", "Contract", "Module", "Link"]
-    assert "IP" not in rows
+    assert list(rows) == ["Board", "Power", "Firmware", "Contract", "Module", "Link", "IP", "MQTT"]
+    assert rows["IP"] == "192.168.1.23" and rows["MQTT"] == "connected"
+    assert "mqttpassword" not in info["rows"][0] and "wifipassword" not in info["rows"][0]
 
 
 def test_sizes_follow_the_board(screens, request):

@@ -40,8 +40,15 @@ ERRORS = {
 }
 
 
+NTP_UTC = 849497640  # 2026-12-02 03:34 UTC (12:34 in Japan) in the stick's seconds since 2000
+TARIFF = {"base_yen": 935.25, "tiers": [{"up_to_kwh": 120, "yen_per_kwh": 29.80},
+                                        {"up_to_kwh": 300, "yen_per_kwh": 36.40},
+                                        {"yen_per_kwh": 40.49}],
+          "surcharges": [{"name": "renewable energy levy", "yen_per_kwh": 4.18, "own_line": True}]}
+
+
 class Platform:
-    """app.Device for the emulated board; the clock task is not run."""
+    """app.Device for the emulated board; the WiFi and MQTT tasks are not run."""
 
     def __init__(self, kind):
         self.kind = kind
@@ -95,14 +102,19 @@ def connected(a, s, power_w, r10, t10):
     r = s.reading
     r.power_w, r.current_r_da, r.current_t_da = power_w, r10, t10
     r.today_kwh, r.energy_kwh, r.energy_rev_kwh = 5.4, 12345.6, 310.2
+    r.month_kwh = 123.4
     r.ticks = a.clock.ticks_ms()  # the session stamps a reading with the app's clock
     a._on_session("reading")
+    if a.tariff is None:  # until broute.tariff.costs lands: the figures it gives for these kWh
+        a.model.today_yen, a.model.month_yen = 172, 4935
 
 
 def scenario(name, kind):
     """(app, page, age of the reading in s) for one screen."""
     config = {"broute_id": ID, "broute_password": PW, "contract_amperes": 30,
-              "wifi": {"ssid": "home", "password": "wifipassword"}}
+              "wifi": {"ssid": "home", "password": "wifipassword"},
+              "mqtt": {"host": "192.168.1.10", "user": "stick", "password": "mqttpassword"},
+              "tariff": TARIFF}
     if name == "error_no_config":
         config = None
     elif name == "error_bad_config":
@@ -112,7 +124,10 @@ def scenario(name, kind):
     a._setup()
     if config is None or "wifi" not in config:
         return a, MAIN, 0
-    a.model.wifi = True  # as Device.clock_sync sets it once WiFi is up
+    m = a.model
+    m.wifi, m.ip = True, "192.168.1.23"  # as net.Net sets them once WiFi is up
+    m.mqtt, m.net_why = True, "connected"  # as mqtt.Publisher does once the broker has us
+    a.set_utc(NTP_UTC)  # as net.Net does with NTP's answer
     s = S.Session(None, None, ID, PW, None, None, None, contract_a=30)
     a.session = s
     now = ticks_ms()
@@ -136,7 +151,8 @@ def scenario(name, kind):
         s.scan_duration = 6
         _state(a, s, bstate.SCANNING)
     elif name == "joining":
-        a.model.wifi = False  # configured, not joined: the red WiFi symbol
+        m.wifi, m.ip = False, None  # configured, not joined: the red WiFi symbol
+        m.mqtt, m.net_why = False, "WiFi: no AP found"  # and so no broker: a red M
         _state(a, s, bstate.JOINING)
     elif name == "reauth":
         day_history(a.model, 700, 200, now)
