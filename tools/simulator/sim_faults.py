@@ -6,12 +6,10 @@ action (a SKSENDTO, a meter reply, a join); the others happen at once.
 `Faults.roll()` picks one at random with probability RATE per SKSENDTO,
 from a seeded RNG, so a random run can be replayed. The J11 module (sim_j11)
 shows the same faults in its own notifications (J11 below); a fault it cannot
-show is refused by name (J11_REFUSED).
+show is refused by name (J11_REFUSED). The modules make them happen (sim_base, and each
+family's `_own_fault`).
 """
 import random
-
-from sim_dialect import MULTICAST, link_local
-from sim_meter import CONTROLLER, METER, frame
 
 # armed: consumed by the next SKSENDTO (tx-*, er10), meter reply (drop..corrupt) or join
 ARMED = {
@@ -83,8 +81,6 @@ _RANDOM = ("tx-fail", "tx-ns", "er10", "drop", "dup", "stale-tid", "corrupt", "g
            "half-line", "foreign-node", "foreign-eoj", "pana", "reauth-ok", "rate-limit:20",
            "term", "mute:15")
 
-_OTHER_MAC = "02005E1000000001"
-
 
 class FaultError(ValueError):
     """A fault spec that names no known fault or has a bad number."""
@@ -147,52 +143,3 @@ class Faults:
 
     def rand(self):
         return self._rng
-
-
-def apply(module, name, arg, now):
-    """Arm an armed fault, or make an immediate one happen on `module` now."""
-    if name in ARMED:
-        module.faults.arm(name)
-        return
-    module.faults.fired.append((now, name))
-    m = module.meter
-    rng = module.faults.rand()
-    if name in ("reauth-ok", "reauth-fail"):
-        if module.session is None:
-            return
-        module.reauth = True
-        module.event(now, 0x29)
-        ok = name == "reauth-ok" and not module.faults.take("auth-fail", now)
-        module.after(now + (arg or 2.0), lambda t: module.reauth_done(t, ok), session=True)
-    elif name in ("peer-term", "term", "term-timeout"):
-        if module.session is not None:
-            module.event(now, {"peer-term": 0x26, "term": 0x27, "term-timeout": 0x28}[name])
-            module.end_session()
-    elif name == "rate-limit":
-        module.rate_limit(now, arg or 60.0)
-    elif name == "mute":
-        module.muted_until = now + (arg or 30.0)
-    elif name == "restart":
-        module.restart()
-    elif name == "meter-gone":
-        m.present = False
-        if arg:
-            module.after(now + arg, lambda t: setattr(m, "present", True), always=True)
-    elif name == "meter-back":
-        m.present = True
-    elif name == "push-loss":
-        module.pushes_lost_until = now + arg if arg else float("inf")
-    elif name == "garbage":
-        # line noise (baud mismatch, boot chatter) reads as bytes with the top bit set
-        module.emit(now, bytes(rng.randrange(0x80, 0x100) for _ in range(rng.randint(4, 40))) + b"\r\n")
-    elif name == "half-line":
-        line = module.dialect.event(0x21, m.ip, 0)
-        module.emit(now, line[:rng.randint(3, len(line) - 3)])
-    elif name == "foreign-node":
-        data = frame(rng.randrange(0x10000), METER, CONTROLLER, 0x72, [(0xE7, b"\x00\x00\x03\xe8")])
-        module.rx(now, link_local(_OTHER_MAC), _OTHER_MAC, 0x0E1A, data)
-    elif name == "foreign-eoj":
-        data = frame(rng.randrange(0x10000), 0x027901, CONTROLLER, 0x73, [(0x80, b"\x30")])
-        module.rx(now, m.ip, m.mac, 0x0E1A, data, dst=MULTICAST)
-    elif name == "pana":
-        module.rx(now, m.ip, m.mac, 0x02CC, module.pana_packet(), secured=0)
