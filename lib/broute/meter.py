@@ -3,6 +3,8 @@
 Decoders take an EDT (bytes or memoryview) and return natural values. The meter's
 "no data", overflow and underflow codes become the sentinels below, never numbers.
 Source: ECHONET Appendix "Detailed Requirements for ECHONET Device Objects", 3.3.25.
+The meter's dates become day numbers (days from 2000-01-01) and billing months here too, and
+`implausible` says when E7 and E8 cannot come from one true reading (docs/protocol.md section 6).
 The rest of the class (names, history 2, version, maker...) is in eldecode, which the board never imports.
 """
 from .echonet import EchonetError
@@ -23,10 +25,17 @@ NO_DATA = Sentinel("no data")
 OVERFLOW = Sentinel("overflow")
 UNDERFLOW = Sentinel("underflow")
 
-# E1: unit of the cumulative counters, as a power of ten of kWh.
-_UNIT_EXP = {0x00: 0, 0x01: -1, 0x02: -2, 0x03: -3, 0x04: -4, 0x0A: 1, 0x0B: 2, 0x0C: 3, 0x0D: 4}
 _CUM_NO_DATA = 0xFFFFFFFE
-_HISTORY_SLOTS = 48
+_HISTORY_SLOTS = const(48)
+
+# Plausibility of one reading (single-phase 3-wire: R and T are 100 V each to neutral; two-wire
+# has R only). Integer arithmetic only: floats are heap objects on the board.
+_V_HI = const(110)      # V: the legal supply is 101 V +-6 V, plus margin
+_V_LO = const(90)       # V
+_PF_DIV = const(4)      # watts at least 1/4 of volts x amperes: a whole house stays above power factor 0.25
+_SLACK_W = const(200)   # W: 0.1 A rounding per phase, E7 and E8 measured a moment apart
+_CAP_A = const(240)     # A per phase without a contract: twice the largest contract, 120 A
+_CONTRACT_X = const(3)  # x contract_a per phase: a breaker holds 2x for a minute (sim over-limit: 2.04x)
 
 def check_len(edt, n, what):
     if len(edt) != n:
@@ -84,10 +93,12 @@ def coefficient(edt):
 
 def unit_exp(edt):
     check_len(edt, 1, "E1")
-    try:
-        return _UNIT_EXP[edt[0]]
-    except KeyError:
-        raise EchonetError("E1 unit code %02X is not defined" % edt[0])
+    c = edt[0]  # 00..04: 10**-code kWh; 0A..0D: 10**(code - 9) kWh (computed: a table is heap)
+    if c <= 4:
+        return -c
+    if 0x0A <= c <= 0x0D:
+        return c - 9
+    raise EchonetError("E1 unit code %02X is not defined" % c)
 
 
 def unit_kwh(edt):
@@ -155,13 +166,14 @@ def fixed_time(edt):
     return tuple(t)
 
 
-def history(edt):
-    """E2/E4: (day back, 48 raw half-hour counters from 00:00)."""
+def history(edt, slots=_HISTORY_SLOTS):
+    """E2/E4: (day back, the first `slots` of its 48 raw half-hour counters from 00:00); the
+    session takes only the 00:00 one (slots 1), so no list of 48 is built on the stick."""
     check_len(edt, 2 + 4 * _HISTORY_SLOTS, "history 1")
     day = uint(edt, 0, 2)
     if day > 99:
         raise EchonetError("history day %d is outside 0..99" % day)
-    return day, [counter_at(edt, 2 + 4 * i) for i in range(_HISTORY_SLOTS)]
+    return day, [counter_at(edt, 2 + 4 * i) for i in range(slots)]
 
 
 def property_map(edt):
@@ -182,3 +194,29 @@ def property_map(edt):
     if len(out) != count:
         raise EchonetError("property map bitmap holds %d EPCs, count says %d" % (len(out), count))
     return bytes(out)
+
+
+def implausible(power_w, r_da, t_da, contract_a=None):
+    """Why these values cannot come from one true reading (a corrupted frame), or None.
+
+    `power_w` in W, `r_da`/`t_da` in 0.1 A, any of them None when unknown. Currents are signed
+    (reverse flow negative, ECHONET Appendix 3.3.25 E8), so phases of opposite sign may cancel
+    in the watts and only the upper bound applies then.
+    """
+    cap = 10 * (_CONTRACT_X * contract_a if contract_a else _CAP_A)  # 0.1 A
+    if (r_da is not None and abs(r_da) > cap) or (t_da is not None and abs(t_da) > cap):
+        return "a phase current beyond %d A" % (cap // 10)
+    if power_w is None:
+        return None
+    w = abs(power_w)
+    if w * 10 > _V_HI * 2 * cap:
+        return "power beyond what %d A per phase carry" % (cap // 10)
+    if r_da is None:
+        return None
+    t = t_da or 0
+    a = abs(r_da) + abs(t)
+    if w * 10 > _V_HI * a + _SLACK_W * 10:
+        return "power above what the currents carry"
+    if r_da * t >= 0 and (w + _SLACK_W) * 10 * _PF_DIV < _V_LO * a:
+        return "power far below what the currents carry"
+    return None

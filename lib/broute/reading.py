@@ -9,6 +9,7 @@ E5); docs/protocol.md section 4. A frame that contradicts itself (`implausible`)
 counter that goes backwards is a corrupted frame: nothing of it is applied.
 """
 from . import meter
+from .meter import implausible  # noqa: F401  reading.implausible, as before
 from .compat import const, ticks_diff, ticks_add
 
 _E7 = const(0xE7)
@@ -27,17 +28,6 @@ _97 = const(0x97)
 _98 = const(0x98)
 _DAY_S = const(86400)
 _HALF_HOUR = const(1800)
-_REBASE_MS = const(1 << 27)  # ticks wrap at 2**30 ms: move the clock's base well before
-
-# Plausibility of one reading (single-phase 3-wire: R and T are 100 V each to neutral; two-wire
-# has R only). Integer arithmetic only: floats are heap objects on the board.
-_V_HI = const(110)      # V: the legal supply is 101 V +-6 V, plus margin
-_V_LO = const(90)       # V
-_PF_DIV = const(4)      # watts at least 1/4 of volts x amperes: a whole house stays above power factor 0.25
-_SLACK_W = const(200)   # W: 0.1 A rounding per phase, E7 and E8 measured a moment apart
-_CAP_A = const(240)     # A per phase without a contract: twice the largest contract, 120 A
-_CONTRACT_X = const(3)  # x contract_a per phase: a breaker holds 2x for a minute (sim over-limit: 2.04x)
-
 
 class Reading:
     """Values are None until the meter has given one (or when it reports no data). The names
@@ -56,32 +46,6 @@ class Reading:
         self.time = None           # meter-local seconds since 2000-01-01 (docs/mqtt.md section 4)
         self.seq = 0               # incremented on every new reading
         self.ticks = 0             # its one time stamp: the session clock's ticks_ms()
-
-
-def implausible(power_w, r_da, t_da, contract_a=None):
-    """Why these values cannot come from one true reading (a corrupted frame), or None.
-
-    `power_w` in W, `r_da`/`t_da` in 0.1 A, any of them None when unknown. Currents are signed
-    (reverse flow negative, ECHONET Appendix 3.3.25 E8), so phases of opposite sign may cancel
-    in the watts and only the upper bound applies then.
-    """
-    cap = 10 * (_CONTRACT_X * contract_a if contract_a else _CAP_A)  # 0.1 A
-    if (r_da is not None and abs(r_da) > cap) or (t_da is not None and abs(t_da) > cap):
-        return "a phase current beyond %d A" % (cap // 10)
-    if power_w is None:
-        return None
-    w = abs(power_w)
-    if w * 10 > _V_HI * 2 * cap:
-        return "power beyond what %d A per phase carry" % (cap // 10)
-    if r_da is None:
-        return None
-    t = t_da or 0
-    a = abs(r_da) + abs(t)
-    if w * 10 > _V_HI * a + _SLACK_W * 10:
-        return "power above what the currents carry"
-    if r_da * t >= 0 and (w + _SLACK_W) * 10 * _PF_DIV < _V_LO * a:
-        return "power far below what the currents carry"
-    return None
 
 
 def _num(v):
@@ -190,9 +154,13 @@ class Tracker:
             self._history(edt, 1 if epc == _E4 else 0)
         elif epc == _EA or epc == _EB:
             self._fixed(edt, 1 if epc == _EB else 0)
-        elif epc == _98:
+        elif epc == _98 and len(edt) == 4:  # the meter's date (YYYY MM DD) and 0x97 (hh mm)
             i = f.find(_97)
-            self._today_is(edt, f.edt(i) if i >= 0 and f.pdc(i) else None)
+            hm = f.edt(i) if i >= 0 else b""
+            if self._date(meter.uint(edt, 0, 2), edt[2], edt[3], None, 0) and len(hm) >= 2:
+                # hh mm: the middle of the minute, within 30 s either way
+                self._cs = self.day * _DAY_S + hm[0] * 3600 + hm[1] * 60 + (hm[2] if len(hm) > 2 else 30)
+                self._ct = self.ticks
 
     def _check(self, f):
         """Decode E7, E8, E0 and E3; why frame `f` is corrupted (see `implausible`; E0/E3
@@ -248,16 +216,14 @@ class Tracker:
 
     # --- the meter's clock, days and billing months ----------------------------------------
     def now(self):
-        """The meter's local time at `ticks` (seconds since 2000-01-01), or None before known."""
+        """The meter's local time at `ticks` (seconds since 2000-01-01), or None before known.
+        Re-based on every call, so the ticks' wrap (2**30 ms) never comes between."""
         if self._cs is None:
             return None
-        el = ticks_diff(self.ticks, self._ct)
-        if el >= _REBASE_MS:
-            s = el // 1000
-            self._cs += s
-            self._ct = ticks_add(self._ct, s * 1000)
-            el -= s * 1000
-        return self._cs + el // 1000
+        s = ticks_diff(self.ticks, self._ct) // 1000
+        self._cs += s
+        self._ct = ticks_add(self._ct, s * 1000)
+        return self._cs
 
     def wanted(self, sold):
         """The day back (E5) whose E2 (and E4 when `sold`) still holds a baseline to take: 0 for
@@ -266,18 +232,7 @@ class Tracker:
         if b[0] is None or sold and b[1] is None:
             return 0
         n = -1 if self.day is None else self.day - self._mf
-        if 0 < n <= 99 and (b[2] is None or sold and b[3] is None):
-            return n
-        return -1
-
-    def _today_is(self, date, hm):
-        """0x98 (YYYY MM DD) and 0x97 (hh mm): the meter's date and its clock."""
-        y, mo, d = meter.date_time(date, 0, 2) if len(date) == 4 else (0, 0, 0)
-        if 1 <= mo <= 12 and 1 <= d <= 31 and self._date(y, mo, d, None, 0) and hm is not None \
-                and 2 <= len(hm) <= 3 and hm[0] < 24 and hm[1] < 60:
-            # hh mm: the middle of the minute, within 30 s either way
-            self._cs = self.day * _DAY_S + hm[0] * 3600 + hm[1] * 60 + (hm[2] if len(hm) > 2 else 30)
-            self._ct = self.ticks
+        return n if 0 < n <= 99 and (b[2] is None or sold and b[3] is None) else -1
 
     def _fixed(self, edt, k):
         """EA (k 0) or EB (k 1), pushed or asked: the counter at the last half hour and its date.
@@ -285,15 +240,14 @@ class Tracker:
         within the half hour that follows (docs/protocol.md section 4)."""
         y, mo, d, h, mi, s, raw = meter.fixed_time(edt)
         raw = _num(raw)
-        if not (1 <= mo <= 12 and 1 <= d <= 31 and h < 24 and mi < 60) or not self._date(y, mo, d, raw, k):
-            return
-        at = self.day * _DAY_S + h * 3600 + mi * 60 + s
-        c = self.now()
-        if c is None or c < at or c >= at + _HALF_HOUR:
-            self._cs = at if c is None or c < at else at + _HALF_HOUR - 1
-            self._ct = self.ticks
-        if h == 0 and mi == 0 and raw is not None and self._b[k] is None:
-            self._base(k, raw)
+        if self._date(y, mo, d, raw, k):
+            at = self.day * _DAY_S + h * 3600 + mi * 60 + s
+            c = self.now()
+            if c is None or c < at or c >= at + _HALF_HOUR:
+                self._cs = at if c is None or c < at else at + _HALF_HOUR - 1
+                self._ct = self.ticks
+            if h == 0 and mi == 0 and raw is not None and self._b[k] is None:
+                self._base(k, raw)
 
     def _date(self, y, mo, d, raw, k):
         """Take the meter's date; True when it is today's (now). A corrupted date must neither
@@ -304,16 +258,16 @@ class Tracker:
         old = self.day
         if n == old:
             return True
+        b = self._b
         if old is not None:
-            b = self._b[k]
-            up = raw is None or b is None or meter.counter_delta(b, raw, self.digits) <= 10 ** self.digits // 2
+            up = raw is None or b[k] is None or \
+                meter.counter_delta(b[k], raw, self.digits) <= 10 ** self.digits // 2
             if not (n == old + 1 and up) and self._odd != n:
                 self._odd = n
                 return False
             self.days += 1
         self._odd = None
         self.day = n
-        b = self._b
         b[0] = b[1] = None  # today's baselines: from 00:00 EA/EB or E2/E4 day 0
         if not self._mf <= n < self._mn:
             self._mf, self._mn = meter.billing(y, mo, d, self.reading_day)
@@ -329,36 +283,29 @@ class Tracker:
         self._stale = True
 
     def _history(self, edt, k):
-        """E2 (k 0) or E4 (k 1): the day's first half-hour value (00:00) of the day E5 chose."""
-        day, values = meter.history(edt)
+        """E2 (k 0) or E4 (k 1): the 00:00 value of the day E5 chose (today's, or the month's
+        first day's)."""
+        day, values = meter.history(edt, 1)
         self.e5 = day
         v = _num(values[0])
-        if v is None:
-            return
-        if day == 0:
+        if v is not None and day == 0:
             self._base(k, v)
-        elif self.day is not None and day == self.day - self._mf:
+        elif v is not None and self.day is not None and day == self.day - self._mf:
             self._b[k + 2] = v
             self._stale = True
 
     def _figures(self):
         """Today's and the month's kWh; None for what the clock says has ended (no stale day)."""
-        r = self.reading
         t = self.now()
-        day = self.day
-        late = t is not None and day is not None and t // _DAY_S > day
-        r.today_kwh = None if late else self._since(0)
-        r.today_rev_kwh = None if late else self._since(1)
-        late = late and t // _DAY_S >= self._mn
-        r.month_kwh = None if late else self._since(2)
-        r.month_rev_kwh = None if late else self._since(3)
-
-    def _since(self, k):
-        base = self._b[k]
-        raw = self._e3 if k & 1 else self._e0
-        if base is None or raw is None or self.unit is None:
-            return None
-        delta = meter.counter_delta(base, raw, self.digits)
-        if delta > 10 ** self.digits // 2:  # read before the baseline's 00:00 value: not yet known
-            return None
-        return meter.kwh(delta, self.coefficient, self.unit)
+        late = 0 if t is None or self.day is None else (t // _DAY_S > self.day) + (t // _DAY_S >= self._mn)
+        v = [None, None, None, None]
+        for k in range(4):
+            base = self._b[k]
+            raw = self._e3 if k & 1 else self._e0
+            if base is None or raw is None or self.unit is None or late > (k >> 1):
+                continue  # unknown, or a day (k 0, 1) or month (k 2, 3) the clock says has ended
+            delta = meter.counter_delta(base, raw, self.digits)
+            if delta <= 10 ** self.digits // 2:  # else read before the baseline's 00:00: not known
+                v[k] = meter.kwh(delta, self.coefficient, self.unit)
+        r = self.reading
+        r.today_kwh, r.today_rev_kwh, r.month_kwh, r.month_rev_kwh = v
