@@ -121,7 +121,7 @@ def check_retained(port, node="pc1", prefix="homeassistant", base="broute/pc1", 
 
 
 @pytest.mark.parametrize("dialect", ["bp35a1", "j11"])
-def test_serve_publishes_the_meter_and_its_availability(tmp_path, dialect):
+def test_serve_publishes_the_meter_and_its_availability(tmp_path, dialect, monkeypatch):
     want = expected()
     with Broker() as b, Subscriber(b.port) as sub, sim(tmp_path, dialect) as pty:
         with Serve(tmp_path, pty, "127.0.0.1:%d" % b.port) as s:
@@ -143,6 +143,27 @@ def test_serve_publishes_the_meter_and_its_availability(tmp_path, dialect):
             log = s.log()
     assert "Traceback" not in log and "meter connected" in log and "Home Assistant is online" in log
     assert RBID not in log and PWD not in log
+    import broute_read
+    monkeypatch.setenv("XDG_CACHE_HOME", env_for(tmp_path)["XDG_CACHE_HOME"])
+    assert os.path.isfile(broute_read.cache_path(pty))  # read's scan cache, where read keeps it
+
+
+def test_settings_defaults_and_precedence(tmp_path):
+    import broute_serve
+    args = broute_serve.parse(["--port", "/dev/serial/by-id/usb-ROHM_BP35C2-if00", "--mqtt", "[::1]:1884"])
+    st = broute_serve.settings(args, {"mqtt": {"host": "ignored", "port": 1, "user": "u", "password": "p"}})
+    assert (st["host"], st["port"], st["user"], st["password"]) == ("::1", 1884, "u", "p")
+    assert st["client_id"] == "broute-usb-ROHM_BP35C2-if00" and st["prefix"] == "homeassistant"
+    assert st["topic"] is None and st["reading_day"] == 1 and st["offset"] == 540 and st["tariff"] is None
+    pw = tmp_path / "pw"
+    pw.write_text("from-file\n")
+    args = broute_serve.parse(["--port", "/dev/ttyUSB0", "--mqtt-password-file", str(pw), "--topic", "x/y"])
+    st = broute_serve.settings(args, {"mqtt": {"host": "h", "user": "u", "password": "p", "client_id": "c"}})
+    assert (st["host"], st["port"], st["password"], st["client_id"], st["topic"]) == ("h", 1883, "from-file", "c", "x/y")
+    for bad, says in (({"reading_day": 29}, "reading_day"), ({"utc_offset_minutes": "9"}, "utc_offset"),
+                      ({"tariff": {"base_yen": 1}}, "tariff"), ({"mqtt": {"host": "h", "port": 0}}, "mqtt.port")):
+        with pytest.raises(broute_serve.rd.UserError, match=says):
+            broute_serve.settings(broute_serve.parse(["--port", "p"]), dict({"mqtt": {"host": "h"}}, **bad))
 
 
 def test_broker_restarted_then_process_killed(tmp_path):

@@ -118,10 +118,10 @@ def settings(args, cfg):
     m = cfg.get("mqtt") or {}
     if not isinstance(m, dict):
         raise rd.UserError('config "mqtt" must be an object or null')
-    host, port = args.mqtt or (m.get("host"), m.get("port") or 1883)
+    host, port = args.mqtt or (m.get("host"), 1883 if m.get("port") is None else m.get("port"))
     if not host:
         raise rd.UserError("no broker: pass --mqtt HOST[:PORT] or set mqtt.host in --config")
-    if not isinstance(port, int) or not 0 < port < 65536:
+    if not isinstance(port, int) or isinstance(port, bool) or not 0 < port < 65536:
         raise rd.UserError("mqtt.port must be a port number (1 to 65535)")
     user = args.mqtt_user or m.get("user") or None
     password = os.environ.get(PASSWORD_ENV) or m.get("password") or None
@@ -133,8 +133,10 @@ def settings(args, cfg):
             raise rd.UserError("--mqtt-password-file %s: %s" % (args.mqtt_password_file, e.strerror or e))
     if password and not user:
         raise rd.UserError("an MQTT password is set but no user: pass --mqtt-user or set mqtt.user")
+    # the port's own name, not the device it links to: /dev/serial/by-id/... stays the same when
+    # the dongle comes back as another ttyUSBn, and this id is Home Assistant's device id
     client_id = args.client_id or m.get("client_id") or "broute-" + (
-        re.sub(r"[^A-Za-z0-9_-]+", "_", os.path.basename(os.path.realpath(args.port))).strip("_") or "port")
+        re.sub(r"[^A-Za-z0-9_-]+", "_", os.path.basename(args.port)).strip("_") or "port")
     prefix = args.prefix or m.get("prefix") or "homeassistant"
     topic = args.topic or m.get("topic") or None
     for what, t in (("discovery prefix", prefix), ("base topic", topic)):
