@@ -8,7 +8,7 @@ import json
 from broute.session import POLL_MIN_MS, id_problem, password_problem
 
 PATH = "config.json"
-MAX_BYTES = 4096   # far above a filled-in example; a bigger file is a mistake, and its text
+MAX_BYTES = 8192   # twice a filled-in example (its notes, wifi, mqtt, a tariff); a bigger file is a mistake, and its text
 MAX_DEPTH = 8      # and a deep nesting would exhaust the ESP32's heap before any screen exists
 _BOM = b"\xef\xbb\xbf"  # some Windows editors start UTF-8 files with it
 

@@ -155,7 +155,7 @@ def test_portrait_rotation_is_an_error_screen_not_a_reset_loop(runs):
 
 def test_huge_config_is_an_error_screen_not_a_memory_error(runs):
     s = _ok(_run(runs, "huge-config"))
-    assert s["error_title"] == "Fix config.json" and "larger than 4096 bytes" in s["error_advice"]
+    assert s["error_title"] == "Fix config.json" and "larger than 8192 bytes" in s["error_advice"]
 
 
 def test_wrong_password_screen(runs):

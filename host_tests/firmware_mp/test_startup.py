@@ -134,7 +134,7 @@ def test_ui_failure_leaves_a_plain_error_screen():
 
 def test_huge_and_deep_configs_are_named_on_the_screen():
     ok = '"broute_id": "%s", "broute_password": "%s"' % (ID, PW)
-    for text, words in (('{"_c": "%s", %s}' % ("x" * 32768, ok), "larger than 4096 bytes"),
+    for text, words in (('{"_c": "%s", %s}' % ("x" * 32768, ok), "larger than 8192 bytes"),
                         ('{"_c": %s1%s, %s}' % ("[" * 2000, "]" * 2000, ok), "nested more than"),
                         ('{"_c": %s1%s, %s}' % ("[" * 20000, "]" * 20000, ok), "larger than"),
                         ("\ufeff{%s}" % ok, None)):
