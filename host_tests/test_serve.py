@@ -159,7 +159,8 @@ def test_settings_defaults_and_precedence(tmp_path):
     pw.write_text("from-file\n")
     args = broute_serve.parse(["--port", "/dev/ttyUSB0", "--mqtt-password-file", str(pw), "--topic", "x/y"])
     st = broute_serve.settings(args, {"mqtt": {"host": "h", "user": "u", "password": "p", "client_id": "c"}})
-    assert (st["host"], st["port"], st["password"], st["client_id"], st["topic"]) == ("h", 1883, "from-file", "c", "x/y")
+    assert (st["host"], st["port"], st["password"], st["client_id"], st["topic"]) == \
+        ("h", 1883, "from-file", "c", "x/y")
     for bad, says in (({"reading_day": 29}, "reading_day"), ({"utc_offset_minutes": "9"}, "utc_offset"),
                       ({"tariff": {"base_yen": 1}}, "tariff"), ({"mqtt": {"host": "h", "port": 0}}, "mqtt.port")):
         with pytest.raises(broute_serve.rd.UserError, match=says):

@@ -17,6 +17,7 @@ import re
 import signal
 import sys
 import threading
+import time
 
 import broute_read as rd
 import mqttlink
@@ -37,9 +38,8 @@ broute_password, "mqtt": {host, port, user, password, prefix, topic, client_id},
 BROUTE_ID / BROUTE_PASSWORD; the MQTT password from that file, $BROUTE_MQTT_PASSWORD or
 --mqtt-password-file, never from the command line (ps shows it), and none of them is ever logged.
 
-Topics: <prefix>/sensor/<client id>/<key>/config (retained discovery), <topic>/status (retained
-online / offline, the last will), <topic>/state (one JSON object per fresh reading). The client id
-defaults to broute-<serial port name>; the topic to broute/<client id>.
+Topics (docs/mqtt.md): <prefix>/sensor/<client id>/<key>/config, <topic>/status, <topic>/state; the
+client id defaults to broute-<serial port name>, the topic to broute/<client id>.
 
 A broker that is unreachable, goes away or refuses the user or password does not stop the meter
 link: the log says why (a warning when it changes, then quiet) and the connection is retried every
@@ -160,22 +160,14 @@ def settings(args, cfg):
                 topic=topic, reading_day=day, offset=offset, tariff=t)
 
 
-def _costs(t, r):
-    """(today_yen, month_yen) from the tariff, or Nones (no tariff, or a lib without costs yet)."""
-    costs = getattr(tariff, "costs", None)
-    if t is None or costs is None:
-        return None, None
-    return costs(t, r)
-
-
 def state_payload(h, s, cfg):
     """Session `s`'s reading as the state message (bytes); the time is the meter's clock when the
     reading knows it, else this computer's clock in the configured zone."""
     r = s.reading
-    today_yen, month_yen = _costs(cfg["tariff"], r)
+    costs = getattr(tariff, "costs", None)  # (today_yen, month_yen), in lib/broute/tariff.py
+    today_yen, month_yen = costs(cfg["tariff"], r) if cfg["tariff"] and costs else (None, None)
     now = getattr(r, "time", None)
     if now is None:
-        import time
         now = wallclock.stamp(int(time.time()), wallclock.EPOCH_1970, cfg["offset"])
     return bytes(h.state(r, month_kwh=getattr(r, "month_kwh", None), today_yen=today_yen, month_yen=month_yen,
                          rssi_dbm=s.rssi_dbm(), now=now))
