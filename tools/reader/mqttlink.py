@@ -59,17 +59,12 @@ class Link:
 
     def _run(self):
         delay = RETRY_MIN_S
-        first = True
+        self.c.connect_async(self.st["host"], self.st["port"], keepalive=KEEPALIVE_S)  # only stores them
         while not self.stop.is_set():
             try:
-                if first:
-                    self.c.connect(self.st["host"], self.st["port"], keepalive=KEEPALIVE_S)
-                    first = False
-                else:
-                    self.c.reconnect()
-            except (OSError, ValueError) as e:  # refused, unreachable, unknown host
-                first = first and isinstance(e, ValueError)
-                self._failed("unreachable", "cannot connect (%s)" % (getattr(e, "strerror", None) or e))
+                self.c.reconnect()  # a TCP connect (5 s timeout) and CONNECT; CONNACK comes in loop()
+            except OSError as e:  # refused, unreachable, unknown host
+                self._failed("unreachable", "cannot connect (%s)" % (e.strerror or e))
             else:
                 rc = mqtt.MQTT_ERR_SUCCESS
                 while rc == mqtt.MQTT_ERR_SUCCESS and not self.stop.is_set():
