@@ -36,11 +36,20 @@ def expected(name="normal"):
     return {"power_w": power, "current_r_a": r / 10, "current_t_a": t / 10, "energy_kwh": m.cfg.import_kwh}
 
 
+class Pty(str):
+    """The simulator's pty path; .control(line) sends it a control command (fault NAME, ...)."""
+
+    def control(self, line):
+        self.proc.stdin.write(line + "\n")
+        self.proc.stdin.flush()
+
+
 @contextlib.contextmanager
 def sim(tmp_path, dialect="bp35a1", *extra):
-    pty = str(tmp_path / "dongle")
-    p = subprocess.Popen([sys.executable, "tools/sim.py", "--pty", pty, "--dialect", dialect] + FAST + FROZEN
-                         + list(extra), cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    pty = Pty(tmp_path / "dongle")
+    p = pty.proc = subprocess.Popen([sys.executable, "tools/sim.py", "--pty", pty, "--dialect", dialect] + FAST
+                                    + FROZEN + list(extra), cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                    text=True)
     try:
         assert "pty" in p.stdout.readline()
         yield pty
@@ -69,9 +78,10 @@ class Serve:
     def log(self):
         return self.err_path.read_text()
 
-    def wait_log(self, text, timeout=20):
+    def wait_log(self, text, timeout=20, start=0):
+        """Wait until `text` is in the log (past its first `start` characters)."""
         end = time.monotonic() + timeout
-        while text not in self.log():
+        while text not in self.log()[start:]:
             assert self.p.poll() is None, "serve ended (%s):\n%s" % (self.p.returncode, self.log())
             assert time.monotonic() < end, "no %r in the log:\n%s" % (text, self.log())
             time.sleep(0.1)
@@ -184,6 +194,23 @@ def test_broker_restarted_then_process_killed(tmp_path):
             s.p.kill()
             assert sub.wait("broute/pc1/status", timeout=10) == "offline"  # the will, from the broker
             assert s.stop() == -signal.SIGKILL
+
+
+def test_nothing_published_while_the_meter_is_silent(tmp_path):
+    """No fresh reading, no state (never a stale value with a new time); the meter back: states again."""
+    with Broker() as b, Subscriber(b.port) as sub, sim(tmp_path) as pty:
+        with Serve(tmp_path, pty, "127.0.0.1:%d" % b.port) as s:
+            sub.wait("broute/pc1/state", timeout=30)
+            pty.control("fault meter-gone")
+            s.wait_log("meter link:", timeout=30, start=len(s.log()))  # the session saw it go
+            time.sleep(0.5)
+            sub.clear()
+            time.sleep(3)  # 150 s of meter time: 15 polls
+            assert sub.messages("broute/pc1/state") == []
+            assert sub.messages("broute/pc1/status") == []  # still online: the reader is alive
+            pty.control("fault meter-back")
+            sub.wait("broute/pc1/state", state_ok(expected()), timeout=60)
+            assert s.stop() == 0
 
 
 def test_broker_unreachable_then_up(tmp_path):
