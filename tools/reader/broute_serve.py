@@ -231,7 +231,8 @@ async def serve(args, rbid, pwd, ser, cfg, link):
                 elif s.state == bstate.CONNECTED:
                     if s.version and link.device(s.dialect, s.version):
                         log.info("module %s %s", s.dialect, s.version)
-                    log.info("meter connected (%s dBm)", s.rssi_dbm())
+                    rssi = s.rssi_dbm()
+                    log.info("meter connected%s", "" if rssi is None else " (%d dBm)" % rssi)
                 else:
                     log.info("meter link: %s", bstate.name(s.state))
             s.listener = listener
