@@ -46,7 +46,7 @@ def _drain(p, out):
         if not k:
             return
         if k == j11.FRAME:
-            out.append((p.code, bytes(p.data)))
+            out.append((p.code, bytes(p.view(0, p.n))))
         else:
             out.append(("BAD", p.why))
 

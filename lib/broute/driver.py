@@ -97,3 +97,36 @@ async def wait(self, deadline, want=-1):
             self.eof += 1
             await self._clock.sleep_ms(left)
             return None
+
+
+# The input side both sans-I/O parsers share (skstack.Parser, j11.Parser take these as methods,
+# as the drivers take the waiter above): compat.Port's sink, `space()` then `commit(n)`, or
+# `feed(data)` for streams that only offer read(n). A parser has `buf`, its `_s`/`_e` (the
+# unread bytes), `_src`/`_si` (what feed() was given and has not copied in yet), `space()`
+# and `_next()` (one item, or 0 for "need data").
+def commit(self, n):
+    self._e += n
+
+
+def feed(self, data):
+    """Take `data` of any length; next() copies it in as it makes room, so lines or frames are
+    never lost to a buffer filled in one go. Keep `data` unchanged until next() returns 0
+    (need data), then feed more."""
+    self._src, self._si = data, 0
+
+
+def next_item(self):
+    """The parser's next item, copying in more of what feed() was given while it needs data."""
+    while True:
+        k = self._next()
+        src = self._src
+        if k or src is None:
+            return k
+        i = self._si
+        room = self.space()
+        n = min(len(room), len(src) - i)
+        room[:n] = src[i:i + n]
+        self._e += n
+        self._si = i = i + n
+        if i == len(src):
+            self._src = None

@@ -6,8 +6,9 @@ then the data; big-endian, sums mod 65536. The parser hunts for the unique code,
 before a frame costs nothing but the garbage; a frame whose header or data checksum is wrong,
 or whose length is beyond the cap, becomes a BAD event and the hunt resumes right after its
 unique code (a frame hidden in a mangled one is still found). Nothing is allocated per frame
-unless the caller asks for a view (`data`, `view`).
+unless the caller asks for a view (`view`).
 """
+from . import driver as _dr
 from .compat import const
 
 REQUEST = b"\xD0\xEA\x83\xFC"   # what we send
@@ -21,7 +22,7 @@ HEAD = const(12)
 
 # Parser.next() kinds
 NEED_DATA = const(0)
-FRAME = const(1)      # `code`, `at`/`n` (the data in `buf`), `data` (a view)
+FRAME = const(1)      # `code`, `at`/`n` (the data in `buf`), `view(i, n)`
 BAD = const(2)        # `code` as read (untrusted unless `why` is BAD_DATA), `why` one of:
 BAD_HEADER = "header checksum"
 BAD_DATA = "data checksum"
@@ -40,7 +41,12 @@ class Parser:
     """Feed bytes with `feed()` (or `space()` + `commit()`, compat.Port's readinto path), then
     call `next()` until NEED_DATA. `unique` selects the direction it hunts for (a simulator
     parses requests). The buffer never grows: a frame never needs more than HEAD + MAX_DATA.
+    feed, commit and next are the input side both parsers share (driver.py).
     """
+
+    commit = _dr.commit
+    feed = _dr.feed
+    next = _dr.next_item
 
     def __init__(self, unique=RESPONSE, size=HEAD + MAX_DATA + 5):
         self.buf = bytearray(size)
@@ -75,33 +81,7 @@ class Parser:
             return self._mv
         return self._mv[self._e:]
 
-    def commit(self, n):
-        self._e += n
-
-    def feed(self, data):
-        """Take `data` of any length; it is copied in as next() makes room, so keep it
-        unchanged until next() returns NEED_DATA."""
-        self._src, self._si = data, 0
-        self._pull()
-
-    def _pull(self):
-        src, i = self._src, self._si
-        room = self.space()
-        k = min(len(room), len(src) - i)
-        room[:k] = src[i:i + k]
-        self._e += k
-        self._si = i + k
-        if self._si == len(src):
-            self._src = None
-
     # --- frames --------------------------------------------------------------------------
-    def next(self):
-        while True:
-            k = self._next()
-            if k or self._src is None:
-                return k
-            self._pull()
-
     def _next(self):
         b = self.buf
         s, e = self._s, self._e
@@ -140,12 +120,8 @@ class Parser:
         return BAD
 
     # --- the frame just returned -----------------------------------------------------------
-    @property
-    def data(self):
-        """The data of the FRAME just returned, as a view (valid until the next call)."""
-        return self._mv[self.at:self.at + self.n]
-
     def view(self, i, n):
+        """Data bytes i..i+n of the FRAME just returned, as a view (valid until the next call)."""
         return self._mv[self.at + i:self.at + i + n]
 
     def u8(self, i):

@@ -59,7 +59,7 @@ class J11Driver:
         self._hard = hard_reset
         self._b = j11.Builder(64)
         self.dialect = "j11"
-        self.status = self._best = None
+        self._best = None
         self.bad = self.hard_resets = 0
         self._pair = None      # the last 8 characters of the B-route ID: the scan's pairing ID
         self._ip = None        # the joined meter's IPv6 address (16 bytes)
@@ -270,8 +270,6 @@ class J11Driver:
         elif c == _VERSION | 0x2000:
             if p.n >= 9:
                 self.version = "%d.%d.%d" % (p.u8(3), p.u8(4), p.u16(5) << 16 | p.u16(7))
-        elif c == _STATUS | 0x2000:
-            self.status = p.u8(1) << 16 | p.u8(2) << 8 | p.u8(3)
 
     def _beacon(self, p):
         """4051: [00][channel][count] and count x (MAC 8, PAN 2, RSSI 1); [01][channel] is

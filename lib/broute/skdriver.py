@@ -9,7 +9,6 @@ ERXUDP from the joined meter, EVENT 24-33 outside an exchange, and any echo once
 from . import driver as dr
 from . import skstack as sk
 from .compat import Port, const, ticks_add
-from .skstack import _SIDE_ARG
 
 # SKSTACK event numbers (docs/protocol.md section 2, Events)
 _EV_SENT = const(0x21)       # a UDP send finished: param 00 sent, 01 failed, 02 neighbour discovery first
@@ -44,7 +43,6 @@ _PORT_PANA = const(0x02CC)
 # Command lines (docs/protocol.md section 2), built per dialect. Start-up commands allocate (they
 # run once); the SKSENDTO header of every poll is built once per join and only its length
 # digits are patched.
-_HEX = b"0123456789ABCDEF"
 
 
 def sreg(reg, value, width):
@@ -53,7 +51,7 @@ def sreg(reg, value, width):
 
 def scan(dialect, duration):
     # mode 2 = active scan with the pairing-ID element; FFFFFFFF = channels 33-60
-    return b"SKSCAN 2 FFFFFFFF %X%s\r\n" % (duration, _SIDE_ARG[dialect])
+    return b"SKSCAN 2 FFFFFFFF %X%s\r\n" % (duration, sk.SIDE_ARG[dialect])
 
 
 def setpwd(password):
@@ -76,13 +74,14 @@ class SendTo:
     """`SKSENDTO 1 <ip> 0E1A 1 [0 ]LLLL ` for one destination; raw data follows, no CRLF."""
 
     def __init__(self, dialect, ip):
-        self.buf = bytearray(b"SKSENDTO 1 %s 0E1A 1%s 0000 " % (ip, _SIDE_ARG[dialect]))
+        self.buf = bytearray(b"SKSENDTO 1 %s 0E1A 1%s 0000 " % (ip, sk.SIDE_ARG[dialect]))
         self._at = len(self.buf) - 5
 
     def header(self, n):
         b, at = self.buf, self._at
         for i in range(4):
-            b[at + 3 - i] = _HEX[(n >> (4 * i)) & 15]
+            d = (n >> (4 * i)) & 15
+            b[at + 3 - i] = d + 48 if d < 10 else d + 55  # an upper-case hex digit
         return self.buf
 
 

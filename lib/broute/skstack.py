@@ -7,13 +7,14 @@ CR/LF; hex ASCII data (WOPT 01, RL7023 IPS) is told apart without asking the mod
 binary data is followed by CR at DATALEN, hex data has a hex digit there.
 Nothing here allocates per line except where a caller asks for text (start-up only).
 """
+from . import driver as _dr
 from .compat import const
 
 # Dialects (docs/protocol.md section 1). Everything that differs between them is in the tables below.
 SINGLE = const(0)  # BP35A1, RL7023 Stick-D/IPS, WSR35A1-00
 DUAL = const(1)    # BP35C0/C2, RL7023 Stick-D/DSS, RS-WSUHA-P: extra SIDE field
 DIALECT_NAMES = ("single", "dual")
-_SIDE_ARG = (b"", b" 0")     # appended to SKSCAN; inserted before LEN in SKSENDTO
+SIDE_ARG = (b"", b" 0")      # appended to SKSCAN; inserted before LEN in SKSENDTO (skdriver)
 _EVENT_PARAM = (3, 4)        # token index of the EVENT param (DSE has SIDE at 3)
 
 # Event kinds returned by Parser.next()
@@ -63,8 +64,13 @@ class Parser:
     """Feed bytes with `feed()` (or `space()`+`commit()`), then call `next()` until NEED_DATA.
 
     After each event, `line` offsets, `code`, `param`, `side`, `fkey`, `value` and `payload`
-    describe it; memoryviews stay valid only until the next call.
+    describe it; memoryviews stay valid only until the next call. feed, commit and next are
+    the input side both parsers share (driver.py).
     """
+
+    commit = _dr.commit
+    feed = _dr.feed
+    next = _dr.next_item
 
     def __init__(self, size=1024):
         self.buf = bytearray(size)
@@ -107,36 +113,7 @@ class Parser:
             self.garbage += 1
         return self._mv[self._e:]
 
-    def commit(self, n):
-        self._e += n
-
-    def feed(self, data):
-        """Take `data` of any length (for streams that only offer read(n)).
-
-        It is copied in as next() makes room, so lines are never lost to a buffer filled
-        in one go; keep `data` unchanged until next() returns NEED_DATA, then feed more.
-        """
-        self._src, self._si = data, 0
-        self._pull()
-
-    def _pull(self):
-        src, i = self._src, self._si
-        room = self.space()
-        k = min(len(room), len(src) - i)
-        room[:k] = src[i:i + k]
-        self._e += k
-        self._si = i + k
-        if self._si == len(src):
-            self._src = None
-
     # --- events --------------------------------------------------------------------------
-    def next(self):
-        while True:
-            k = self._next()
-            if k or self._src is None:
-                return k
-            self._pull()
-
     def _next(self):
         b = self.buf
         while True:
