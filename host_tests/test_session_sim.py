@@ -13,7 +13,6 @@ import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 import bench_session as bs  # noqa: E402
-from broute import bstate  # noqa: E402
 from broute import reading  # noqa: E402
 from broute import session  # noqa: E402
 import sim_vlink as vl  # noqa: E402
@@ -171,27 +170,16 @@ def test_module_restart_is_noticed_at_every_step(at):
     assert "the Wi-SUN module restarted" in " ".join(logs) and link.commands().count("SKSETRBID") == 2
 
 
-def _until_error(s, clock, limit=900000):
-    reasons = []
-
-    def note(kind):
-        if kind == "state" and s.state == bstate.ERROR:
-            reasons.append(s.reason)
-    s.listener = note
-    vl.run(s, clock, lambda: reasons, limit)
-    return reasons
-
-
 def test_join_refused_is_auth_failed():
     s, mod, link, clock, logs = _vsim(password="BADBADBADBAD")
-    assert _until_error(s, clock) == [session.AUTH_FAILED]
+    assert vl.until_error(s, clock) == [session.AUTH_FAILED]
     assert not [x for x in logs if session.JOIN_NO_ANSWER in x]
 
 
 def test_join_without_answer_is_not_a_login_problem():
     # the meter answers the scan, then is gone before the join
     s, mod, link, clock, logs = _vsim(faults=["meter-gone@4.6"])
-    assert _until_error(s, clock) == [session.JOIN_NO_ANSWER]
+    assert vl.until_error(s, clock) == [session.JOIN_NO_ANSWER]
     assert not [x for x in logs if session.AUTH_FAILED in x]
 
 

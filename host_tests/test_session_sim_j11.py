@@ -107,25 +107,14 @@ def test_random_faults_an_hour():
                                                             s.resets, s.rejoins))
 
 
-def _until_error(s, clock, limit=900000):
-    reasons = []
-
-    def note(kind):
-        if kind == "state" and s.state == bstate.ERROR:
-            reasons.append(s.reason)
-    s.listener = note
-    vl.run(s, clock, lambda: reasons, limit)
-    return reasons
-
-
 def test_wrong_password_is_auth_failed():
     s, mod, link, clock, logs = _vsim(password="BADBADBADBAD")
-    assert _until_error(s, clock) == [session.AUTH_FAILED], logs[-10:]
+    assert vl.until_error(s, clock) == [session.AUTH_FAILED], logs[-10:]
 
 
 def test_no_meter_is_reported():
     s, mod, link, clock, logs = _vsim("no-meter")
-    reasons = _until_error(s, clock, 1800000)
+    reasons = vl.until_error(s, clock, 1800000)
     assert reasons and reasons[0] == session.NOT_FOUND, logs[-10:]
 
 

@@ -8,6 +8,7 @@ host_tests/test_session_sim.py (days, midnights, fault sequences) and tools/benc
 import asyncio
 import math
 
+from broute import bstate
 from session_fake import VClock  # noqa: F401  host_tests/portable's virtual clock, one for both
 
 _J11_REQ = b"\xd0\xea\x83\xfc"   # a J11 request's unique code (sim_j11.REQ)
@@ -86,3 +87,15 @@ def run(session, clock, cond, limit_ms, every=None):
             pass
     asyncio.run(main())
     return cond()
+
+
+def until_error(session, clock, limit_ms=900000):
+    """Run until the session shows ERROR (a person must act); the reasons it gave, or [] by then."""
+    reasons = []
+
+    def note(kind):
+        if kind == "state" and session.state == bstate.ERROR:
+            reasons.append(session.reason)
+    session.listener = note
+    run(session, clock, lambda: reasons, limit_ms)
+    return reasons
