@@ -37,6 +37,7 @@ _SLACK_W = const(200)   # W: 0.1 A rounding per phase, E7 and E8 measured a mome
 _CAP_A = const(240)     # A per phase without a contract: twice the largest contract, 120 A
 _CONTRACT_X = const(3)  # x contract_a per phase: a breaker holds 2x for a minute (sim over-limit: 2.04x)
 
+
 def check_len(edt, n, what):
     if len(edt) != n:
         raise EchonetError("%s needs %d bytes, got %d" % (what, n, len(edt)))

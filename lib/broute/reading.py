@@ -29,6 +29,7 @@ _98 = const(0x98)
 _DAY_S = const(86400)
 _HALF_HOUR = const(1800)
 
+
 class Reading:
     """Values are None until the meter has given one (or when it reports no data). The names
     (and units) are the firmware's from here to the screen (firmware/model.py)."""
