@@ -564,3 +564,27 @@ def test_cli_tcp_port_zero_ready_line_and_stats():
         if p.poll() is None:
             p.kill()
             p.wait()
+
+
+def test_history_fixed_time_and_clock_agree_by_hand_across_a_month_end_and_the_wrap():
+    """A load worked out by hand (1 kW bought at night): 28 Feb 23:10 + 60 min is 1 March 00:10;
+    E0 passes 99,999.9 kWh (D7 6, 0.1 kWh) at 23:31, so 00:00's count is 4 (100,000.48 kWh)."""
+    m = Meter(MeterConfig(flat=(1000, 600, 10, 14), import_kwh=99999.65, export_kwh=2345.65,
+                          clock_start="2025-02-28T23:10:00"))
+
+    def get(epcs, t=3600):
+        req = bytes.fromhex("1081000105FF01028801") + bytes([0x62, len(epcs)]) + b"".join(
+            bytes([e, 0]) for e in epcs)
+        return props(m.handle(req, t)[0])[1]
+
+    p = get([0x98, 0x97, 0xEA, 0xEB, 0xE0, 0xE3, 0xE2, 0xE4])
+    assert p[0x98] == bytes([2025 >> 8, 2025 & 255, 3, 1]) and p[0x97] == bytes([0, 10])
+    assert p[0xEA] == bytes([7, 233, 3, 1, 0, 0, 0]) + struct.pack(">I", 4)
+    assert p[0xEB] == bytes([7, 233, 3, 1, 0, 0, 0]) + struct.pack(">I", 23456)  # nothing sold at night
+    assert struct.unpack(">I", p[0xE0])[0] == 6  # 100,000.65 kWh at 00:10
+    e2, e4 = struct.unpack(">H48I", p[0xE2]), struct.unpack(">H48I", p[0xE4])
+    assert e2[:3] == (0, 4, 0xFFFFFFFE) and e4[:2] == (0, 23456)  # 00:00, and 00:30 not yet
+    assert props(m.handle(bytes.fromhex("1081000305FF010288016101E50101"), 3600)[0])[0]["ESV"] == 0x71
+    e2 = struct.unpack(">H48I", get([0xE2])[0xE2])  # 28 February: 23:00 before the start, 23:30 after
+    # 00:00 that day: 19 h 10 min of buying (23:10 less the 4 h of selling) before 99,999.65 kWh
+    assert e2[0] == 1 and e2[47:49] == (999994, 999999) and e2[1] == 999804
