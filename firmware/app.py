@@ -127,24 +127,28 @@ class App:
         await self._feed()
 
     def _net(self, cfg):
-        """WiFi (and MQTT): their modules are loaded only when configured (docs/hardware.md
-        section 4); a second run after a crash keeps the tasks' objects."""
+        """WiFi (and MQTT) tasks; a second run after a crash keeps their objects."""
         if self.net is None:
-            import net
-            self.model.wifi = False
-            self.net = net.Net(self, cfg.wifi, getattr(self.platform, "ntp", False))
-            if cfg.mqtt:
-                import mqtt
-                from broute.hass import Hass
-                c = cfg.mqtt
-                c["client_id"] = c.get("client_id") or self.platform.chip_id()
-                self.model.mqtt = False
-                self.pub = mqtt.Publisher(self, c, Hass(
-                    c["client_id"], c.get("topic"), c.get("prefix", "homeassistant"),
-                    model="M5StickC", offset_min=cfg.utc_offset_minutes))
+            self.net_setup(cfg)
         asyncio.create_task(self.net.run())
         if self.pub:
             asyncio.create_task(self.pub.run())
+
+    def net_setup(self, cfg):
+        """Net, and Publisher with its Hass: their modules are loaded only when configured
+        (docs/hardware.md section 4)."""
+        import net
+        self.model.wifi = False
+        self.net = net.Net(self, cfg.wifi, getattr(self.platform, "ntp", False))
+        if cfg.mqtt:
+            import mqtt
+            from broute.hass import Hass
+            c = cfg.mqtt
+            c["client_id"] = c.get("client_id") or self.platform.chip_id()
+            self.model.mqtt = False
+            self.pub = mqtt.Publisher(self, c, Hass(
+                c["client_id"], c.get("topic"), c.get("prefix", "homeassistant"),
+                model="M5StickC", offset_min=cfg.utc_offset_minutes))
 
     def set_utc(self, t):
         """NTP's answer (UTC seconds since 2000-01-01): the RTC and the shown clock."""

@@ -77,7 +77,10 @@ class Client:
             raise MqttError(_REFUSED[head[3] - 1] if head[3] <= 5 else "refused")
 
     async def _drain(self):
-        await asyncio.wait_for_ms(self.w.drain(), _WAIT_MS)
+        """Wait (with a timeout) only for what the socket did not take at once: a state message
+        usually goes whole, and wait_for_ms would allocate a task per message."""
+        if getattr(self.w, "out_buf", True):
+            await asyncio.wait_for_ms(self.w.drain(), _WAIT_MS)
         self.sent = ticks_ms()
 
     async def _read(self, n):

@@ -83,6 +83,18 @@ class Stats:
         self.cycle_alloc = []         # bytes allocated between consecutive readings
         self.events = {}
         self._alloc = None
+        self.stall_ms = 0             # the loop's longest turn beyond a 10 ms sleep (real time)
+        self.stall_after_ms = 0       # counted from this long into the run (start-up excluded)
+
+    async def loop_lag(self):
+        """How long the asyncio loop was held by one call: a 10 ms sleep that took longer."""
+        t0 = ticks_ms()
+        while True:
+            t = ticks_ms()
+            await asyncio.sleep_ms(10)
+            lag = ticks_diff(ticks_ms(), t) - 10
+            if lag > self.stall_ms and ticks_diff(t, t0) > self.stall_after_ms:
+                self.stall_ms = lag
 
     def log(self, line):
         print(line)
@@ -144,6 +156,7 @@ class Stats:
             "hat": a.board.hat if a.board else None,
             "hat_contention": a.board.contention if a.board else None,
             "module_resets": a.board.resets if a.board else 0,
+            "loop_stall_max_ms": self.stall_ms,
             "mqtt": a.model.mqtt if a.model else None,
             "net_why": a.model.net_why if a.model else None,
             "ip": a.model.ip if a.model else None,
@@ -153,7 +166,7 @@ class Stats:
 def _args(argv):
     opts = {"uart": None, "board": "stickc", "config": "config.json", "frames": None,
             "seconds": 0, "time-scale": 1.0, "buttons": "", "stats": None,
-            "max-frames": 300, "mpy": None, "hat": "bp35a1"}
+            "max-frames": 300, "mpy": None, "hat": "bp35a1", "stall-after": 3000}
     i = 0
     while i < len(argv):
         k = argv[i][2:]
@@ -204,6 +217,8 @@ async def _host(opts, board):
     plat = HostPlatform(board)
     a = app.App(plat, opts["config"], stats.log, clock)
     task = asyncio.create_task(a.run())
+    stats.stall_after_ms = int(opts["stall-after"])
+    asyncio.create_task(stats.loop_lag())
     started = ticks_ms()
     seq = 0
     n = 0

@@ -107,7 +107,16 @@ class _Stream:
         pass
 
 
+class _Socket:
+    """socket and network: the wasm port has neither; net.py and mqtt.py only import them here
+    (the steps build objects, nothing connects). On the ESP32 both are built in (no heap)."""
+    AF_INET = 2
+    SOCK_DGRAM = 2
+    STA_IF = 0
+
+
 sys.modules["machine"] = _Machine()
+sys.modules["socket"] = sys.modules["network"] = _Socket()
 K = {}
 
 
@@ -180,6 +189,34 @@ def _tasks():
                   Button(board.pin_b, ui.flip).run(), a._link(), a._feed()]
 
 
+def _net():
+    """What App.run adds when config.json has wifi and mqtt (App._net): Net, Publisher, Hass;
+    the tasks' coroutines are made, not run (asyncio's queue is not run here)."""
+    a = K["app"]
+    a.platform.chip_id = lambda: "m5-0123abcd"  # machine.unique_id() on the board
+    a.net_setup(K["cfg"])
+    K["tasks"] += [a.net.run(), a.pub.run()]
+
+
+def _burst():
+    """A discovery burst: each entity's message built and its topic encoded, as Publisher
+    sends them (the socket's write copies nothing on the board: lwIP takes the buffer)."""
+    h = K["app"].pub.hass
+    for i in range(h.count()):
+        topic, msg = h.discovery(i)
+        topic.encode()
+
+
+def _state():
+    """One reading's state message (costs and time included when known)."""
+    a = K["app"]
+    r = a.session.reading
+    r.power_w, r.current_r_da, r.current_t_da, r.ticks = 1234, 68, 59, 1000
+    r.today_kwh, r.energy_kwh, r.energy_rev_kwh = 5.4, 12345.6, 310.2
+    a._on_session("reading")
+    a.state_message()
+
+
 def _session():
     import app
     from broute import scancache
@@ -206,6 +243,9 @@ STEPS = [(name, None) for name in ORDER] + [
     ("one frame of each screen, with a reading", _screens),
     ("buttons and the app's task coroutines", _tasks),
     ("Session over the UART streams, scan cache", _session),
+    ("WiFi and MQTT: Net, Publisher, Hass (their tasks)", _net),
+    ("discovery burst: 10 messages and topics", _burst),
+    ("a reading: model, costs, state message", _state),
 ]
 N_STEPS = len(STEPS)
 _start = array("i", [0] * (N_STEPS + 1))  # heap in use before each step, after a collection
