@@ -29,25 +29,37 @@ _MAX_TOPIC = const(64)
 # daily or monthly figure that returns to 0 starts a new cycle), monetary with no state class
 # (HA allows only `total` there, which would count each reset as a negative cost), signal
 # strength dBm measurement.
-ENTITIES = (
-    (b"power_w", b'"name":"Power","dev_cla":"power","stat_cla":"measurement","unit_of_meas":"W"'),
-    (b"current_r_a", b'"name":"Current R","dev_cla":"current","stat_cla":"measurement",'
-                     b'"unit_of_meas":"A"'),
-    (b"current_t_a", b'"name":"Current T","dev_cla":"current","stat_cla":"measurement",'
-                     b'"unit_of_meas":"A"'),
-    (b"energy_kwh", b'"name":"Energy bought","dev_cla":"energy","stat_cla":"total_increasing",'
-                    b'"unit_of_meas":"kWh"'),
-    (b"energy_rev_kwh", b'"name":"Energy sold","dev_cla":"energy","stat_cla":"total_increasing",'
-                        b'"unit_of_meas":"kWh"'),
-    (b"today_kwh", b'"name":"Energy today","dev_cla":"energy","stat_cla":"total_increasing",'
-                   b'"unit_of_meas":"kWh"'),
-    (b"month_kwh", b'"name":"Energy this month","dev_cla":"energy",'
-                   b'"stat_cla":"total_increasing","unit_of_meas":"kWh"'),
-    (b"today_yen", b'"name":"Cost today","dev_cla":"monetary","unit_of_meas":"JPY"'),
-    (b"month_yen", b'"name":"Cost this month","dev_cla":"monetary","unit_of_meas":"JPY"'),
-    (b"rssi_dbm", b'"name":"Link","dev_cla":"signal_strength","stat_cla":"measurement",'
-                  b'"unit_of_meas":"dBm","ent_cat":"diagnostic"'),
+# One bytes constant, not 20 (each a heap object on the board): per entity its state key,
+# a space, its fields, a newline (Hass.discovery finds entity i by counting lines).
+_ENTITIES = (
+    b'power_w "name":"Power","dev_cla":"power","stat_cla":"measurement","unit_of_meas":"W"\n'
+    b'current_r_a "name":"Current R","dev_cla":"current","stat_cla":"measurement","unit_of_meas":"A"\n'
+    b'current_t_a "name":"Current T","dev_cla":"current","stat_cla":"measurement","unit_of_meas":"A"\n'
+    b'energy_kwh "name":"Energy bought","dev_cla":"energy","stat_cla":"total_increasing",'
+    b'"unit_of_meas":"kWh"\n'
+    b'energy_rev_kwh "name":"Energy sold","dev_cla":"energy","stat_cla":"total_increasing",'
+    b'"unit_of_meas":"kWh"\n'
+    b'today_kwh "name":"Energy today","dev_cla":"energy","stat_cla":"total_increasing",'
+    b'"unit_of_meas":"kWh"\n'
+    b'month_kwh "name":"Energy this month","dev_cla":"energy","stat_cla":"total_increasing",'
+    b'"unit_of_meas":"kWh"\n'
+    b'today_yen "name":"Cost today","dev_cla":"monetary","unit_of_meas":"JPY"\n'
+    b'month_yen "name":"Cost this month","dev_cla":"monetary","unit_of_meas":"JPY"\n'
+    b'rssi_dbm "name":"Link","dev_cla":"signal_strength","stat_cla":"measurement",'
+    b'"unit_of_meas":"dBm","ent_cat":"diagnostic"\n'
 )
+_COUNT = const(10)
+
+
+def _entity(i):
+    """(start of key, end of key, end of fields) of entity i in _ENTITIES."""
+    e = _ENTITIES
+    s = 0
+    for _ in range(i):
+        s = e.index(b"\n", s) + 1
+    return s, e.index(b" ", s), e.index(b"\n", s)
+
+
 _STATE_SIZE = const(320)  # the state with every value at its longest and the time: ~260 B
 
 
@@ -169,20 +181,30 @@ class Hass:
         self._head = b'{"~":' + _jstr(base) + b',"stat_t":"~/state","avty_t":"~/status","uniq_id":' \
             + _jstr(node + "_")[:-1]
         self._tail = bytes(dev)
-        longest = max(2 * len(k) + len(f) for k, f in ENTITIES)
+        longest = 0
+        for i in range(_COUNT):
+            s, k, f = _entity(i)
+            longest = max(longest, f - s + k - s)
         self._d = _Out(len(self._head) + len(self._tail) + longest + 40)
         self._s = _Out(_STATE_SIZE)
 
     def count(self):
-        return len(ENTITIES)
+        return _COUNT
+
+    def key(self, i):
+        """Entity i's state key (power_w, ...), as text."""
+        s, k, _ = _entity(i)
+        return _ENTITIES[s:k].decode()
 
     def config_topic(self, i):
         """Entity i's discovery topic (retained); an empty message there removes the entity."""
-        return "%s/sensor/%s/%s/config" % (self.prefix, self.node, ENTITIES[i][0].decode())
+        return "%s/sensor/%s/%s/config" % (self.prefix, self.node, self.key(i))
 
     def discovery(self, i):
         """(topic, payload) of entity i's discovery message; publish it retained."""
-        key, fields = ENTITIES[i]
+        s, k, f = _entity(i)
+        e = memoryview(_ENTITIES)
+        key, fields = e[s:k], e[k + 1:f]
         o = self._d
         o.n = 0
         o.put(self._head)
