@@ -61,18 +61,7 @@ class Device:
         import machine
         machine.reset()
 
-    ntp = True  # net.py asks NTP; the emulated board's clock is the PC's already
-
-    def set_utc(self, t):
-        """Set the RTC from NTP (UTC seconds since 2000-01-01, the ESP32's epoch)."""
-        import machine
-        from time import gmtime
-        tm = gmtime(t)
-        machine.RTC().datetime((tm[0], tm[1], tm[2], tm[6] + 1, tm[3], tm[4], tm[5], 0))
-
-    def chip_id(self):
-        import machine
-        return "m5-" + "".join("%02x" % b for b in machine.unique_id()[-4:])
+    ntp = True  # net.py asks NTP (and sets the RTC); the emulated board's clock is the PC's
 
 
 class App:
@@ -127,40 +116,14 @@ class App:
         await self._feed()
 
     def _net(self, cfg):
-        """WiFi (and MQTT) tasks; a second run after a crash keeps their objects."""
+        """WiFi (and MQTT) tasks; a second run after a crash keeps their objects. net.py is
+        imported only when config.json has wifi (docs/hardware.md section 4)."""
         if self.net is None:
-            self.net_setup(cfg)
+            import net
+            net.setup(self, cfg)
         asyncio.create_task(self.net.run())
         if self.pub:
             asyncio.create_task(self.pub.run())
-
-    def net_setup(self, cfg):
-        """Net, and Publisher with its Hass: their modules are loaded only when configured
-        (docs/hardware.md section 4)."""
-        import net
-        self.model.wifi = False
-        self.net = net.Net(self, cfg.wifi, getattr(self.platform, "ntp", False))
-        if cfg.mqtt:
-            import mqtt
-            from broute.hass import Hass
-            c = cfg.mqtt
-            c["client_id"] = c.get("client_id") or self.platform.chip_id()
-            self.model.mqtt = False
-            self.pub = mqtt.Publisher(self, c, Hass(
-                c["client_id"], c.get("topic"), c.get("prefix", "homeassistant"),
-                model="M5StickC", offset_min=cfg.utc_offset_minutes))
-
-    def set_utc(self, t):
-        """NTP's answer (UTC seconds since 2000-01-01): the RTC and the shown clock."""
-        if hasattr(self.platform, "set_utc"):
-            self.platform.set_utc(t)
-        self.model.set_clock(t + self.cfg.utc_offset_minutes * 60, self.clock.ticks_ms(), True)
-
-    def state_message(self):
-        """The state message of the session's reading (hass.Hass.state), a view into its buffer."""
-        r, m = self.session.reading, self.model
-        return self.pub.hass.state(r, getattr(r, "month_kwh", None), m.today_yen, m.month_yen,
-                                   m.rssi_dbm, m.clock(r.ticks))
 
     # --- tasks --------------------------------------------------------------------------
     async def _draw(self):

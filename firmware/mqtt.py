@@ -219,7 +219,7 @@ class Publisher:
                         await cl.publish(topic, msg, True)
                 if self.fresh:
                     self.fresh = False
-                    await cl.publish(self.state_topic, self.app.state_message())
+                    await cl.publish(self.state_topic, self.state())
                 if ticks_diff(ticks_ms(), cl.sent) > _KEEPALIVE_S * 500:
                     await cl.ping()
                 await asyncio.sleep_ms(_TURN_MS)
@@ -227,6 +227,13 @@ class Publisher:
             raise MqttError("the broker closed the connection")
         finally:
             reader.cancel()
+
+    def state(self):
+        """The state message of the session's reading (broute.hass), a view into Hass's buffer."""
+        a = self.app
+        r, m = a.session.reading, a.model
+        return self.hass.state(r, getattr(r, "month_kwh", None), m.today_yen, m.month_yen,
+                               m.rssi_dbm, m.clock(r.ticks))
 
     async def _listen(self, cl):
         """Read what the broker sends; a silence of 1.5 keepalives ends the connection."""

@@ -51,14 +51,45 @@ async def _udp(addr, port, query, size):
         s.close()
 
 
+def setup(app, cfg):
+    """app.net (and app.pub with its Hass when config.json has mqtt; mqtt.py and broute.hass are
+    imported only then). The client id defaults to the chip's (docs/mqtt.md section 1)."""
+    plat = app.platform
+    app.model.wifi = False
+    app.net = Net(app, cfg.wifi, getattr(plat, "ntp", False), cfg.utc_offset_minutes)
+    c = cfg.mqtt
+    if c:
+        import mqtt
+        from broute.hass import Hass
+        c["client_id"] = c.get("client_id") or (getattr(plat, "chip_id", None) or _chip_id)()
+        app.model.mqtt = False
+        app.pub = mqtt.Publisher(app, c, Hass(c["client_id"], c.get("topic"),
+                                              c.get("prefix", "homeassistant"), model="M5StickC",
+                                              offset_min=cfg.utc_offset_minutes))
+
+
+def _chip_id():
+    import machine
+    return "m5-" + "".join("%02x" % b for b in machine.unique_id()[-4:])
+
+
+def _rtc(t):
+    """Set the ESP32's RTC from UTC seconds since 2000 (its epoch), as ntptime.settime does."""
+    import machine
+    from time import gmtime
+    tm = gmtime(t)
+    machine.RTC().datetime((tm[0], tm[1], tm[2], tm[6] + 1, tm[3], tm[4], tm[5], 0))
+
+
 class Net:
     """The WiFi task. model.wifi (False: configured, not joined), model.ip and model.net_why
     are the screens'; `up` the others' (mqtt) to wait on."""
 
-    def __init__(self, app, wifi, ntp=True):
+    def __init__(self, app, wifi, ntp=True, offset_min=540):
         self.app = app
         self.wifi = wifi    # {"ssid", "password"}: the password never leaves this object
         self.ntp = ntp
+        self.offset = offset_min * 60
         self.dns = None
 
     async def run(self):
@@ -116,8 +147,14 @@ class Net:
         a = await _udp(await self.resolve(_NTP_HOST), 123, q, 48)
         if len(a) < 48 or a[0] & 7 != 4:
             raise NetError("not an NTP answer")
-        self.app.set_utc(struct.unpack_from("!I", a, 40)[0] - _NTP_DELTA)
+        self.set_utc(struct.unpack_from("!I", a, 40)[0] - _NTP_DELTA)
         self.app.log("ntp: clock set")
+
+    def set_utc(self, t):
+        """NTP's answer (UTC seconds since 2000-01-01): the RTC and the shown clock."""
+        a = self.app
+        (getattr(a.platform, "set_utc", None) or _rtc)(t)
+        a.model.set_clock(t + self.offset, a.clock.ticks_ms(), True)
 
     async def resolve(self, host):
         """The dotted address of `host`: asked of the network's DNS server (one A question)."""

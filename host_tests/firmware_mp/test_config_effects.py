@@ -328,10 +328,10 @@ def effect_reading_day():
 
 def effect_utc_offset_minutes():
     for offset in (540, -300):
-        a = _app(utc_offset_minutes=offset) if offset != 540 else _app()
+        a = _app(wifi=WIFI, utc_offset_minutes=offset) if offset != 540 else _app(wifi=WIFI)
         _briefly(a, 10)
         t = a.clock.ticks_ms()
-        a.set_utc(86400)  # 2000-01-02 00:00 UTC
+        a.net.set_utc(86400)  # 2000-01-02 00:00 UTC
         assert a.platform.utc == 86400
         assert a.model.clock(t) in (86400 + offset * 60, 86400 + offset * 60 - 1)
 

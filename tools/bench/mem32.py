@@ -102,7 +102,8 @@ def _package(module):
 
 def import_order(sources, root="app", also=("asyncio",), driver=SKSTACK):
     """The modules app.main() loads, each after the ones it imports: `root`'s module-level
-    imports, then the firmware modules it imports inside functions (board), then the
+    imports, then the firmware modules it imports inside functions (board, net) and those
+    import inside theirs (net: mqtt, broute.hass), then the
     module family's `driver` (the Session imports it inside __init__). Names in `also`
     (not firmware) get a row of their own where they are first imported."""
     order = []
@@ -120,7 +121,11 @@ def import_order(sources, root="app", also=("asyncio",), driver=SKSTACK):
         order.append(name)
 
     visit(root)
-    for name in _imports(sources[root], _package(root))[1] + [driver]:
+    inner = _imports(sources[root], _package(root))[1]
+    for name in inner:  # and what those firmware modules import inside functions (net: mqtt, hass)
+        if name in sources and "." not in name:
+            inner += [n for n in _imports(sources[name], _package(name))[1] if n not in inner]
+    for name in inner + [driver]:
         if name in sources:
             visit(name)
     return order

@@ -127,7 +127,7 @@ def scenario(name, kind):
     m = a.model
     m.wifi, m.ip = True, "192.168.1.23"  # as net.Net sets them once WiFi is up
     m.mqtt, m.net_why = True, "connected"  # as mqtt.Publisher does once the broker has us
-    a.set_utc(NTP_UTC)  # as net.Net does with NTP's answer
+    m.set_clock(NTP_UTC + 540 * 60, a.clock.ticks_ms(), True)  # as net.Net does with NTP's answer
     s = S.Session(None, None, ID, PW, None, None, None, contract_a=30)
     a.session = s
     now = ticks_ms()

@@ -194,7 +194,8 @@ def _net():
     the tasks' coroutines are made, not run (asyncio's queue is not run here)."""
     a = K["app"]
     a.platform.chip_id = lambda: "m5-0123abcd"  # machine.unique_id() on the board
-    a.net_setup(K["cfg"])
+    import net
+    net.setup(a, K["cfg"])
     K["tasks"] += [a.net.run(), a.pub.run()]
 
 
@@ -214,7 +215,7 @@ def _state():
     r.power_w, r.current_r_da, r.current_t_da, r.ticks = 1234, 68, 59, 1000
     r.today_kwh, r.energy_kwh, r.energy_rev_kwh = 5.4, 12345.6, 310.2
     a._on_session("reading")
-    a.state_message()
+    a.pub.state()
 
 
 def _session():
