@@ -140,11 +140,11 @@ class Net:
             m.ip = ip
             m.changed()
 
-    async def sync(self):
+    async def sync(self, host=_NTP_HOST, port=123):
         """One NTP question (RFC 4330 client mode); the app takes the UTC seconds."""
         q = bytearray(48)
         q[0] = 0x1B  # version 3, client
-        a = await _udp(await self.resolve(_NTP_HOST), 123, q, 48)
+        a = await _udp(await self.resolve(host), port, q, 48)
         if len(a) < 48 or a[0] & 7 != 4:
             raise NetError("not an NTP answer")
         self.set_utc(struct.unpack_from("!I", a, 40)[0] - _NTP_DELTA)
@@ -156,7 +156,7 @@ class Net:
         (getattr(a.platform, "set_utc", None) or _rtc)(t)
         a.model.set_clock(t + self.offset, a.clock.ticks_ms(), True)
 
-    async def resolve(self, host):
+    async def resolve(self, host, port=53):
         """The dotted address of `host`: asked of the network's DNS server (one A question)."""
         if _dotted(host):
             return host
@@ -167,7 +167,7 @@ class Net:
             q.append(len(part))
             q.extend(part.encode())
         q.extend(b"\x00\x00\x01\x00\x01")
-        a = await _udp(self.dns, 53, q, 512)
+        a = await _udp(self.dns, port, q, 512)
         i = len(q)  # the answers follow our question, echoed
         for _ in range(a[7] if len(a) > 12 and a[3] & 15 == 0 else 0):
             while a[i] and a[i] < 0xC0:  # a name: labels, or a pointer
