@@ -178,9 +178,9 @@ class Publisher:
             m.changed()
             try:
                 await self._session(m)
-            except (OSError, EOFError, MqttError, asyncio.TimeoutError, IndexError) as e:
+            except Exception as e:  # a broker's trouble, or ours: never the end of the task
                 why = str(e) if isinstance(e, MqttError) else \
-                    ("no answer" if isinstance(e, asyncio.TimeoutError) else "no broker (%s)" % e)
+                    ("no answer" if isinstance(e, asyncio.TimeoutError) else "no broker (%r)" % e)
                 if m.mqtt or m.net_why != why:
                     self.app.log("mqtt: %s" % why)
                 if m.mqtt:
@@ -208,6 +208,7 @@ class Publisher:
         m.net_why = "connected"
         m.changed()
         self.announce = True
+        self.fresh = False  # a reading from before the connection is no longer fresh
         reader = asyncio.create_task(self._listen(cl))
         try:
             while not reader.done():

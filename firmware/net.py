@@ -106,7 +106,10 @@ class Net:
         while True:
             if not wlan.isconnected():
                 self._show(False, None)
-                wlan.connect(self.wifi["ssid"], self.wifi.get("password", ""))
+                try:
+                    wlan.connect(self.wifi["ssid"], self.wifi.get("password", ""))
+                except OSError as e:  # the ESP32's "WiFi internal error" while it still tries
+                    self.app.log("wifi: %r" % e)
                 t0 = ticks_ms()
                 while not wlan.isconnected() and ticks_diff(ticks_ms(), t0) < _JOIN_MS:
                     await asyncio.sleep_ms(250)
