@@ -3,13 +3,15 @@
     python tools/run_host.py [--board stickc|plus] [--dialect bp35a1|bp35c0|rl7023-ips|j11]
         [--hat bp35a1|c1] [--scenario normal] [--fault NAME[:ARG][@T]]...
         [--time-scale F] [--seconds N] [--terminal [--log FILE]]
+        [--mqtt HOST[:PORT] [--mqtt-user U --mqtt-password P] [--client-id ID]] [--tariff]
 
 Starts tools/sim.py on a free TCP port, writes a config matching the simulated meter
 (or uses --config), then runs tools/emulation/host_firmware.py under the MicroPython unix port
 with the app from firmware/ and lib/. Screens go to out/frames/ as PNG (latest.png is
 always the current one); --terminal also draws them, fitted to the terminal, with the
 firmware's last log lines under them (the whole log in out/firmware.log).
-Ctrl-C or --seconds stops.
+Ctrl-C or --seconds stops. With --mqtt the generated config has wifi (the emulated WLAN,
+tools/emulation/network.py, is the PC's network) and mqtt: the stick publishes to that broker.
 """
 import argparse
 import json
