@@ -17,7 +17,12 @@ takes a template rendering "None" as no value), never a stale number.
 """
 from .compat import const
 from .version import VERSION
-from . import wallclock
+from time import gmtime
+
+# A local stamp (seconds since 2000-01-01, broute.wallclock's scale) as fields by the port's own
+# gmtime, whose epoch is 2000 on the ESP32 and 1970 on the unix port and CPython: no date code
+# here, and broute.wallclock (2.3 KB on the stick) is not loaded for one time stamp.
+_SHIFT = 0 if gmtime(0)[0] == 2000 else 946684800
 
 ONLINE = b"online"    # availability payloads: HA's defaults, so the configs need not name them
 OFFLINE = b"offline"  # the retained last will on status_topic
@@ -157,7 +162,7 @@ class Hass:
 
     def __init__(self, client_id, base=None, prefix="homeassistant", name="B-route meter",
                  model=None, hw=None, manufacturer="broute-stick", sw=VERSION,
-                 offset_min=wallclock.JST, kwh_dp=2, expire_s=0):
+                 offset_min=540, kwh_dp=2, expire_s=0):
         self.node = node = node_id(client_id)
         base = base or "broute/" + node
         for what, t in (("base topic", base), ("discovery prefix", prefix)):
@@ -275,7 +280,7 @@ class Hass:
     def _time(self, s):
         """ISO 8601 local time with the offset, as `broute read` prints it: 2026-11-26T11:53:08+0900."""
         o = self._s
-        y, mo, d, h, mi, sec = wallclock.fields(s)
+        y, mo, d, h, mi, sec = gmtime(s + _SHIFT)[:6]
         o.ch(34)
         o.digits(y, 4)
         for sep, v in ((45, mo), (45, d), (84, h), (58, mi), (58, sec)):
