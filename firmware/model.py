@@ -35,7 +35,8 @@ class Model:
         self.rssi_dbm = None          # the link's RSSI (Session.rssi_dbm)
         self.wifi = None              # None: not configured, else connected bool
         self.mqtt = None              # None: not configured, else connected bool
-        self.net_why = ""             # how WiFi / MQTT go, in words (the info screen)
+        self.net_why = ""             # how MQTT goes, in words (the info screen)
+        self.wifi_why = "joining"     # why WiFi is not joined, in words
         self.ip = None                # the stick's address once joined
         self.month_kwh10 = None       # since the billing month began (Reading.month_kwh)
         self.today_yen = None         # costs (broute.tariff.costs), ints

@@ -22,6 +22,21 @@ _REFUSED = ("protocol refused", "client id refused", "broker unavailable",
             "bad user or password", "not authorised")
 
 
+# the socket errors a broker out of reach gives (lwIP's errno values are Linux's)
+_ERRNO = {104: "reset", 110: "timed out", 111: "refused", 113: "unreachable", 116: "timed out"}
+
+
+def _why(e):
+    """What went wrong, as the info screen says it."""
+    if isinstance(e, MqttError):
+        return str(e)
+    if isinstance(e, asyncio.TimeoutError):
+        return "no answer"
+    if isinstance(e, OSError) and e.args:
+        return _ERRNO.get(e.args[0], "error %s" % e.args[0])
+    return type(e).__name__
+
+
 class MqttError(Exception):
     """The broker refused us, sent what MQTT does not allow, or went silent."""
 
@@ -170,21 +185,22 @@ class Publisher:
     async def run(self):
         m = self.app.model
         tries = 0
+        last = None  # the last failure, logged once until it changes
         while True:
             while not m.wifi:
                 await asyncio.sleep_ms(500)
-            m.mqtt = False
-            m.net_why = "connecting"
-            m.changed()
+            if not tries:
+                m.net_why = "connecting"
+                m.changed()
             try:
                 await self._session(m)
             except Exception as e:  # a broker's trouble, or ours: never the end of the task
-                why = str(e) if isinstance(e, MqttError) else \
-                    ("no answer" if isinstance(e, asyncio.TimeoutError) else "no broker (%r)" % e)
-                if m.mqtt or m.net_why != why:
+                why = _why(e)
+                if m.mqtt or why != last:
                     self.app.log("mqtt: %s" % why)
                 if m.mqtt:
                     tries = 0
+                last = why
                 m.mqtt = False
                 m.net_why = why
                 m.changed()

@@ -82,8 +82,8 @@ def _rtc(t):
 
 
 class Net:
-    """The WiFi task. model.wifi (False: configured, not joined), model.ip and model.net_why
-    are the screens'; `up` the others' (mqtt) to wait on."""
+    """The WiFi task. model.wifi (False: configured, not joined), model.ip and model.wifi_why
+    are the screens'; mqtt.Publisher waits on model.wifi."""
 
     def __init__(self, app, wifi, ntp=True, offset_min=540):
         self.app = app
@@ -116,7 +116,7 @@ class Net:
                 if not wlan.isconnected():
                     why = _WHY.get(wlan.status(), "not reachable")
                     self.app.log("wifi: %s %s" % (self.wifi["ssid"], why))
-                    m.net_why = "WiFi: " + why
+                    m.wifi_why = why
                     m.changed()
                     await asyncio.sleep(_BACKOFF_S[min(fails, len(_BACKOFF_S) - 1)])
                     fails += 1

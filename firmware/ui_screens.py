@@ -152,9 +152,9 @@ def info_rows(m, extra=()):
     if m.rssi_dbm is not None:
         rows += (("Link", "%d dBm" % m.rssi_dbm),)
     if m.wifi is not None:
-        rows += (("IP", m.ip or "no WiFi"),)
-    if m.mqtt is not None or m.net_why:
-        rows += (("MQTT" if m.mqtt is not None else "WiFi", m.net_why),)
+        rows += (("IP", m.ip) if m.ip else ("WiFi", m.wifi_why),)
+    if m.mqtt is not None:
+        rows += (("MQTT", m.net_why),)
     return rows
 
 

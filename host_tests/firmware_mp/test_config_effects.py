@@ -300,7 +300,7 @@ def effect_mqtt():
     _briefly(a, 200)
     h = a.pub.hass
     assert h.state_topic == "broute/m5-fx/state" and h.config_topic(0).startswith("homeassistant/")
-    assert a.model.mqtt is False and a.model.net_why.startswith("no broker")
+    assert a.model.mqtt is False and a.model.net_why == "refused"
     a = _app(wifi=WIFI, mqtt={"host": "127.0.0.1", "port": 1, "prefix": "ha", "topic": "home/meter",
                               "client_id": "stick1"})
     _briefly(a, 10)

@@ -152,7 +152,8 @@ def scenario(name, kind):
         _state(a, s, bstate.SCANNING)
     elif name == "joining":
         m.wifi, m.ip = False, None  # configured, not joined: the red WiFi symbol
-        m.mqtt, m.net_why = False, "WiFi: no AP found"  # and so no broker: a red M
+        m.wifi_why = "no AP found"
+        m.mqtt, m.net_why = False, "connecting"  # and so no broker: a red M
         _state(a, s, bstate.JOINING)
     elif name == "reauth":
         day_history(a.model, 700, 200, now)
