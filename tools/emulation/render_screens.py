@@ -183,6 +183,8 @@ def main():
         a.ui.page = page
         # the moment of the picture: `age` seconds after the reading; an error's first page
         now = 0 if m.ticks is None else m.ticks + age * 1000
+        if page == INFO:  # its first page (rows that do not fit turn every 5 s)
+            now = (now // 30000 + 1) * 30000
         a.ui.update(now)
         board.screenshot("%s/%s.png" % (out, name), scale)
         print(name, "alarm" if board.led_on else "-")
