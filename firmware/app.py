@@ -169,10 +169,9 @@ class App:
         poll_ms = cfg.poll_seconds * 1000
         stall_ms = max(_STALL_MIN_MS, _STALL_POLLS * poll_ms)
         while True:
-            kw = {"reading_day": cfg.reading_day} if cfg.reading_day != 1 else {}
             s = Session(reader, writer, cfg.broute_id, cfg.broute_password, cache,
                         self.clock, self.log, poll_ms=poll_ms, contract_a=cfg.contract_amperes,
-                        driver=driver, **kw)
+                        driver=driver, reading_day=cfg.reading_day)
             s.listener = self._on_session
             self.session = s
             task = asyncio.create_task(s.run())
@@ -205,8 +204,8 @@ class App:
         s, m = self.session, self.model
         if kind == "reading":
             r = s.reading
-            m.set_energy(r.today_kwh, r.energy_kwh, r.energy_rev_kwh, getattr(r, "month_kwh", None))
-            t = getattr(r, "time", None)
+            m.set_energy(r.today_kwh, r.energy_kwh, r.energy_rev_kwh, r.month_kwh)
+            t = r.time
             if t is not None:
                 m.set_clock(t, r.ticks, False)  # the meter's clock, unless NTP's is fresh
             if self.tariff:

@@ -249,7 +249,7 @@ class Publisher:
         """The state message of the session's reading (broute.hass), a view into Hass's buffer."""
         a = self.app
         r, m = a.session.reading, a.model
-        return self.hass.state(r, getattr(r, "month_kwh", None), m.today_yen, m.month_yen,
+        return self.hass.state(r, r.month_kwh, m.today_yen, m.month_yen,
                                m.rssi_dbm, m.clock(r.ticks))
 
     async def _listen(self, cl):

@@ -42,7 +42,7 @@ def setup(a):
         return False
     if cfg and cfg.tariff:
         from broute import tariff
-        a.tariff = tariff.load(cfg.tariff) if hasattr(tariff, "costs") else None
+        a.tariff = tariff.load(cfg.tariff)
     a._info = (("Firmware", VERSION),)
     drop("broute.version")  # the string is all that is needed
     if problem:
