@@ -223,12 +223,6 @@ def test_credentials_follow_the_session_rule():
     assert _error(_good(poll_seconds=session.POLL_MIN_MS // 1000 - 1)).key == "poll_seconds"
 
 
-def test_removed_utc_offset_is_an_unknown_key():
-    """Nothing used it (no clock is shown): it is refused rather than silently ignored."""
-    assert "utc_offset_minutes" not in config.KEYS
-    assert _error(_good(utc_offset_minutes=540)).key == "utc_offset_minutes"
-
-
 def _write(name, data):
     path = _root() + "/build/" + name
     try:
