@@ -1,7 +1,7 @@
 """Board wiring for the M5StickC, StickC Plus and StickC Plus2 (docs/hardware.md).
 
 Every board offers the same interface to the app and the UI:
-  display (ST77xx frame buffer, .show()), backlight(level 0..8), flip(),
+  display (ST77xx, drawn in bands: .paint(draw, arg)), backlight(level 0..8), flip(),
   led(on), alert(on), facts() -> ((label, value), ...), pin_a / pin_b for
   buttons.Button, load_state() / save_state(bytes) in RTC memory, and
   `await uart_streams(rx)` -> (StreamReader, StreamWriter) for the Wi-SUN HAT, and
@@ -39,8 +39,8 @@ class _Board:
         self._alert_task = None
 
     def flip(self):
+        """The other landscape orientation; the UI redraws (no frame buffer to push again)."""
         self.display.set_rotation(self.display.rotation ^ 2)
-        self.display.show()
 
     def load_state(self):
         mem = machine.RTC().memory()
@@ -101,7 +101,7 @@ class StickC(_Board):
     panel = "st7735s"
 
     def __init__(self, i2c, hat_rx=26, hat_tx=0, buzzer=True):
-        gc.collect()  # the frame buffer first, while the heap is unfragmented
+        gc.collect()  # the display's buffers first, while the heap is unfragmented
         spi = machine.SPI(1, baudrate=_SPI_HZ, polarity=0, phase=0,
                           sck=Pin(13), mosi=Pin(15), miso=None)
         display = ST77xx(spi, Pin(23, Pin.OUT), Pin(5, Pin.OUT, value=1),
@@ -110,9 +110,8 @@ class StickC(_Board):
         self.pmu = axp192.AXP192(i2c)
         self.pmu.init()
         self._led = Pin(10, Pin.OUT, value=1)  # active low: off
-        display.fill(0)
         display.reset()
-        display.show()
+        display.paint(display.fill, 0)  # the panel's RAM holds noise until written
 
     def backlight(self, level):
         self.pmu.backlight(level)
@@ -149,9 +148,8 @@ class StickCPlus2(_Board):
         self._bl = machine.PWM(Pin(27), freq=5000, duty_u16=0)
         self._led = Pin(19, Pin.OUT, value=0)  # active high
         self._adc = machine.ADC(Pin(38), atten=machine.ADC.ATTN_11DB)
-        display.fill(0)
         display.reset()
-        display.show()
+        display.paint(display.fill, 0)  # the panel's RAM holds noise until written
 
     def backlight(self, level):
         self._bl.duty_u16(65535 * min(level, axp192.LEVELS) // axp192.LEVELS)

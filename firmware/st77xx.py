@@ -1,14 +1,17 @@
-"""ST7735S / ST7789 panels as a 4-bit framebuf.FrameBuffer of palette indices.
+"""ST7735S / ST7789 panels drawn in horizontal bands of 4-bit palette indices.
 
-The UI draws colour indices into the frame buffer (GS4_HMSB: 6.4 KB on the
-160x80 StickC, 16.2 KB on the 240x135 Plus, against 25.6 / 64.8 KB in RGB565),
-then show() pushes it in one pass, so the panel never shows a half-drawn frame:
-a few rows at a time are converted to RGB565 through the 16-entry palette by
-framebuf's palette blit into one preallocated strip, and the strip is written
-to SPI. framebuf stores RGB565 little-endian and the panels want the high byte
-first: rgb() returns byte-swapped colours, which is the only place the byte
-order is handled. Per-panel facts (init sequence, MADCTL and offsets per
-rotation) are data in PANELS, not code branches.
+There is no whole-screen frame buffer (6.4 KB on the 160x80 StickC, 16.2 KB
+on the 240x135 Plus): paint(draw, arg) opens one window over the whole panel,
+then for each band of rows sets y0 and calls draw(arg), which paints the whole
+screen in screen coordinates; the drawing methods below shift y by y0 and
+framebuf clips what falls outside the band (1.25 KB at 160x16). Each band is
+converted to RGB565 through the 16-entry palette by framebuf's palette blit,
+a few rows at a time into one preallocated strip, and written to SPI, so the
+panel gets the frame in one pass: it never shows a half-drawn frame. framebuf
+stores RGB565 little-endian and the panels want the high byte first: rgb()
+returns byte-swapped colours, the only place the byte order is handled.
+Per-panel facts (init sequence, MADCTL and offsets per rotation) are data in
+PANELS, not code branches.
 """
 import framebuf
 import time
@@ -22,11 +25,13 @@ _DISPOFF = const(0x28)
 _DISPON = const(0x29)
 _SLPIN = const(0x10)
 _SLPOUT = const(0x11)
-# Rows converted and written per SPI write. On the unix port a full push takes
-# the same time with 4 to 40 rows (~160 us for 160x80: the palette blit is
-# the cost); 4 rows is a 1.25 KB strip on the StickC (2.5 KB at 8 rows) and
-# 20 loop turns a frame.
-_STRIP_ROWS = const(4)
+# Rows converted and written per SPI write. On the unix port a push takes about
+# the same time with 2 to 40 rows (the palette blit is the cost); 2 rows is a
+# 640 B strip on the StickC and 40 SPI writes a frame.
+_STRIP_ROWS = const(2)
+# Rows per band at most: the band is the largest whole number of strips up to
+# this that divides the height (80 -> 16, 135 -> 15), so bands tile the frame.
+_BAND_ROWS = const(16)
 
 # Init sequences as (command, argument count, arguments..., delay ms) records.
 # ST7735S, as M5Stack's M5StickC ST7735_Init.h, argument counts checked
@@ -94,25 +99,28 @@ def rgb(r, g, b):
     return ((c & 0xFF) << 8) | (c >> 8)
 
 
-class ST77xx(framebuf.FrameBuffer):
-    """Frame buffer + panel. `rotation` 1 or 3 is landscape (3 = flipped 1).
-    Colours are indices into `palette` (set_palette()); all black until set."""
+class ST77xx:
+    """A band of the frame + the panel. `rotation` 1 or 3 is landscape (3 = flipped 1).
+    Colours are indices into `palette` (set_palette()); all black until set.
+    width and height are the screen's; the band is `band` rows from row y0."""
 
     def __init__(self, spi, dc, cs, rst, panel="st7735s", rotation=1,
                  sleep_ms=time.sleep_ms):
         pw, ph, self._init, self._rot = PANELS[panel]
         w, h = (ph, pw) if rotation & 1 else (pw, ph)
         self.width, self.height = w, h
-        # Allocated before anything else so the block is contiguous; GS4 rows
-        # are whole bytes (framebuf rounds the stride up to even).
-        self.buffer = bytearray((w + 1) // 2 * h)
-        super().__init__(self.buffer, w, h, framebuf.GS4_HMSB)
         # The smallest strip height from _STRIP_ROWS up that divides the
-        # height (80 -> 4, 135 -> 5): a full frame is whole strips, no slices.
+        # height (80 -> 2, 135 -> 3): a band is whole strips, no slices.
         n = _STRIP_ROWS
         while h % n:
             n += 1
-        self._rows = n
+        b = _BAND_ROWS // n * n
+        while h % b:
+            b -= n
+        self._rows, self.band, self.y0 = n, b, 0
+        # GS4 rows are whole bytes (framebuf rounds the stride up to even).
+        self.buffer = bytearray((w + 1) // 2 * b)
+        self.fb = framebuf.FrameBuffer(self.buffer, w, b, framebuf.GS4_HMSB)
         self._sbuf = bytearray(w * n * 2)
         self._strip = framebuf.FrameBuffer(self._sbuf, w, n, framebuf.RGB565)
         self.palette = framebuf.FrameBuffer(bytearray(32), 16, 1, framebuf.RGB565)
@@ -122,6 +130,49 @@ class ST77xx(framebuf.FrameBuffer):
         self._arg = bytearray(1)
         self._win = bytearray(4)
         self.rotation = rotation
+
+    # FrameBuffer's drawing in screen coordinates: y shifted to the band (framebuf
+    # clips the rest). A wrapper, not a subclass: super() would allocate, and
+    # framebuf's methods called through the class refuse a subclass instance.
+    def fill(self, c):
+        self.fb.fill(c)
+
+    def fill_rect(self, x, y, w, h, c):
+        self.fb.fill_rect(x, y - self.y0, w, h, c)
+
+    def hline(self, x, y, w, c):
+        self.fb.hline(x, y - self.y0, w, c)
+
+    def vline(self, x, y, h, c):
+        self.fb.vline(x, y - self.y0, h, c)
+
+    def ellipse(self, x, y, xr, yr, c, f=False, m=15):
+        self.fb.ellipse(x, y - self.y0, xr, yr, c, f, m)
+
+    def pixel(self, x, y, c=-1):
+        if c < 0:
+            return self.fb.pixel(x, y - self.y0)
+        self.fb.pixel(x, y - self.y0, c)
+
+    def text(self, s, x, y, c=1):
+        self.fb.text(s, x, y - self.y0, c)
+
+    def blit(self, src, x, y, key=-1, pal=None):
+        self.fb.blit(src, x, y - self.y0, key, pal)
+
+    def paint(self, draw, arg):
+        """One frame: draw(arg) paints the whole screen once per band (y0 set), each
+        band pushed as it is drawn, all in one window. Allocates nothing."""
+        self._open()
+        h, b = self.height, self.band
+        y = 0
+        while y < h:  # a while loop: range() with a variable step allocates
+            self.y0 = y
+            draw(arg)
+            self._push()
+            y += b
+        self.y0 = 0
+        self._cs(1)
 
     def set_palette(self, colours):
         """colours: up to 16 rgb() values, for indices 0, 1, ... in order."""
@@ -178,21 +229,34 @@ class ST77xx(framebuf.FrameBuffer):
         self.command(cmd, w)
 
     def show(self):
-        """Push the whole frame, converted to RGB565 a strip at a time (whole strips:
-        their height divides the frame's). Allocates nothing."""
-        h = self.height
+        """Push the band alone, at rows y0.. (paint() pushes whole frames)."""
         _, cx, ry = self._rot[self.rotation]
         self._window(_CASET, cx, cx + self.width - 1)
-        self._window(_RASET, ry, ry + h - 1)
+        self._window(_RASET, ry + self.y0, ry + self.y0 + self.band - 1)
         self.command(_RAMWR)
         self._cs(0)
         self._dc(1)
+        self._push()
+        self._cs(1)
+
+    def _open(self):
+        """The window over the whole panel, then RAMWR: data follows, CS held low."""
+        _, cx, ry = self._rot[self.rotation]
+        self._window(_CASET, cx, cx + self.width - 1)
+        self._window(_RASET, ry, ry + self.height - 1)
+        self.command(_RAMWR)
+        self._cs(0)
+        self._dc(1)
+
+    def _push(self):
+        """The band as RGB565, a strip at a time (whole strips: their height divides
+        the band's)."""
         n, strip, spi = self._rows, self._strip, self._spi  # four would allocate
-        pal, sbuf = self.palette, self._sbuf
+        pal, sbuf, b = self.palette, self._sbuf, self.band
+        fb = self.fb
         y = 0
-        while y < h:  # a while loop: range() with a variable step allocates
-            # Strip row r = frame row y + r; each pixel becomes palette[index].
-            strip.blit(self, 0, -y, -1, pal)
+        while y < b:
+            # Strip row r = band row y + r; each pixel becomes palette[index].
+            strip.blit(fb, 0, -y, -1, pal)
             spi.write(sbuf)
             y += n
-        self._cs(1)

@@ -4,8 +4,9 @@ Button A cycles the screens, a long press on A steps the brightness down to
 off and back to full, button B flips the screen. That state is kept in RTC
 memory by the board (survives soft resets, never wears the flash) until the
 config's brightness or rotation changes. Redraws
-happen when the model changes or the shown age ticks, into the frame buffer,
-then one push: no flicker. The time given to render() and update() is the app's
+happen when the model changes or the shown age ticks: the page is drawn once per
+band of rows and each band pushed as drawn, in one window (st77xx.ST77xx.paint),
+so there is no whole-screen frame buffer and no flicker. The time given to render() and update() is the app's
 clock, the one the session stamps its readings with (Reading.ticks).
 """
 from micropython import const
@@ -35,6 +36,8 @@ class Ui:
         self._setting = bright | rotation << 4  # the config as last applied
         self.page, self.bright, flipped = MAIN, bright, False
         self.resets = 0  # crash resets in a row, for the app (app.main)
+        self._frame = self.render  # bound once: a bound method made per frame would allocate
+        self._now = None  # the time of the last frame, to redraw it flipped
         saved = board.load_state()
         if saved and len(saved) >= 5 and saved[0] < _PAGES and saved[1] <= _LEVELS:
             self.resets = saved[4]
@@ -76,11 +79,13 @@ class Ui:
     def flip(self):
         self.flipped = not self.flipped
         self.board.flip()
-        self._shown[0] = None
         self.save()
+        self._shown[0] = None
+        if self._now is not None:  # no frame buffer to push again: redrawn, the same picture
+            self.update(self._now)
 
     def render(self, now_ms):
-        """Draw the current screen into the frame buffer (no push)."""
+        """Draw the current screen into the display's band (paint() calls it once per band)."""
         t, m = self.theme, self.model
         if m.error_title:
             if self._err[:2] != (m.error_title, m.error_advice):
@@ -115,6 +120,6 @@ class Ui:
         k[1] = m.version
         k[2] = age
         k[3] = tick
-        self.render(now_ms)
-        self.board.display.show()
+        self._now = now_ms
+        self.board.display.paint(self._frame, now_ms)
         return True

@@ -1,7 +1,7 @@
 """Draw text from a fontfile.Font into a FrameBuffer, in any colour.
 
-A colour is what the target stores for a pixel: a palette index on the 4-bit
-ST77xx frame buffer. Each MONO_HLSB glyph is blitted through a two-entry
+A colour is what the target stores for a pixel: a palette index in the 4-bit
+ST77xx band. Each MONO_HLSB glyph is blitted through a two-entry
 palette (glyph bit -> colour) whose background entry is the blit key, so text
 is transparent; framebuf compares the key after the palette lookup, and the
 palette is RGB565 so the key can be any 16-bit value other than the colour.
@@ -20,12 +20,16 @@ class Writer:
         self._ink = None
 
     def text(self, x, y, s, fg, n=-1):
-        """Draw s (str, bytes or bytearray; first n items) at x, y; returns the end x."""
+        """Draw s (str, bytes or bytearray; first n items) at x, y; returns the end x.
+        Text outside the display's band (st77xx) is only measured: no glyph reads."""
+        fb = self.fb
+        if y >= fb.y0 + fb.band or y + self.height <= fb.y0:
+            return x + self.width(s, n)
         key = fg ^ 0xFFFF  # any value other than fg: the palette's background
         pal = self._pal
         pal.pixel(0, 0, key)
         pal.pixel(1, 0, fg)
-        fb, font = self.fb, self.font
+        font = self.font
         if n < 0:
             n = len(s)
         txt = isinstance(s, str)

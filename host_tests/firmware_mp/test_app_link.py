@@ -66,7 +66,7 @@ def test_the_model_holds_the_session_state_as_it_is():
     s.state = bstate.RESETTING  # restarting the HAT has its own label and dot
     a._on_session("state")
     a.ui.update(Clock.now)
-    fb, h = a.board.display, t.bar_h
+    fb, h = a.board, t.bar_h  # the panel's picture
     r = h // 4
     assert fb.pixel(r + 3, h // 2) == ui_theme.DIM
 

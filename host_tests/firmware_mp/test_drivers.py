@@ -57,7 +57,8 @@ def _commands(log):
 
 def test_st7735s_init_and_window():
     d, spi, delays = _panel("st7735s")
-    assert (d.width, d.height, len(d.buffer)) == (160, 80, 6400)  # 4 bits a pixel
+    # No whole-screen frame buffer: a band of 16 rows, 4 bits a pixel (6400 B for the screen)
+    assert (d.width, d.height, d.band, len(d.buffer)) == (160, 80, 16, 1280)
     d.reset()
     cmds = _commands(spi.log)
     assert cmds[0] == [0x01, b""] and cmds[1] == [0x11, b""]
@@ -65,20 +66,21 @@ def test_st7735s_init_and_window():
     assert [0xB4, b"\x03"] in cmds and [0x21, b""] in cmds and [0x3A, b"\x05"] in cmds
     assert [0x36, b"\xA8"] in cmds and cmds[-1] == [0x29, b""]
     spi.log[:] = []
-    d.show()
+    d.paint(d.fill, 0)
     cmds = _commands(spi.log)
     # Landscape: columns 1..160, rows 26..105 of the controller's RAM.
     assert cmds[0] == [0x2A, b"\x00\x01\x00\xA0"]
     assert cmds[1] == [0x2B, b"\x00\x1A\x00\x69"]
     assert cmds[2][0] == 0x2C and len(cmds[2][1]) == 25600  # RGB565 on the wire
-    assert [len(data) for dc, data in spi.log[-20:]] == [4 * 320] * 20  # 4-row strips
+    assert [len(data) for dc, data in spi.log[-40:]] == [2 * 320] * 40  # 2-row strips
 
 
 def test_flip_keeps_size_and_moves_offsets():
     d, spi, _ = _panel("st7789")
     assert (d.width, d.height) == (240, 135)
+    assert d.band == 15 and len(d.buffer) == 120 * 15  # 135 = 9 bands of 15
     d.set_rotation(3)
-    d.show()
+    d.paint(d.fill, 0)
     cmds = _commands(spi.log)
     assert cmds[0] == [0x36, b"\xA8"]
     assert cmds[1] == [0x2A, bytes((0, 40, 1, 23))]  # 40..279
@@ -94,9 +96,11 @@ def test_colour_is_sent_high_byte_first():
     d, spi, _ = _panel("st7735s")
     assert rgb(255, 0, 0) == 0x00F8 and rgb(0, 0, 255) == 0x1F00
     d.set_palette((rgb(255, 0, 0), rgb(0, 255, 0)))
-    d.fill(0)
-    d.pixel(1, 0, 1)
-    d.show()
+
+    def draw(_):
+        d.fill(0)
+        d.pixel(1, 0, 1)
+    d.paint(draw, None)
     data = _commands(spi.log)[-1][1]
     assert len(data) == 160 * 80 * 2 and data[:6] == b"\xF8\x00\x07\xE0\xF8\x00"
 
@@ -107,10 +111,12 @@ def test_every_index_becomes_its_palette_entry():
     d, spi, _ = _panel("st7789")
     colours = [0x1234 * i & 0xFFFF for i in range(16)]  # 16 distinct values, one is 0
     d.set_palette(colours)
-    for y in range(d.height):
-        for x in range(d.width):
-            d.pixel(x, y, (x + y) % 16)
-    d.show()
+
+    def draw(_):  # the whole screen each band: framebuf clips to the band
+        for y in range(d.height):
+            for x in range(d.width):
+                d.pixel(x, y, (x + y) % 16)
+    d.paint(draw, None)
     data = _commands(spi.log)[-1][1]
     assert len(data) == 240 * 135 * 2
     for y in range(d.height):
@@ -124,9 +130,33 @@ def test_full_frame_push_allocates_nothing():
     for panel in ("st7735s", "st7789"):
         d, spi, _ = _panel(panel)
         spi.log = None
+        fill = d.fill  # a bound method is made here, not in the frame
         micropython.heap_lock()
         try:
-            d.show()
+            d.paint(fill, 3)
         finally:
             micropython.heap_unlock()
         assert spi.count == 5 + 5 + 1 + d.width * d.height * 2  # CASET, RASET, RAMWR, pixels
+
+
+def test_drawing_is_in_screen_coordinates_whatever_the_band():
+    """Each band sees only its rows of what is drawn at screen coordinates: a shape across a
+    band border is cut in two, and each half lands on the panel at its own rows."""
+    d, spi, _ = _panel("st7735s")
+    d.set_palette((0, 0xFFFF))
+    seen = []
+
+    def draw(_):
+        d.fill(0)
+        d.fill_rect(0, 14, 1, 4, 1)  # rows 14..17: across the first border
+        d.hline(5, 79, 3, 1)  # the last row
+        seen.append((d.y0, d.pixel(0, 15), d.pixel(0, 16), d.pixel(0, 20)))
+    spi.log = []
+    d.paint(draw, None)
+    assert [s[0] for s in seen] == [0, 16, 32, 48, 64] and d.y0 == 0
+    assert seen[0][1:] == (1, None, None)  # rows 16 and 20 are not in the first band
+    assert seen[1][1:] == (None, 1, 0)
+    data = _commands(spi.log)[-1][1]
+    on = [i // 2 for i in range(0, len(data), 2) if data[i]]
+    assert on == [14 * 160, 15 * 160, 16 * 160, 17 * 160, 79 * 160 + 5, 79 * 160 + 6,
+                  79 * 160 + 7]

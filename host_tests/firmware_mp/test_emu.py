@@ -39,14 +39,15 @@ def test_screen_is_what_the_panel_received():
     board = EmuBoard("plus")
     d, screen = board.display, board.screen
     d.set_palette((0, rgb(255, 0, 0), rgb(0, 0, 255)))
-    d.fill(0)
-    d.fill_rect(3, 130, 2, 5, 1)  # in the last strip
-    d.pixel(239, 0, 2)
+
+    def draw(_):
+        d.fill(0)
+        d.fill_rect(3, 130, 2, 5, 1)  # in the last strip
+        d.pixel(239, 0, 2)
     for flip in (False, True):
         if flip:
             board.flip()  # rotation 3: other offsets, same picture
-        else:
-            d.show()
+        d.paint(draw, None)
         buf = screen.buffer
         assert buf[(134 * 240 + 4) * 2:(134 * 240 + 5) * 2] == b"\xF8\x00"
         assert buf[239 * 2:240 * 2] == b"\x00\x1F"

@@ -112,7 +112,7 @@ def test_error_screen_overrides_pages():
     u.next_page()
     m.set_error("No config file", "Copy config.json to the board, then reset.")
     u.update(0)
-    fb = board.display
+    fb = board  # the panel's picture
     # Title bar is the error red, whatever page was selected.
     assert fb.pixel(1, 1) == fb.pixel(150, 2) != 0
 
@@ -120,7 +120,7 @@ def test_error_screen_overrides_pages():
 def test_long_error_advice_turns_pages():
     board, m, u = _ui()
     m.set_error("Wi-SUN HAT silent", "word " * 40)
-    fb = board.display
+    fb = board.screen
     assert u.update(0)
     first = bytes(fb.buffer)
     assert not u.update(1000)  # same page: nothing pushed
@@ -168,7 +168,7 @@ def test_writer_width_and_colour():
 
 
 def _ink_cols(fb, y0, y1, bg):
-    return set(x for x in range(fb.width) for y in range(y0, y1) if fb.pixel(x, y) != bg)
+    return set(x for x in range(fb.display.width) for y in range(y0, y1) if fb.pixel(x, y) != bg)
 
 
 def test_error_title_never_runs_into_the_page_marks():
@@ -180,14 +180,14 @@ def test_error_title_never_runs_into_the_page_marks():
         board = EmuBoard(kind)
         m = M.Model()
         u = ui.Ui(board, m)
-        fb, bar = board.display, u.theme.bar_h
+        fb, bar = board, u.theme.bar_h  # the panel's picture
         for title in titles:
             m.set_error(title, "Short.")
-            u.render(0)
+            board.display.paint(u.render, 0)
             bg = fb.pixel(0, bar - 1)  # the bar's red
             alone = _ink_cols(fb, 0, bar, bg)
             m.set_error(title, "word " * 60)
-            u.render(0)
+            board.display.paint(u.render, 0)
             both = _ink_cols(fb, 0, bar, bg)
             marks = both - alone
             assert alone <= both, (kind, title)  # the title is drawn whole
@@ -200,7 +200,7 @@ def test_error_pages_are_balanced():
     board = EmuBoard("stickc")
     m = M.Model()
     u = ui.Ui(board, m)
-    t, fb = u.theme, board.display
+    t, fb = u.theme, board  # the panel's picture
     step = t.small.height - 1
     per_page = (t.h - t.bar_h - 1) // step
     words = 1
@@ -209,7 +209,7 @@ def test_error_pages_are_balanced():
     m.set_error("Fix config.json", "word " * words)
     counts = []
     for now in (0, 4000):
-        u.render(now)
+        board.display.paint(u.render, now)
         lines = 0
         for i in range(per_page):
             y = t.bar_h + 1 + i * step

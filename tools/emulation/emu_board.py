@@ -130,8 +130,7 @@ class EmuBoard:
         self.display.power(level > 0)
 
     def flip(self):
-        self.display.set_rotation(self.display.rotation ^ 2)
-        self.display.show()
+        self.display.set_rotation(self.display.rotation ^ 2)  # the UI redraws
 
     def led(self, on):
         self.led_on = on
@@ -187,6 +186,16 @@ class EmuBoard:
             ms = 1000 if kind == "long" else 80
             await self.press(self.pin_a if name == "A" else self.pin_b, ms)
             t = at + ms
+
+    def pixel(self, x, y):
+        """The palette index the panel shows at x, y (there is no frame buffer to read: the
+        display draws in bands); None for a colour outside the palette."""
+        b, i = self.screen.buffer, (y * self.screen.width + x) * 2
+        v, pal = b[i] | b[i + 1] << 8, self.display.palette  # stored as rgb() gives it
+        for k in range(16):
+            if pal.pixel(k, 0) == v:
+                return k
+        return None
 
     def screenshot(self, path, scale=1):
         d = self.screen
