@@ -138,8 +138,8 @@ def _mqtt(v):
 def _tariff(v):
     if v is None:
         return None
-    from broute import tariff
-    return tariff.problem(v)
+    from broute.tariffcfg import problem
+    return problem(v)
 
 
 # (key, default, check), in the order problems are reported.

@@ -41,8 +41,9 @@ def setup(a):
         _plain_error(a.board, a.log, "Start-up failed", _short(e), "Reinstall: make deploy")
         return False
     if cfg and cfg.tariff:
-        from broute import tariff
-        a.tariff = tariff.load(cfg.tariff)
+        from broute.tariffcfg import load
+        a.tariff = load(cfg.tariff)
+        drop("broute.tariffcfg")  # the parser is used once; broute.tariff (per reading) stays
     a._info = (("Firmware", VERSION),)
     drop("broute.version")  # the string is all that is needed
     if problem:
@@ -73,6 +74,8 @@ def read_config(path, log):
         log("config: " + config.summary(cfg))
         kind, problem = cfg.board, None
     del sys.modules["config"]
+    if "broute.tariffcfg" in sys.modules:  # config's tariff check: used once
+        drop("broute.tariffcfg")
     return cfg, kind, problem
 
 

@@ -1,6 +1,7 @@
 """Home Assistant discovery and state payloads: valid JSON, the right topics and keys, null for
 unknown values, numbers written without floats, one reused buffer per builder."""
 import json
+import sys
 
 from broute import hass, wallclock
 from broute.reading import Reading
@@ -121,13 +122,26 @@ def test_numbers():
 def test_one_buffer_per_builder():
     h = _hass()
     _, a = h.discovery(0)
-    buf = h._d.buf
+    first = bytes(a)
     _, b = h.discovery(9)
-    assert h._d.buf is buf
-    assert bytes(a) == bytes(b)[:len(a)]  # a view is valid until the next call: it now shows 9
+    assert bytes(a) != first and bytes(a) == bytes(b)[:len(a)]  # valid until the next call: it shows 9
     s = h._s.buf
     h.state(_reading())
     assert h._s.buf is s
+
+
+def test_discovery_texts_are_loaded_only_for_a_burst():
+    """broute.hassdisc (the ten entities' texts) is forgotten after the Hass's checks and after
+    a burst's last message, and loaded again for the next burst: the same messages."""
+    import broute
+    h = _hass()
+    assert "broute.hassdisc" not in sys.modules and not hasattr(broute, "hassdisc")
+    first = [(t, bytes(m)) for t, m in (h.discovery(i) for i in range(h.count() - 1))]
+    assert "broute.hassdisc" in sys.modules  # the burst is under way
+    last = h.discovery(h.count() - 1)
+    assert "broute.hassdisc" not in sys.modules and not hasattr(broute, "hassdisc")
+    assert json.loads(bytes(last[1]))["name"] == "Link"  # the view outlives the module
+    assert [(t, bytes(m)) for t, m in (h.discovery(i) for i in range(h.count() - 1))] == first
 
 
 def test_bad_topics_are_refused_with_a_reason():

@@ -15,6 +15,7 @@ state keys are `tools/broute.py read --json`'s (power_w, current_r_a, ...) plus 
 and link figures; a value not known is JSON null, which HA shows as "unknown" (its MQTT sensor
 takes a template rendering "None" as no value), never a stale number.
 """
+import sys
 from .compat import const
 from .version import VERSION
 from time import gmtime
@@ -26,45 +27,10 @@ _SHIFT = 0 if gmtime(0)[0] == 2000 else 946684800
 
 ONLINE = b"online"    # availability payloads: HA's defaults, so the configs need not name them
 OFFLINE = b"offline"  # the retained last will on status_topic
+
 _TOPIC_CHARS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-/."
 _MAX_TOPIC = const(64)
-
-# (state key, the entity's abbreviated JSON fields). HA's sensor rules (developers' docs,
-# sensor entity): power W measurement, current A measurement, energy kWh total_increasing (a
-# daily or monthly figure that returns to 0 starts a new cycle), monetary with no state class
-# (HA allows only `total` there, which would count each reset as a negative cost), signal
-# strength dBm measurement.
-# One bytes constant, not 20 (each a heap object on the board): per entity its state key,
-# a space, its fields, a newline (Hass.discovery finds entity i by counting lines).
-_ENTITIES = (
-    b'power_w "name":"Power","dev_cla":"power","stat_cla":"measurement","unit_of_meas":"W"\n'
-    b'current_r_a "name":"Current R","dev_cla":"current","stat_cla":"measurement","unit_of_meas":"A"\n'
-    b'current_t_a "name":"Current T","dev_cla":"current","stat_cla":"measurement","unit_of_meas":"A"\n'
-    b'energy_kwh "name":"Energy bought","dev_cla":"energy","stat_cla":"total_increasing",'
-    b'"unit_of_meas":"kWh"\n'
-    b'energy_rev_kwh "name":"Energy sold","dev_cla":"energy","stat_cla":"total_increasing",'
-    b'"unit_of_meas":"kWh"\n'
-    b'today_kwh "name":"Energy today","dev_cla":"energy","stat_cla":"total_increasing",'
-    b'"unit_of_meas":"kWh"\n'
-    b'month_kwh "name":"Energy this month","dev_cla":"energy","stat_cla":"total_increasing",'
-    b'"unit_of_meas":"kWh"\n'
-    b'today_yen "name":"Cost today","dev_cla":"monetary","unit_of_meas":"JPY"\n'
-    b'month_yen "name":"Cost this month","dev_cla":"monetary","unit_of_meas":"JPY"\n'
-    b'rssi_dbm "name":"Link","dev_cla":"signal_strength","stat_cla":"measurement",'
-    b'"unit_of_meas":"dBm","ent_cat":"diagnostic"\n'
-)
-_COUNT = const(10)
-
-
-def _entity(i):
-    """(start of key, end of key, end of fields) of entity i in _ENTITIES."""
-    e = _ENTITIES
-    s = 0
-    for _ in range(i):
-        s = e.index(b"\n", s) + 1
-    return s, e.index(b" ", s), e.index(b"\n", s)
-
-
+_COUNT = const(10)  # entities (broute.hassdisc has their texts)
 _STATE_SIZE = const(320)  # the state with every value at its longest and the time: ~260 B
 
 
@@ -93,19 +59,14 @@ def node_id(client_id):
     return out or "broute"
 
 
-def _jstr(s):
-    """JSON string literal of `s` as bytes (quotes, backslashes, control characters escaped)."""
-    out = bytearray(b'"')
-    for c in s:
-        o = ord(c)
-        if c == '"' or c == "\\":
-            out += b"\\" + c.encode()
-        elif o < 0x20:
-            out += ("\\u%04x" % o).encode()
-        else:
-            out += c.encode()
-    out += b'"'
-    return bytes(out)
+def _drop():
+    """Forget broute.hassdisc as firmware/app.py drop() forgets a module: sys.modules and the
+    package's attribute (or a later `from . import` would find the old module)."""
+    sys.modules.pop("broute.hassdisc", None)
+    try:
+        delattr(sys.modules["broute"], "hassdisc")
+    except (KeyError, AttributeError):
+        pass
 
 
 class _Out:
@@ -157,8 +118,9 @@ class _Out:
 
 class Hass:
     """Topics and payloads for one device. `discovery(i)` builds entity i's config message,
-    `state(...)` the state message; each returns a memoryview into the object's own buffer,
-    valid until the next call of the same builder (paho-mqtt wants bytes(view))."""
+    `state(...)` the state message; each returns a memoryview into a reused buffer (the state's
+    is the object's, discovery's the burst's), valid until the next call of the same builder
+    (paho-mqtt wants bytes(view))."""
 
     def __init__(self, client_id, base=None, prefix="homeassistant", name="B-route meter",
                  model=None, hw=None, manufacturer="broute-stick", sw=VERSION,
@@ -175,22 +137,7 @@ class Hass:
         self.ha_status_topic = prefix + "/status"  # HA says "online" here: publish discovery again
         self.offset_min = offset_min
         self.kwh_dp = kwh_dp                       # decimals of kWh figures (the meter's E1 step)
-        dev = bytearray(b'"dev":{"ids":[' + _jstr(node) + b'],"name":' + _jstr(name))
-        for key, v in ((b"mf", manufacturer), (b"mdl", model), (b"hw", hw), (b"sw", sw)):
-            if v:
-                dev += b',"' + key + b'":' + _jstr(v)
-        dev += b'},"o":{"name":"broute-stick","sw":' + _jstr(VERSION) + b"}}"
-        if expire_s:
-            dev = ('"exp_aft":%d,' % expire_s).encode() + dev
-        # what each config message has before its key, between key and fields, and after
-        self._head = b'{"~":' + _jstr(base) + b',"stat_t":"~/state","avty_t":"~/status","uniq_id":' \
-            + _jstr(node + "_")[:-1]
-        self._tail = bytes(dev)
-        longest = 0
-        for i in range(_COUNT):
-            s, k, f = _entity(i)
-            longest = max(longest, f - s + k - s)
-        self._d = _Out(len(self._head) + len(self._tail) + longest + 40)
+        self.dev = (base, name, model, hw, manufacturer, sw, expire_s)  # broute.hassdisc's
         self._s = _Out(_STATE_SIZE)
 
     def count(self):
@@ -198,29 +145,22 @@ class Hass:
 
     def key(self, i):
         """Entity i's state key (power_w, ...), as text."""
-        s, k, _ = _entity(i)
-        return _ENTITIES[s:k].decode()
+        from .hassdisc import key
+        return key(i)
 
     def config_topic(self, i):
         """Entity i's discovery topic (retained); an empty message there removes the entity."""
-        return "%s/sensor/%s/%s/config" % (self.prefix, self.node, self.key(i))
+        from .hassdisc import config_topic
+        return config_topic(self, i)
 
     def discovery(self, i):
-        """(topic, payload) of entity i's discovery message; publish it retained."""
-        s, k, f = _entity(i)
-        e = memoryview(_ENTITIES)
-        key, fields = e[s:k], e[k + 1:f]
-        o = self._d
-        o.n = 0
-        o.put(self._head)
-        o.put(key)
-        o.put(b'","val_tpl":"{{value_json.')
-        o.put(key)
-        o.put(b'}}",')
-        o.put(fields)
-        o.ch(44)  # ,
-        o.put(self._tail)
-        return self.config_topic(i), memoryview(o.buf)[:o.n]
+        """(topic, payload) of entity i's discovery message; publish it retained. The texts are
+        broute.hassdisc's, loaded for a burst (i from 0 up) and forgotten after its last entity."""
+        from .hassdisc import discovery
+        m = discovery(self, i)
+        if i == _COUNT - 1:
+            _drop()
+        return m
 
     def state(self, r, month_kwh=None, today_yen=None, month_yen=None, rssi_dbm=None, now=None):
         """The state message of Reading `r` and the figures kept outside it: the month's kWh,

@@ -21,7 +21,7 @@ import time
 
 import broute_read as rd
 import mqttlink
-from broute import bstate, detect, hass, tariff, wallclock
+from broute import bstate, detect, hass, tariff, tariffcfg, wallclock
 from broute.compat import Clock
 from broute.scancache import MemoryCache
 from broute.session import Session
@@ -152,10 +152,10 @@ def settings(args, cfg):
         raise rd.UserError("utc_offset_minutes must be a whole number of minutes, -720 to 840")
     t = cfg.get("tariff")
     if t is not None:
-        why = tariff.problem(t)
+        why = tariffcfg.problem(t)
         if why:
             raise rd.UserError("tariff: %s" % why)
-        t = tariff.load(t)
+        t = tariffcfg.load(t)
     return dict(host=host, port=port, user=user, password=password, client_id=client_id, prefix=prefix,
                 topic=topic, reading_day=day, offset=offset, tariff=t)
 
