@@ -14,7 +14,7 @@ from time import ticks_ms, ticks_diff
 from micropython import const
 
 _KEEPALIVE_S = const(60)
-_WAIT_MS = const(10000)      # connect, CONNACK, SUBACK, a drain: each has this long
+_WAIT_MS = const(10000)      # connect, CONNACK, a drain, the rest of a packet: each this long
 _BACKOFF_MS = (2000, 5000, 15000, 30000, 60000, 120000)
 _TURN_MS = const(200)        # the publisher looks for news this often
 # CONNACK return codes (MQTT 3.1.1 section 3.2.2.3) as the screen says them
@@ -49,129 +49,11 @@ def _str(b, s):
     b.extend(s)
 
 
-def _len(b, n):
-    """Append MQTT's variable-length remaining length."""
-    while True:
-        d = n & 127
-        n >>= 7
-        b.append(d | 128 if n else d)
-        if not n:
-            return
-
-
-class Client:
-    """One connection. connect() then publish()/subscribe(); packet() reads what comes."""
-
-    def __init__(self):
-        self.r = self.w = None
-        self.sent = 0          # ticks of the last packet sent (keepalive)
-        self._h = bytearray(8)  # a PUBLISH header: nothing allocated per state message
-
-    async def connect(self, addr, port, client_id, user, password, will):
-        self.r, self.w = await asyncio.wait_for_ms(asyncio.open_connection(addr, port), _WAIT_MS)
-        v = bytearray(b"\x00\x04MQTT\x04")
-        v.append(0x26 | (0x80 if user else 0) | (0x40 if password else 0))  # clean, will retained
-        v.append(0)
-        v.append(_KEEPALIVE_S)
-        _str(v, client_id)
-        _str(v, will)
-        _str(v, b"offline")
-        if user:
-            _str(v, user)
-        if password:
-            _str(v, password)
-        p = bytearray(b"\x10")
-        _len(p, len(v))
-        self.w.write(p + v)
-        del p, v  # the password leaves the heap's live set
-        await self._drain()
-        head = await self._read(4)
-        if head[0] != 0x20 or head[1] != 2:
-            raise MqttError("not an MQTT broker")
-        if head[3]:
-            raise MqttError(_REFUSED[head[3] - 1] if head[3] <= 5 else "refused")
-
-    async def _drain(self):
-        """Wait (with a timeout) only for what the socket did not take at once: a state message
-        usually goes whole, and wait_for_ms would allocate a task per message."""
-        if getattr(self.w, "out_buf", True):
-            await asyncio.wait_for_ms(self.w.drain(), _WAIT_MS)
-        self.sent = ticks_ms()
-
-    async def _read(self, n):
-        b = await self.r.readexactly(n)
-        if len(b) < n:
-            raise MqttError("the broker closed the connection")
-        return b
-
-    async def publish(self, topic, payload, retain=False):
-        """QoS 0. topic bytes or str, payload bytes or a memoryview (written as it is)."""
-        if isinstance(topic, str):
-            topic = topic.encode()
-        h = self._h
-        h[0] = 0x31 if retain else 0x30
-        n = 2 + len(topic) + len(payload)
-        i = 1
-        while True:
-            d = n & 127
-            n >>= 7
-            h[i] = d | 128 if n else d
-            i += 1
-            if not n:
-                break
-        h[i] = len(topic) >> 8
-        h[i + 1] = len(topic) & 255
-        w = self.w
-        w.write(memoryview(h)[:i + 2])
-        w.write(topic)
-        w.write(payload)
-        await self._drain()
-
-    async def subscribe(self, topic):
-        v = bytearray(b"\x82")
-        _len(v, 5 + len(topic))
-        v.extend(b"\x00\x01")
-        _str(v, topic)
-        v.append(0)
-        self.w.write(v)
-        await self._drain()
-
-    async def ping(self):
-        self.w.write(b"\xc0\x00")
-        await self._drain()
-
-    async def packet(self):
-        """The next packet from the broker: (topic, payload) for a PUBLISH, else None."""
-        head = await self._read(1)
-        n, shift = 0, 0
-        while True:
-            d = (await self._read(1))[0]
-            n |= (d & 127) << shift
-            shift += 7
-            if d < 128:
-                break
-            if shift > 21:
-                raise MqttError("bad packet length")
-        body = await self._read(n) if n else b""
-        if head[0] & 0xF0 != 0x30:
-            return None  # PINGRESP, SUBACK: nothing to do
-        k = (body[0] << 8) + body[1]
-        start = k + 2 + (2 if head[0] & 6 else 0)
-        return body[2:k + 2], body[start:]
-
-    def close(self):
-        if self.w:
-            try:
-                self.w.close()
-            except OSError:
-                pass
-        self.r = self.w = None
-
-
 class Publisher:
-    """The task: connect with backoff, announce (online, discovery), then a state message for
-    every fresh reading; again after HA says `online` on its status topic. The app sets
-    `fresh` on a reading; model.mqtt / model.net_why say how it goes (the screens show them)."""
+    """The task, and its one connection: connect with backoff, announce (online, discovery),
+    then a state message for every fresh reading; again after HA says `online` on its status
+    topic. The app sets `fresh` on a reading; model.mqtt / model.net_why say how it goes (the
+    screens show them). One class (not a client and a task): one type and method table less."""
 
     def __init__(self, app, cfg, hass):
         self.app = app
@@ -179,8 +61,10 @@ class Publisher:
         self.hass = hass
         self.fresh = False
         self.announce = True
-        self.state_topic = hass.state_topic.encode()
-        self.cl = None
+        self.st = hass.state_topic.encode()  # encoded once: nothing allocated per state message
+        self.r = self.w = None
+        self.sent = 0           # ticks of the last packet sent (keepalive)
+        self._h = bytearray(8)  # a packet's fixed header: nothing allocated per state message
 
     async def run(self):
         m = self.app.model
@@ -205,9 +89,12 @@ class Publisher:
                 m.net_why = why
                 m.changed()
             finally:
-                if self.cl:
-                    self.cl.close()
-                    self.cl = None
+                if self.w:
+                    try:
+                        self.w.close()
+                    except OSError:
+                        pass
+                self.r = self.w = None
             await asyncio.sleep_ms(_BACKOFF_MS[min(tries, len(_BACKOFF_MS) - 1)])
             tries += 1
 
@@ -215,35 +102,90 @@ class Publisher:
         c = self.cfg
         h = self.hass
         addr = await self.app.net.resolve(c["host"])
-        self.cl = cl = Client()
-        await cl.connect(addr, c.get("port", 1883), c["client_id"], c.get("user"),
-                         c.get("password"), h.status_topic)
-        await cl.subscribe(h.ha_status_topic)
+        self.r, self.w = await asyncio.wait_for_ms(
+            asyncio.open_connection(addr, c.get("port", 1883)), _WAIT_MS)
+        user, password = c.get("user"), c.get("password")
+        v = bytearray(b"\x00\x04MQTT\x04")
+        v.append(0x26 | (0x80 if user else 0) | (0x40 if password else 0))  # clean, will retained
+        v.append(0)
+        v.append(_KEEPALIVE_S)
+        for s in (c["client_id"], h.status_topic, b"offline", user, password):
+            if s:
+                _str(v, s)
+        await self._send(0x10, v)  # CONNECT
+        del v, password  # the password leaves the heap's live set
+        head = await self._read(4)  # CONNACK
+        if head[0] != 0x20 or head[1] != 2:
+            raise MqttError("not an MQTT broker")
+        if head[3]:
+            raise MqttError(_REFUSED[head[3] - 1] if head[3] <= 5 else "refused")
+        v = bytearray(b"\x00\x01")  # SUBSCRIBE, packet id 1, QoS 0
+        _str(v, h.ha_status_topic)
+        v.append(0)
+        await self._send(0x82, v)
         self.app.log("mqtt: connected to %s" % c["host"])
         m.mqtt = True
         m.net_why = "connected"
         m.changed()
         self.announce = True
         self.fresh = False  # a reading from before the connection is no longer fresh
-        reader = asyncio.create_task(self._listen(cl))
+        reader = asyncio.create_task(self._listen())
         try:
             while not reader.done():
                 if self.announce:
                     self.announce = False
-                    await cl.publish(h.status_topic, b"online", True)
+                    await self._send(0x31, b"online", h.status_topic)  # PUBLISH, retained
                     for i in range(h.count()):
                         topic, msg = h.discovery(i)
-                        await cl.publish(topic, msg, True)
+                        await self._send(0x31, msg, topic)
                 if self.fresh:
                     self.fresh = False
-                    await cl.publish(self.state_topic, self.state())
-                if ticks_diff(ticks_ms(), cl.sent) > _KEEPALIVE_S * 500:
-                    await cl.ping()
+                    await self._send(0x30, self.state(), self.st)  # PUBLISH
+                if ticks_diff(ticks_ms(), self.sent) > _KEEPALIVE_S * 500:
+                    await self._send(0xC0, b"")  # PINGREQ
                 await asyncio.sleep_ms(_TURN_MS)
             await reader  # raises what ended it
             raise MqttError("the broker closed the connection")
         finally:
             reader.cancel()
+
+    async def _send(self, kind, body, topic=None):
+        """One packet: the fixed header `kind` and the remaining length, then `topic` as an MQTT
+        string (a PUBLISH), then `body` as it is (a state message is a view of Hass's buffer).
+        Waits (with a timeout) only for what the socket did not take at once: a state message
+        usually goes whole, and wait_for_ms would allocate a task per message."""
+        h = self._h
+        h[0] = kind
+        n = len(body)
+        if topic:
+            if isinstance(topic, str):  # discovery's and the status topic: only in a burst
+                topic = topic.encode()
+            n += 2 + len(topic)
+        i = 1
+        while True:  # MQTT's variable-length remaining length
+            h[i] = n & 127 | (128 if n > 127 else 0)
+            n >>= 7
+            i += 1
+            if not n:
+                break
+        w = self.w
+        if topic:
+            h[i] = len(topic) >> 8
+            h[i + 1] = len(topic) & 255
+            w.write(memoryview(h)[:i + 2])
+            w.write(topic)
+        else:
+            w.write(memoryview(h)[:i])
+        w.write(body)
+        if getattr(w, "out_buf", True):
+            await asyncio.wait_for_ms(w.drain(), _WAIT_MS)
+        self.sent = ticks_ms()
+
+    async def _read(self, n, ms=_WAIT_MS):
+        b = await asyncio.wait_for_ms(self.r.readexactly(n), ms)
+        if len(b) < n:
+            raise MqttError("the broker closed the connection")
+        return b
 
     def state(self):
         """The state message of the session's reading (broute.hass), a view into Hass's buffer."""
@@ -252,10 +194,24 @@ class Publisher:
         return self.hass.state(r, r.month_kwh, m.today_yen, m.month_yen,
                                m.rssi_dbm, m.clock(r.ticks))
 
-    async def _listen(self, cl):
-        """Read what the broker sends; a silence of 1.5 keepalives ends the connection."""
+    async def _listen(self):
+        """Read what the broker sends; a silence of 1.5 keepalives ends the connection, as does
+        a packet not whole within _WAIT_MS. Only a PUBLISH (HA's status) matters; PINGRESP and
+        SUBACK are read and let go."""
         ha = self.hass.ha_status_topic.encode()
         while True:
-            p = await asyncio.wait_for_ms(cl.packet(), _KEEPALIVE_S * 1500)
-            if p and p[0] == ha and p[1] == b"online":
-                self.announce = True  # HA restarted: it forgot the discovery messages
+            head = await self._read(1, _KEEPALIVE_S * 1500)
+            n, shift = 0, 0
+            while True:
+                d = (await self._read(1))[0]
+                n |= (d & 127) << shift
+                shift += 7
+                if d < 128:
+                    break
+                if shift > 21:
+                    raise MqttError("bad packet length")
+            body = await self._read(n) if n else b""
+            if head[0] & 0xF0 == 0x30:
+                k = (body[0] << 8) + body[1]
+                if body[2:k + 2] == ha and body[k + 2 + (2 if head[0] & 6 else 0):] == b"online":
+                    self.announce = True  # HA restarted: it forgot the discovery messages
