@@ -163,8 +163,8 @@ class ST77xx:
     def paint(self, draw, arg):
         """One frame: draw(arg) paints the whole screen once per band (y0 set), each
         band pushed as it is drawn, all in one window. Allocates nothing."""
-        self._open()
         h, b = self.height, self.band
+        self._open(0, h)
         y = 0
         while y < h:  # a while loop: range() with a variable step allocates
             self.y0 = y
@@ -230,20 +230,15 @@ class ST77xx:
 
     def show(self):
         """Push the band alone, at rows y0.. (paint() pushes whole frames)."""
-        _, cx, ry = self._rot[self.rotation]
-        self._window(_CASET, cx, cx + self.width - 1)
-        self._window(_RASET, ry + self.y0, ry + self.y0 + self.band - 1)
-        self.command(_RAMWR)
-        self._cs(0)
-        self._dc(1)
+        self._open(self.y0, self.band)
         self._push()
         self._cs(1)
 
-    def _open(self):
-        """The window over the whole panel, then RAMWR: data follows, CS held low."""
+    def _open(self, y, rows):
+        """The window over rows y.. of the panel, then RAMWR: data follows, CS held low."""
         _, cx, ry = self._rot[self.rotation]
         self._window(_CASET, cx, cx + self.width - 1)
-        self._window(_RASET, ry, ry + self.height - 1)
+        self._window(_RASET, ry + y, ry + y + rows - 1)
         self.command(_RAMWR)
         self._cs(0)
         self._dc(1)

@@ -160,3 +160,14 @@ def test_drawing_is_in_screen_coordinates_whatever_the_band():
     on = [i // 2 for i in range(0, len(data), 2) if data[i]]
     assert on == [14 * 160, 15 * 160, 16 * 160, 17 * 160, 79 * 160 + 5, 79 * 160 + 6,
                   79 * 160 + 7]
+
+
+def test_show_pushes_the_band_alone_at_its_rows():
+    """show() (startup's plain error screen) writes the band's rows only: rows y0.. of the panel."""
+    d, spi, _ = _panel("st7735s")
+    d.y0 = 16
+    spi.log = []
+    d.show()
+    cmds = _commands(spi.log)
+    assert cmds[1] == [0x2B, bytes((0, 26 + 16, 0, 26 + 31))]
+    assert cmds[2][0] == 0x2C and len(cmds[2][1]) == 160 * 16 * 2
