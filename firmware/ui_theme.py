@@ -163,6 +163,9 @@ class Theme:
             if v != M.NO_VALUE:
                 hi = max(hi, v)
                 lo = min(lo, v)
+        self.graph_hi, self.graph_lo = hi, lo  # for axis labels; a returned tuple would allocate
+        if y >= fb.y0 + fb.band or y + h <= fb.y0:
+            return  # not in the band being drawn (st77xx.ST77xx.paint): no bars to draw
         zero = y + h - 1 - (h - 1) * -lo // (hi - lo)
         fb.hline(x, zero, w, FAINT)
         for age in range(minutes):
@@ -178,4 +181,3 @@ class Theme:
                 fb.fill_rect(bx, zero - bh, bw, bh, c)
             else:
                 fb.fill_rect(bx, zero + 1, bw, bh, c)
-        self.graph_hi, self.graph_lo = hi, lo  # for axis labels; a returned tuple would allocate
