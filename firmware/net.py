@@ -29,11 +29,6 @@ class NetError(Exception):
     """A name did not resolve or a UDP question got no answer."""
 
 
-def _dotted(host):
-    p = host.split(".")
-    return len(p) == 4 and all(x.isdigit() for x in p)
-
-
 async def _udp(addr, port, query, size):
     """Send `query` to addr:port, return the first answer of at most `size` bytes."""
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -61,24 +56,19 @@ def setup(app, cfg):
     if c:
         import mqtt
         from broute.hass import Hass
-        c["client_id"] = c.get("client_id") or (getattr(plat, "chip_id", None) or _chip_id)()
+        cid = c.get("client_id")
+        if not cid:
+            f = getattr(plat, "chip_id", None)
+            if f:
+                cid = f()
+            else:
+                import machine
+                cid = "m5-" + "".join("%02x" % b for b in machine.unique_id()[-4:])
+            c["client_id"] = cid
         app.model.mqtt = False
         app.pub = mqtt.Publisher(app, c, Hass(c["client_id"], c.get("topic"),
                                               c.get("prefix", "homeassistant"), model="M5StickC",
                                               offset_min=cfg.utc_offset_minutes))
-
-
-def _chip_id():
-    import machine
-    return "m5-" + "".join("%02x" % b for b in machine.unique_id()[-4:])
-
-
-def _rtc(t):
-    """Set the ESP32's RTC from UTC seconds since 2000 (its epoch), as ntptime.settime does."""
-    import machine
-    from time import gmtime
-    tm = gmtime(t)
-    machine.RTC().datetime((tm[0], tm[1], tm[2], tm[6] + 1, tm[3], tm[4], tm[5], 0))
 
 
 class Net:
@@ -156,17 +146,25 @@ class Net:
     def set_utc(self, t):
         """NTP's answer (UTC seconds since 2000-01-01): the RTC and the shown clock."""
         a = self.app
-        (getattr(a.platform, "set_utc", None) or _rtc)(t)
+        f = getattr(a.platform, "set_utc", None)
+        if f:
+            f(t)
+        else:  # the ESP32's RTC (its epoch is 2000), as ntptime.settime sets it
+            import machine
+            from time import gmtime
+            tm = gmtime(t)
+            machine.RTC().datetime((tm[0], tm[1], tm[2], tm[6] + 1, tm[3], tm[4], tm[5], 0))
         a.model.set_clock(t + self.offset, a.clock.ticks_ms(), True)
 
     async def resolve(self, host, port=53):
         """The dotted address of `host`: asked of the network's DNS server (one A question)."""
-        if _dotted(host):
+        p = host.split(".")
+        if len(p) == 4 and all(x.isdigit() for x in p):  # dotted: no lookup
             return host
         if not self.dns:
             raise NetError("no DNS server")
         q = bytearray(b"\x12\x34\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00")
-        for part in host.split("."):
+        for part in p:
             q.append(len(part))
             q.extend(part.encode())
         q.extend(b"\x00\x00\x01\x00\x01")
