@@ -109,9 +109,13 @@ class Publisher:
         v.append(0x26 | (0x80 if user else 0) | (0x40 if password else 0))  # clean, will retained
         v.append(0)
         v.append(_KEEPALIVE_S)
-        for s in (c["client_id"], h.status_topic, b"offline", user, password):
-            if s:
-                _str(v, s)
+        _str(v, c["client_id"])
+        _str(v, h.status_topic)  # the will: retained "offline" there
+        _str(v, b"offline")
+        if user:
+            _str(v, user)
+        if password:
+            _str(v, password)
         await self._send(0x10, v)  # CONNECT
         del v, password  # the password leaves the heap's live set
         head = await self._read(4)  # CONNACK
