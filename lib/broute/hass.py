@@ -143,11 +143,6 @@ class Hass:
     def count(self):
         return _COUNT
 
-    def key(self, i):
-        """Entity i's state key (power_w, ...), as text."""
-        from .hassdisc import key
-        return key(i)
-
     def config_topic(self, i):
         """Entity i's discovery topic (retained); an empty message there removes the entity."""
         from .hassdisc import config_topic
@@ -170,7 +165,7 @@ class Hass:
         o.n = 0
         dp = self.kwh_dp
         o.put(b'{"power_w":')
-        self._int(r.power_w)
+        self._num(r.power_w)
         o.put(b',"current_r_a":')
         self._num(r.current_r_da, 1)
         o.put(b',"current_t_a":')
@@ -184,11 +179,11 @@ class Hass:
         o.put(b',"month_kwh":')
         self._kwh(month_kwh, dp)
         o.put(b',"today_yen":')
-        self._int(today_yen)
+        self._num(today_yen)
         o.put(b',"month_yen":')
-        self._int(month_yen)
+        self._num(month_yen)
         o.put(b',"rssi_dbm":')
-        self._int(rssi_dbm)
+        self._num(rssi_dbm)
         o.put(b',"time":')
         if now is None:
             o.put(b"null")
@@ -197,13 +192,8 @@ class Hass:
         o.ch(125)  # }
         return memoryview(o.buf)[:o.n]
 
-    def _int(self, v):
-        if v is None:
-            self._s.put(b"null")
-        else:
-            self._s.fixed(v, 0)
-
-    def _num(self, v, dp):
+    def _num(self, v, dp=0):
+        """Int `v` in units of 10**-dp, or null."""
         if v is None:
             self._s.put(b"null")
         else:
