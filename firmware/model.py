@@ -74,7 +74,7 @@ class Model:
         self.changed()
 
     def set_clock(self, stamp, ticks, ntp):
-        """Local seconds since 2000-01-01 (broute.wallclock's stamps) at `ticks`; the meter's
+        """Local seconds since 2000-01-01 (Reading.time's scale) at `ticks`; the meter's
         clock (ntp False) is taken only while NTP's is older than six hours or absent."""
         c = self._clock
         if c is None:

@@ -18,7 +18,7 @@ _NTP_HOST = "pool.ntp.org"
 _NTP_DELTA = const(2208988800 - 946684800)  # NTP's 1900 epoch to 2000's (the stick's)
 _JOIN_MS = const(20000)                  # one join attempt
 _BACKOFF_S = (10, 30, 60, 120, 300)      # between failed joins
-_NTP_EVERY_S = const(21600)              # six hours: wallclock's trust in NTP (docs/mqtt.md 4)
+_NTP_EVERY_S = const(21600)              # six hours: how long NTP is preferred (docs/mqtt.md 4)
 _UDP_WAIT_MS = const(3000)
 # network.WLAN.status() codes (ESP32 port) as the info screen says them
 _WHY = {201: "no AP found", 202: "wrong password", 203: "no AP found", 204: "handshake timeout",

@@ -79,17 +79,22 @@ def read_config(path, log):
     return cfg, kind, problem
 
 
+def _plain_lines(arg):
+    """One band of the plain error screen (st77xx.ST77xx.paint draws every band)."""
+    d, lines = arg
+    d.fill(0)
+    y = 2
+    for text in lines:
+        d.text(text, 2, y, 1)
+        y += 12
+
+
 def _plain_error(board, log, title, detail, advice):
     """An error screen in framebuf's built-in 8x8 font: the UI's fonts may be what failed."""
     try:
         d = board.display
         d.set_palette((0, 0xFFFF))  # index 1: white in either byte order
-        d.fill(0)
-        y = 2
-        for text in (title, detail[:d.width // 8], detail[d.width // 8:d.width // 4], advice):
-            d.text(text, 2, y, 1)
-            y += 12
-        d.show()
+        d.paint(_plain_lines, (d, (title, detail[:d.width // 8], detail[d.width // 8:d.width // 4], advice)))
         board.backlight(8)
     except Exception as e:
         log("no error screen either: %s" % _short(e))

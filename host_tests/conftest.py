@@ -19,7 +19,9 @@ def board(tmp_path):
     from ptyboard import PtyBoard
     root = tmp_path / "board"
     root.mkdir()
-    with PtyBoard(str(root)) as b:
+    # 512 KB (64-bit): test_mip imports every module from its .py source in one REPL, and
+    # compiling 40 sources needs more than running the .mpy files make deploy puts there
+    with PtyBoard(str(root), heapsize="512k") as b:
         b.dir = root
         yield b
         assert b.alive(), "the board's MicroPython ended (a soft reset?)"

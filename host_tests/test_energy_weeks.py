@@ -22,7 +22,7 @@ for p in ("lib", "tools/simulator", "host_tests/portable"):
     if os.path.join(ROOT, p) not in sys.path:
         sys.path.insert(0, os.path.join(ROOT, p))
 
-from broute import session, tariff  # noqa: E402
+from broute import session, tariff, tariffcfg  # noqa: E402
 import sim_vlink as vl  # noqa: E402
 from sim_faults import Faults  # noqa: E402
 from sim_meter import DEFAULT_ID, DEFAULT_PASSWORD, Meter, MeterConfig  # noqa: E402
@@ -100,7 +100,7 @@ class Checker:
 
     def __init__(self, meter, s, reading_day, raw):
         self.m, self.s, self.rd, self.raw = meter, s, reading_day, raw
-        self.t = tariff.load(TARIFF)
+        self.t = tariffcfg.load(TARIFF)
         self.wrong, self.unknown, self.right = [], {}, {}
         self.months, self.costs, self.wrapped, self.last = set(), 0, False, None
 

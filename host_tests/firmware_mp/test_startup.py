@@ -89,9 +89,11 @@ def _run(plat, ms=300):
     return a, logs, ended[0] if ended else None
 
 
-def _white(board):
+def _white(board, y0=0):
+    """White pixels on the panel from row y0 down."""
     buf = board.screen.buffer
-    return sum(1 for i in range(0, len(buf), 2) if buf[i] == 0xFF and buf[i + 1] == 0xFF)
+    start = y0 * board.screen.width * 2
+    return sum(1 for i in range(start, len(buf), 2) if buf[i] == 0xFF and buf[i + 1] == 0xFF)
 
 
 def test_portrait_rotation_is_named_on_the_screen_not_a_crash():
@@ -130,6 +132,7 @@ def test_ui_failure_leaves_a_plain_error_screen():
     assert ended is None and plat.resets == 0 and plat.watchdogs == 0
     assert any(line.startswith("start-up failed") for line in logs), logs
     assert _white(plat.board_obj) > 100  # "Start-up failed" in framebuf's own font
+    assert _white(plat.board_obj, 36) > 50  # and the advice on its fourth line, in a lower band
 
 
 def test_huge_and_deep_configs_are_named_on_the_screen():

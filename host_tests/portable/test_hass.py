@@ -3,7 +3,8 @@ unknown values, numbers written without floats, one reused buffer per builder.""
 import json
 import sys
 
-from broute import hass, wallclock
+from broute import hass
+from broute.meter import day_number
 from broute.reading import Reading
 
 
@@ -78,7 +79,7 @@ def test_user_text_is_escaped():
 
 def test_state_of_a_reading():
     h = _hass()
-    now = wallclock.local_stamp(2026, 11, 26, 11, 53, 8)
+    now = day_number(2026, 11, 26) * 86400 + 11 * 3600 + 53 * 60 + 8  # local seconds since 2000
     view = h.state(_reading(), month_kwh=123.45, today_yen=150, month_yen=4321, rssi_dbm=-60, now=now)
     text = bytes(view).decode()
     assert text == ('{"power_w":-509,"current_r_a":2.8,"current_t_a":-0.3,"energy_kwh":12345.6,'

@@ -131,3 +131,25 @@ def test_unknown_property_and_object():
 def test_names():
     assert eldecode.name(0x028801, 0xE7) == "instantaneous power"
     assert eldecode.name(0x0EF001, 0xD5) == "instance list notification"
+
+
+def test_day_numbers_by_hand():
+    """Days from 2000-01-01 (the meter's dates and Reading.time count from there)."""
+    assert meter.day_number(2000, 1, 1) == 0
+    assert meter.day_number(1970, 1, 1) == -10957       # 30 years, 7 leap days: 30 * 365 + 7
+    assert meter.day_number(2000, 3, 1) == 60           # 31 + 29: 2000 is a leap year (400 rule)
+    assert meter.day_number(2024, 1, 1) == 8766         # 24 * 365 + 6 leap days (2000 .. 2020)
+    assert meter.day_number(2024, 2, 29) == 8766 + 31 + 28
+    assert meter.day_number(2100, 3, 1) - meter.day_number(2100, 2, 28) == 1  # 2100: no leap day
+    assert meter.day_number(2026, 11, 26) == 9497 + 304 + 25  # 26 * 365 + 7; Jan..Oct 304 days
+
+
+def test_day_numbers_against_datetime_on_cpython():
+    try:
+        import datetime
+    except ImportError:  # the MicroPython unix port
+        return
+    o = datetime.date(2000, 1, 1)
+    for n in range(-40000, 60000, 7):
+        x = o + datetime.timedelta(days=n)
+        assert meter.day_number(x.year, x.month, x.day) == n

@@ -20,9 +20,8 @@ from .compat import const
 from .version import VERSION
 from time import gmtime
 
-# A local stamp (seconds since 2000-01-01, broute.wallclock's scale) as fields by the port's own
-# gmtime, whose epoch is 2000 on the ESP32 and 1970 on the unix port and CPython: no date code
-# here, and broute.wallclock (2.3 KB on the stick) is not loaded for one time stamp.
+# A local stamp (seconds since 2000-01-01, Reading.time's scale) as fields by the port's own
+# gmtime, whose epoch is 2000 on the ESP32 and 1970 on the unix port and CPython: no date code here.
 _SHIFT = 0 if gmtime(0)[0] == 2000 else 946684800
 
 ONLINE = b"online"    # availability payloads: HA's defaults, so the configs need not name them
@@ -160,7 +159,7 @@ class Hass:
     def state(self, r, month_kwh=None, today_yen=None, month_yen=None, rssi_dbm=None, now=None):
         """The state message of Reading `r` and the figures kept outside it: the month's kWh,
         the costs in yen (ints), the link in dBm (int), `now` the local stamp of the reading
-        (broute.wallclock) or None. Publish it not retained, and only for a fresh reading."""
+        (Reading.time's scale) or None. Publish it not retained, and only for a fresh reading."""
         o = self._s
         o.n = 0
         dp = self.kwh_dp

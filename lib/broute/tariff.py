@@ -90,9 +90,3 @@ def costs(t, reading):
         return None, None
     d = wh(reading.today_kwh)
     return (None if d is None or d > m else today_yen(t, m - d, d)), month_yen(t, m)
-
-
-def load(obj):
-    """broute.tariffcfg.load, for callers that predate the split (tests, tools/bench)."""
-    from .tariffcfg import load
-    return load(obj)

@@ -21,7 +21,7 @@ import time
 
 import broute_read as rd
 import mqttlink
-from broute import bstate, detect, hass, tariff, tariffcfg, wallclock
+from broute import bstate, detect, hass, tariff, tariffcfg
 from broute.compat import Clock
 from broute.scancache import MemoryCache
 from broute.session import Session
@@ -55,6 +55,9 @@ exit status (for a service manager, docs/service.md):
   130  interrupted (Ctrl-C)
 A meter not found or not answering is retried, not an exit.
 """
+
+_JST = 540                # minutes east of UTC: Japan, no daylight saving time
+_SINCE_1970 = 946684800   # 2000-01-01 in seconds since 1970-01-01
 
 
 def _mqtt_addr(text):
@@ -144,10 +147,9 @@ def settings(args, cfg):
         if why:
             raise rd.UserError("%s %s" % (what, why))
     day = cfg.get("reading_day", 1)
-    why = wallclock.check_reading_day(day)
-    if why:
-        raise rd.UserError("reading_day %s" % why)
-    offset = cfg.get("utc_offset_minutes", wallclock.JST)
+    if type(day) is not int or not 1 <= day <= 28:  # the stick's rule (firmware/config.py)
+        raise rd.UserError("reading_day must be a whole number from 1 (the calendar month) to 28")
+    offset = cfg.get("utc_offset_minutes", _JST)
     if not isinstance(offset, int) or isinstance(offset, bool) or not -720 <= offset <= 840:
         raise rd.UserError("utc_offset_minutes must be a whole number of minutes, -720 to 840")
     t = cfg.get("tariff")
@@ -164,12 +166,11 @@ def state_payload(h, s, cfg):
     """Session `s`'s reading as the state message (bytes); the time is the meter's clock when the
     reading knows it, else this computer's clock in the configured zone."""
     r = s.reading
-    costs = getattr(tariff, "costs", None)  # (today_yen, month_yen), in lib/broute/tariff.py
-    today_yen, month_yen = costs(cfg["tariff"], r) if cfg["tariff"] and costs else (None, None)
-    now = getattr(r, "time", None)
-    if now is None:
-        now = wallclock.stamp(int(time.time()), wallclock.EPOCH_1970, cfg["offset"])
-    return bytes(h.state(r, month_kwh=getattr(r, "month_kwh", None), today_yen=today_yen, month_yen=month_yen,
+    today_yen, month_yen = tariff.costs(cfg["tariff"], r) if cfg["tariff"] else (None, None)
+    now = r.time
+    if now is None:  # local seconds since 2000-01-01, the scale of Reading.time
+        now = int(time.time()) - _SINCE_1970 + cfg["offset"] * 60
+    return bytes(h.state(r, month_kwh=r.month_kwh, today_yen=today_yen, month_yen=month_yen,
                          rssi_dbm=s.rssi_dbm(), now=now))
 
 

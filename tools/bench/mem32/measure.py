@@ -237,17 +237,18 @@ def _session():
 
 STEPS = [(name, None) for name in ORDER] + [
     ("app.read_config (config.example.json)", _config),
-    ("board: StickC, ST77xx frame buffer, AXP192", _board),
+    ("board: StickC, ST77xx band and strip, AXP192", _board),
     ("Model", _model),
     ("Ui: theme, fonts, writers", _ui),
     ("first frame pushed (waiting screen)", _first_frame),
     ("one frame of each screen, with a reading", _screens),
     ("buttons and the app's task coroutines", _tasks),
     ("Session over the UART streams, scan cache", _session),
+] + ([  # when config.json has wifi, mqtt and a tariff (tools/bench/mem32.py builds both)
     ("WiFi and MQTT: Net, Publisher, Hass (their tasks)", _net),
     ("discovery burst: 10 messages and topics", _burst),
     ("a reading: model, costs, state message", _state),
-]
+] if "net" in ORDER else [])
 N_STEPS = len(STEPS)
 _start = array("i", [0] * (N_STEPS + 1))  # heap in use before each step, after a collection
 _high = array("i", [0] * N_STEPS)         # heap in use at the end of each step, before one
