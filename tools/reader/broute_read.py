@@ -384,27 +384,26 @@ def parse(argv):
 
 
 class _Format(logging.Formatter):
-    """`broute: message`; warnings and errors say so (`broute: error: ...`)."""
+    """`broute: message`; warnings and errors say so (`broute: error: ...`). Under systemd
+    (JOURNAL_STREAM set) each line also starts with its syslog priority `<N>`, so
+    `journalctl -p warning` works."""
+    _PRI = {logging.DEBUG: 7, logging.INFO: 6, logging.WARNING: 4, logging.ERROR: 3, logging.CRITICAL: 2}
 
     def format(self, record):
         level = "" if record.levelno < logging.WARNING else record.levelname.lower() + ": "
-        return "broute: %s%s" % (level, record.getMessage())
+        pri = "<%d>" % self._PRI.get(record.levelno, 6) if os.environ.get("JOURNAL_STREAM") else ""
+        return "%sbroute: %s%s" % (pri, level, record.getMessage())
 
 
-def main(argv=None):
-    args = parse(argv)
+def run(args, body):
+    """body() with the log on stderr at the level `args` asks for; a UserError is logged and its
+    code returned, Ctrl-C is 130 (`read` and `serve` end alike)."""
     out = logging.StreamHandler(sys.stderr)
     out.setFormatter(_Format())
     log.addHandler(out)  # removed at the end: a second main() in one process would print each line twice
     log.setLevel(logging.DEBUG if args.verbose else logging.WARNING if args.quiet else logging.INFO)
     try:
-        log.info("broute-stick %s, reading %s", VERSION, args.port)
-        rbid, pwd = credentials(args.config)
-        ser = open_port(args.port, args.baud)
-        try:
-            return asyncio.run(read(args, rbid, pwd, ser))
-        finally:
-            ser.close()  # after the session task has ended: nothing writes to a closed port
+        return body()
     except UserError as e:
         log.error("%s", e)
         return e.code
@@ -412,6 +411,20 @@ def main(argv=None):
         return 130
     finally:
         log.removeHandler(out)
+
+
+def main(argv=None):
+    args = parse(argv)
+
+    def body():
+        log.info("broute-stick %s, reading %s", VERSION, args.port)
+        rbid, pwd = credentials(args.config)
+        ser = open_port(args.port, args.baud)
+        try:
+            return asyncio.run(read(args, rbid, pwd, ser))
+        finally:
+            ser.close()  # after the session task has ended: nothing writes to a closed port
+    return run(args, body)
 
 
 if __name__ == "__main__":

@@ -11,7 +11,6 @@ import argparse
 import asyncio
 import inspect
 import json
-import logging
 import os
 import re
 import signal
@@ -254,28 +253,10 @@ async def serve(args, rbid, pwd, ser, cfg, link):
     return end.result() if end.done() else EXIT_FAILED
 
 
-class _Format(logging.Formatter):
-    """`broute: warning: ...` on a terminal; under systemd (JOURNAL_STREAM set) the level also goes
-    to the journal as a `<N>` syslog prefix, so `journalctl -p warning` works."""
-    _PRI = {logging.DEBUG: 7, logging.INFO: 6, logging.WARNING: 4, logging.ERROR: 3, logging.CRITICAL: 2}
-
-    def __init__(self, journal):
-        super().__init__()
-        self.journal = journal
-
-    def format(self, record):
-        level = "" if record.levelno < logging.WARNING else record.levelname.lower() + ": "
-        pri = "<%d>" % self._PRI.get(record.levelno, 6) if self.journal else ""
-        return "%sbroute: %s%s" % (pri, level, record.getMessage())
-
-
 def main(argv=None):
     args = parse(argv)
-    out = logging.StreamHandler(sys.stderr)
-    out.setFormatter(_Format(bool(os.environ.get("JOURNAL_STREAM"))))
-    log.addHandler(out)
-    log.setLevel(logging.DEBUG if args.verbose else logging.WARNING if args.quiet else logging.INFO)
-    try:
+
+    def body():
         cfg = _config(args.config)
         rbid, pwd = rd.credentials(args.config)
         st = settings(args, cfg)
@@ -287,14 +268,7 @@ def main(argv=None):
             return asyncio.run(serve(args, rbid, pwd, ser, st, link))
         finally:
             ser.close()
-    except rd.UserError as e:
-        log.error("%s", e)
-        return e.code
-    except KeyboardInterrupt:
-        return 130
-    finally:
-        log.removeHandler(out)
-
+    return rd.run(args, body)
 
 if __name__ == "__main__":
     sys.exit(main())
