@@ -207,6 +207,22 @@ def line(reading, as_json):
         f(d["energy_kwh"], "%.1f"), f(d["today_kwh"], "%.2f"))
 
 
+def ending(port):
+    """(the run's exit status as a future, set once; finish(code, message=None) sets it and logs
+    the message; lost(e) ends it for a serial port gone), shared by `read` and `serve`."""
+    end = asyncio.get_running_loop().create_future()
+
+    def finish(code, message=None):
+        if not end.done():
+            if message:
+                log.error("%s", message)
+            end.set_result(code)
+
+    def lost(e):
+        finish(EXIT_PORT, "serial port %s: %s (was the dongle unplugged?)" % (port, e))
+    return end, finish, lost
+
+
 async def _finish(task):
     """Cancel the session and wait until it has ended, so the port is closed under no one.
 
@@ -225,16 +241,7 @@ async def read(args, rbid, pwd, ser):
     import serial
     loop = asyncio.get_running_loop()
     reader = asyncio.StreamReader()
-    end = loop.create_future()  # the exit status, set once
-
-    def finish(code, message=None):
-        if not end.done():
-            if message:
-                log.error("%s", message)
-            end.set_result(code)
-
-    def lost(e):
-        finish(EXIT_PORT, "serial port %s: %s (was the dongle unplugged?)" % (args.port, e))
+    end, finish, lost = ending(args.port)
 
     if args.no_cache:
         cache = MemoryCache()

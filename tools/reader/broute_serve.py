@@ -19,6 +19,7 @@ import threading
 import time
 
 import broute_read as rd
+from broute_read import EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_AUTH  # noqa: F401  (one set of exit codes; USAGE for tests)
 import mqttlink
 from broute import bstate, detect, hass, tariff, tariffcfg
 from broute.compat import Clock
@@ -26,7 +27,6 @@ from broute.scancache import MemoryCache
 from broute.session import Session
 from broute.version import VERSION
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_AUTH, EXIT_PORT = 0, 1, 2, 3, 5
 PASSWORD_ENV = "BROUTE_MQTT_PASSWORD"
 log = rd.log
 
@@ -186,16 +186,7 @@ async def serve(args, rbid, pwd, ser, cfg, link):
     import serial
     loop = asyncio.get_running_loop()
     reader = asyncio.StreamReader()
-    end = loop.create_future()
-
-    def finish(code, message=None):
-        if not end.done():
-            if message:
-                log.error("%s", message)
-            end.set_result(code)
-
-    def lost(e):
-        finish(EXIT_PORT, "serial port %s: %s (was the dongle unplugged?)" % (args.port, e))
+    end, finish, lost = rd.ending(args.port)
 
     def stopping(sig, code):
         log.info("stopping (%s)", signal.Signals(sig).name)
