@@ -1,6 +1,5 @@
 """`tools/broute.py read` against the simulator's pseudo-terminal (pyserial, 50x time)."""
 import asyncio
-import contextlib
 import errno
 import glob
 import json
@@ -14,6 +13,7 @@ import pytest
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 import broute_read  # noqa: E402
+import simpty  # noqa: E402
 from broute.version import VERSION  # noqa: E402
 
 RBID = "00112233445566778899AABBCCDDEEFF"
@@ -21,18 +21,9 @@ PWD = "0123456789AB"
 FAST = ["--time-scale", "0.02"]
 
 
-@contextlib.contextmanager
 def sim(tmp_path, *extra):
     """The simulator on a pty at tmp_path/dongle, at the readers' 50x speed."""
-    pty = str(tmp_path / "dongle")
-    p = subprocess.Popen([sys.executable, "tools/sim.py", "--pty", pty] + FAST + list(extra),
-                         cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-    try:
-        assert "pty" in p.stdout.readline()
-        yield pty
-    finally:
-        p.kill()
-        p.wait()
+    return simpty.sim(tmp_path / "dongle", FAST + list(extra))
 
 
 def env_for(tmp_path, rbid=RBID, pwd=PWD, **more):

@@ -1,7 +1,6 @@
 """`tools/broute.py serve` against a real Mosquitto (host_tests/broker.py) and the simulator on a pty,
 both module families: discovery, states checked against the simulated meter, availability, the broker
 restarted, Home Assistant restarting, the process killed, a broker away or refusing the password."""
-import contextlib
 import json
 import os
 import signal
@@ -12,6 +11,7 @@ import time
 
 import pytest
 
+import simpty
 from broker import Broker, Subscriber, free_port
 from sim_meter import METER, Meter, scenario
 
@@ -36,26 +36,8 @@ def expected(name="normal"):
     return {"power_w": power, "current_r_a": r / 10, "current_t_a": t / 10, "energy_kwh": m.cfg.import_kwh}
 
 
-class Pty(str):
-    """The simulator's pty path; .control(line) sends it a control command (fault NAME, ...)."""
-
-    def control(self, line):
-        self.proc.stdin.write(line + "\n")
-        self.proc.stdin.flush()
-
-
-@contextlib.contextmanager
 def sim(tmp_path, dialect="bp35a1", *extra):
-    pty = Pty(tmp_path / "dongle")
-    p = pty.proc = subprocess.Popen([sys.executable, "tools/sim.py", "--pty", pty, "--dialect", dialect] + FAST
-                                    + FROZEN + list(extra), cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                    text=True)
-    try:
-        assert "pty" in p.stdout.readline()
-        yield pty
-    finally:
-        p.kill()
-        p.wait()
+    return simpty.sim(tmp_path / "dongle", ["--dialect", dialect] + FAST + FROZEN + list(extra))
 
 
 def env_for(tmp_path, **more):
