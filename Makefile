@@ -5,9 +5,9 @@ MP := $(VENV)/bin/micropython
 STAMP := $(VENV)/.installed
 MEM32_STAMP := tools/bench/mem32/node_modules/.package-lock.json
 
-.PHONY: setup mosquitto test test-cpython test-micropython compile bench demo deploy screens soak clean
+.PHONY: setup mosquitto chromium test test-cpython test-micropython compile bench demo deploy screens soak clean
 
-setup: $(STAMP) $(MEM32_STAMP) mosquitto
+setup: $(STAMP) $(MEM32_STAMP) mosquitto chromium
 
 # The MQTT tests (host_tests/broker.py) run a real broker: Debian's mosquitto, installed here when
 # missing (as root: CI and containers); otherwise a message, and those tests skip.
@@ -17,6 +17,16 @@ mosquitto:
 	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq mosquitto >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq mosquitto >/dev/null; }; \
 	  else echo "make: mosquitto is missing (the MQTT tests run a real broker; they skip without it);" \
 	    "on Debian, Ubuntu or Raspberry Pi OS: sudo apt install mosquitto" >&2; fi; }
+
+# The web page's tests (host_tests/test_browser.py) drive a real headless Debian chromium through
+# playwright (requirements.txt); installed here when missing (as root), otherwise a message, and
+# those tests skip.
+chromium:
+	@test -x /usr/bin/chromium || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }; \
+	  else echo "make: /usr/bin/chromium is missing (the web page's tests drive a real browser; they skip" \
+	    "without it); on Debian, Ubuntu or Raspberry Pi OS: sudo apt install chromium" >&2; fi; }
 
 $(STAMP): requirements.txt
 	@python3 -m venv $(VENV) || { rm -rf $(VENV); echo "make: python3 cannot create a virtual environment;" \
