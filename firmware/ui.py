@@ -9,8 +9,9 @@ band of rows and each band pushed as drawn, in one window (st77xx.ST77xx.paint),
 so there is no whole-screen frame buffer and no flicker. The time given to render() and update() is the app's
 clock, the one the session stamps its readings with (Reading.ticks).
 """
+import sys
 from micropython import const
-import ui_screens
+from ui_screens import draw_main
 from ui_theme import Theme, level, L_ALARM
 
 MAIN = const(0)
@@ -20,8 +21,8 @@ INFO = const(3)
 _PAGES = const(4)
 BRIGHT_STEPS = (8, 5, 2, 0)  # long press walks these; 0 = screen off
 _LEVELS = const(8)  # backlight levels 1..8 (axp192.LEVELS)
-_DRAWS = (ui_screens.draw_main, ui_screens.draw_history, ui_screens.draw_totals,
-          ui_screens.draw_info)
+# Each page but the main one is drawn by its own module, imported while it is shown (page()).
+_MODULES = (None, "ui_history", "ui_totals", "ui_info")
 
 
 class Ui:
@@ -48,8 +49,10 @@ class Ui:
         if flipped:
             self.flip()
         board.backlight(self.bright)
-        self._err = (None, None, ())
+        self._err = (None, None)  # the error whose advice error_lines holds
+        self.error_lines = ()
         self._alarm = False
+        self._name = self._page = None  # the shown page's module (page())
 
     def save(self):
         """Into RTC memory (not flash): page, brightness, flip, the config they were chosen
@@ -84,17 +87,31 @@ class Ui:
         if self._now is not None:  # no frame buffer to push again: redrawn, the same picture
             self.update(self._now)
 
+    def page_module(self):
+        """The shown page's drawing module (ui_error while there is an error), None for the
+        main page (ui_screens, resident). The others are imported when shown and the one
+        before dropped, so only the main page's code stays on the heap: an import of a
+        page's few hundred bytes (tools/bench/mem32.py) when a button or an error turns to it."""
+        m = self.model
+        name = "ui_error" if m.error_title else _MODULES[self.page]
+        if name != self._name:
+            if self._name:
+                sys.modules.pop(self._name, None)
+            self._page = None  # freed before the next is imported: never two on the heap
+            self._page = __import__(name) if name else None
+            self._name = name
+        if name == "ui_error" and self._err != (m.error_title, m.error_advice):
+            self._err = (m.error_title, m.error_advice)
+            self.error_lines = self._page.lines(self.theme, m)
+        return self._page
+
     def render(self, now_ms):
         """Draw the current screen into the display's band (paint() calls it once per band)."""
-        t, m = self.theme, self.model
-        if m.error_title:
-            if self._err[:2] != (m.error_title, m.error_advice):
-                self._err = (m.error_title, m.error_advice, ui_screens.error_lines(t, m))
-            ui_screens.draw_error(t, m, self._err[2], now_ms)
-        elif self.page == INFO:
-            ui_screens.draw_info(t, m, now_ms, self.board.facts())
+        mod = self.page_module()
+        if mod:
+            mod.draw(self, now_ms)
         else:
-            _DRAWS[self.page](t, m, now_ms)
+            draw_main(self.theme, self.model, now_ms)
 
     def update(self, now_ms):
         """Redraw and push if anything visible changed; drive the alarm."""
@@ -108,11 +125,10 @@ class Ui:
         # What is on screen: page, model version, shown age, time tick.
         # Kept in a list: a key tuple would allocate.
         age = m.age_s(now_ms)
-        tick = 0  # pages that change with time alone: device info, long error advice
-        if m.error_title:
-            tick = now_ms // ui_screens.ERROR_PAGE_MS
-        elif self.page == INFO:
-            tick = now_ms // 5000
+        # pages that change with time alone (device info, long error advice) say how often
+        mod = self.page_module()
+        tick = getattr(mod, "TICK_MS", 0)
+        tick = now_ms // tick if tick else 0
         k = self._shown
         if k[0] == self.page and k[1] == m.version and k[2] == age and k[3] == tick:
             return False
