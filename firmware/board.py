@@ -9,17 +9,16 @@ Every board offers the same interface to the app and the UI:
 The HAT's UART pins and the buzzer's use are the config's (uart_rx, uart_tx, buzzer); `hat`
 ("auto", "bp35a1", "c1") is set from the config after create().
 create() tells them apart: an AXP192 at 0x34 means StickC or Plus (config
-chooses, StickC by default), none means Plus2.
+chooses, StickC by default), none means Plus2. The classes hold what runs after start-up;
+board_init, imported by create() and dropped after, wires them.
 """
 import asyncio
-import gc
+import sys
 import machine
 from machine import Pin
 from micropython import const
 import axp192
-from st77xx import ST77xx
 
-_SPI_HZ = const(27_000_000)
 _STATE_MAGIC = const(0xB7)  # first RTC memory byte: ours, not another program's
 
 
@@ -27,16 +26,7 @@ class _Board:
     name = "?"
     buzzer_pin = None
     hat = "auto"
-
-    def __init__(self, display, hat_rx=26, hat_tx=0, buzzer=True):
-        self.display = display
-        self.pin_a = Pin(37, Pin.IN)
-        self.pin_b = Pin(39, Pin.IN)
-        self.hat_rx = hat_rx
-        self.hat_tx = hat_tx
-        if not buzzer:
-            self.buzzer_pin = None  # config "buzzer": false: the alarm is the LED alone
-        self._alert_task = None
+    _alert_task = None
 
     def flip(self):
         """The other landscape orientation; the UI redraws (no frame buffer to push again)."""
@@ -100,19 +90,6 @@ class StickC(_Board):
     name = "StickC"
     panel = "st7735s"
 
-    def __init__(self, i2c, hat_rx=26, hat_tx=0, buzzer=True):
-        gc.collect()  # the display's buffers first, while the heap is unfragmented
-        spi = machine.SPI(1, baudrate=_SPI_HZ, polarity=0, phase=0,
-                          sck=Pin(13), mosi=Pin(15), miso=None)
-        display = ST77xx(spi, Pin(23, Pin.OUT), Pin(5, Pin.OUT, value=1),
-                         Pin(18, Pin.OUT), self.panel, rotation=1)
-        super().__init__(display, hat_rx, hat_tx, buzzer)
-        self.pmu = axp192.AXP192(i2c)
-        self.pmu.init()
-        self._led = Pin(10, Pin.OUT, value=1)  # active low: off
-        display.reset()
-        display.paint(display.fill, 0)  # the panel's RAM holds noise until written
-
     def backlight(self, level):
         self.pmu.backlight(level)
         self.display.power(level > 0)
@@ -137,20 +114,6 @@ class StickCPlus2(_Board):
     name = "StickC Plus2"
     buzzer_pin = 2  # as on the Plus (docs/hardware.md section 3)
 
-    def __init__(self, hat_rx=26, hat_tx=0, buzzer=True):
-        self._hold = Pin(4, Pin.OUT, value=1)  # else it powers off on battery
-        gc.collect()
-        spi = machine.SPI(1, baudrate=_SPI_HZ, polarity=0, phase=0,
-                          sck=Pin(13), mosi=Pin(15), miso=None)
-        display = ST77xx(spi, Pin(14, Pin.OUT), Pin(5, Pin.OUT, value=1),
-                         Pin(12, Pin.OUT), "st7789", rotation=1)
-        super().__init__(display, hat_rx, hat_tx, buzzer)
-        self._bl = machine.PWM(Pin(27), freq=5000, duty_u16=0)
-        self._led = Pin(19, Pin.OUT, value=0)  # active high
-        self._adc = machine.ADC(Pin(38), atten=machine.ADC.ATTN_11DB)
-        display.reset()
-        display.paint(display.fill, 0)  # the panel's RAM holds noise until written
-
     def backlight(self, level):
         self._bl.duty_u16(65535 * min(level, axp192.LEVELS) // axp192.LEVELS)
         self.display.power(level > 0)
@@ -166,8 +129,10 @@ class StickCPlus2(_Board):
 
 
 def create(kind="stickc", hat_rx=26, hat_tx=0, buzzer=True):
-    """kind: "stickc" or "plus" (both have an AXP192); Plus2 is detected."""
-    i2c = machine.I2C(0, scl=Pin(22), sda=Pin(21), freq=400_000)
-    if axp192.ADDR in i2c.scan():
-        return (StickCPlus if kind == "plus" else StickC)(i2c, hat_rx, hat_tx, buzzer)
-    return StickCPlus2(hat_rx, hat_tx, buzzer)
+    """kind: "stickc" or "plus" (both have an AXP192); Plus2 is detected. The wiring is
+    start-up code (board_init), imported for this and dropped after."""
+    import board_init
+    try:
+        return board_init.create(kind, hat_rx, hat_tx, buzzer)
+    finally:
+        sys.modules.pop("board_init", None)
