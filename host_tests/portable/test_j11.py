@@ -274,8 +274,9 @@ def test_fuzz_the_driver_raises_nothing_but_driver_error():
         st = _Stream(data, r)
         d = J11Driver(st, st, _Clock(), lambda k, a: events.append(k) and False)
         d._ip, d._up, d._held = ip, True, True
-        for call in (lambda: d.wait(1000), lambda: d.scan(4), lambda: d.send(b"\x10\x81"), lambda: d.join(
-                {"channel": 0x3B, "pan_id": 1, "addr": "001D129012345678", "ip": ""})):
+        m = d.steps()
+        for call in (lambda: d.wait(1000), lambda: m.scan(d, 4), lambda: d.send(b"\x10\x81"), lambda: m.join(
+                d, {"channel": 0x3B, "pan_id": 1, "addr": "001D129012345678", "ip": ""})):
             try:  # send() checks it is joined when called, the others when awaited
                 asyncio.run(call())
             except dr.DriverError:
@@ -287,6 +288,7 @@ def test_driver_keeps_rssi_and_version_from_the_published_frames():
     events = []
     st = _Stream(RESPONSES[6][0] + RESPONSES[9][0], _Rng(1))
     d = J11Driver(st, st, _Clock(), lambda k, a: events.append(k))
+    d.steps()  # the version is read while joining (j11join.take)
     d._want = 0x206B
     asyncio.run(d.wait(10, 0x206B))
     assert d.version == "1.3.5514"
@@ -296,5 +298,5 @@ def test_driver_keeps_rssi_and_version_from_the_published_frames():
 
 def test_resolve_flips_the_universal_local_bit():
     d = J11Driver(_Stream(b"", _Rng(1)), _Stream(b"", _Rng(1)), _Clock(), None)
-    ip = asyncio.run(d.resolve("001D129012345678"))
+    ip = asyncio.run(d.steps().resolve(d, "001D129012345678"))
     assert ip == "FE80:0000:0000:0000:021D:1290:1234:5678"

@@ -1,6 +1,7 @@
 """SKSTACK IP line parser and command builders, fed the way a UART delivers: in fragments."""
 from broute import skstack as sk
-from broute import skdriver as skcmd  # the command lines live in the SKSTACK driver
+from broute import skdriver as skcmd  # SKSENDTO's header lives in the SKSTACK driver
+from broute import skjoin  # the join's command lines in its join steps
 
 IP_M = b"FE80:0000:0000:0000:021D:1290:1234:5678"
 IP_ME = b"FE80:0000:0000:0000:021D:1290:0003:C890"
@@ -124,20 +125,20 @@ def test_tok_eq_ignores_case():
 
 
 def test_command_builders():
-    assert skcmd.scan(sk.SINGLE, 6) == b"SKSCAN 2 FFFFFFFF 6\r\n"
-    assert skcmd.scan(sk.DUAL, 10) == b"SKSCAN 2 FFFFFFFF A 0\r\n"
-    assert skcmd.sreg(b"S2", 0x21, 2) == b"SKSREG S2 21\r\n"
-    assert skcmd.sreg(b"S3", 0x88, 4) == b"SKSREG S3 0088\r\n"
-    assert skcmd.setpwd(b"0123456789AB") == b"SKSETPWD C 0123456789AB\r\n"
+    assert skjoin.scan_line(sk.SINGLE, 6) == b"SKSCAN 2 FFFFFFFF 6\r\n"
+    assert skjoin.scan_line(sk.DUAL, 10) == b"SKSCAN 2 FFFFFFFF A 0\r\n"
+    assert skjoin.sreg(b"S2", 0x21, 2) == b"SKSREG S2 21\r\n"
+    assert skjoin.sreg(b"S3", 0x88, 4) == b"SKSREG S3 0088\r\n"
+    assert skjoin.setpwd(b"0123456789AB") == b"SKSETPWD C 0123456789AB\r\n"
     st = skcmd.SendTo(sk.SINGLE, IP_M)
     assert bytes(st.header(0x12)) == b"SKSENDTO 1 " + IP_M + b" 0E1A 1 0012 "
     assert bytes(skcmd.SendTo(sk.DUAL, IP_M).header(0x4D0)) == b"SKSENDTO 1 " + IP_M + b" 0E1A 1 0 04D0 "
 
 
 def test_mask_hides_secrets():
-    assert "0123" not in skcmd.mask(skcmd.setpwd(b"0123456789AB"))
-    assert "0000" not in skcmd.mask(skcmd.setrbid(b"00112233445566778899AABBCCDDEEFF"))
-    assert skcmd.mask(b"SKVER\r\n") == "SKVER"
+    assert "0123" not in skjoin.mask(skjoin.setpwd(b"0123456789AB"))
+    assert "0000" not in skjoin.mask(skjoin.setrbid(b"00112233445566778899AABBCCDDEEFF"))
+    assert skjoin.mask(b"SKVER\r\n") == "SKVER"
 
 
 def test_line_after_a_dropped_overlong_one_survives_a_read_boundary():

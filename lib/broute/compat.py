@@ -4,6 +4,7 @@ MicroPython's `time.ticks_*` wrap at 2**30 ms; the CPython stand-ins wrap the sa
 so code that forgets `ticks_diff` fails on the host too.
 """
 import asyncio
+import sys
 
 try:
     import select
@@ -164,3 +165,13 @@ class Port:
         if self._out and not self._w.out_buf:
             return asyncio.sleep_ms(0)
         return self._clock.wait(self._w.drain(), ms)
+
+
+def drop(name):
+    """Forget module `name` once used: sys.modules holds it, and a package's module is also an
+    attribute of the package; its code leaves the heap when nothing else refers to it."""
+    sys.modules.pop(name, None)
+    pkg, _, mod = name.rpartition(".")
+    p = sys.modules.get(pkg)
+    if p is not None and mod in p.__dict__:
+        delattr(p, mod)

@@ -11,8 +11,8 @@ from . import bstate
 from . import driver as dr
 from .compat import const, ticks_add
 
-# The ladder's steps (`_step`, the rows of session.py's _MOVES) and the levels of
-# BrouteError (its first columns): how far up the recovery ladder to go.
+# The ladder's steps (`_step`, the rows of session.py's _MOVES), the levels of BrouteError
+# (its first columns: how far up the recovery ladder to go) and what the join steps end with.
 START = const(0)   # reset the module, identify it, give it the credentials
 FIND = const(1)    # the meter from the scan cache, or scan
 JOIN = const(2)    # end what the module still holds, join
@@ -20,6 +20,9 @@ SERVE = const(3)   # poll the meter
 REJOIN = const(1)
 RESCAN = const(2)
 RESET = const(3)
+READY = const(4)   # what START, FIND and JOIN end with (joinsteps.py)
+FOUND = const(5)
+JOINED = const(6)
 
 _RESP_MS = const(10000)      # a Get_Res takes ~1 s, up to ~4 s (docs/protocol.md section 5)
 _REAUTH_MS = const(120000)   # EVENT 29 -> EVENT 25/24

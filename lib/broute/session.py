@@ -8,30 +8,42 @@ coroutine writes and reads against a deadline, and reports what happens on the l
 Recovery (docs/protocol.md section 5): resend, then rejoin, then module reset, then rescan,
 with a growing backoff; `_MOVES` is the one table of where each step and failure leads. The
 serve step (one request per poll and its answer) and `_on` are poll.py's Poller, inherited.
+
+The start, find and join steps are joinsteps.py's, with the driver's own (its `steps()`):
+`JOIN_MODULES` names those modules, imported when a (re)join starts, and `drop_join()` drops
+them (sys.modules and the package's attribute) once the session is connected, so that their
+code is off the heap while the meter is polled; the next recovery imports them again.
 """
 from .echonet import Frame, Builder, Tids
 from . import bstate
 from . import driver as dr
-from .compat import Clock, const
+from .compat import Clock, const, drop
 from .reading import Reading, Tracker
-from .poll import Poller, BrouteError, START, FIND, JOIN, REJOIN, RESCAN, RESET
+from .poll import Poller, BrouteError, START, SERVE, RESCAN, RESET, REJOIN
 
 POLL_MIN_MS = 5000          # the meter answers nothing faster usefully (docs/protocol.md section 5)
 _BACKOFF_MAX = const(300000)
-_SCAN_D = (4, 5, 6, 7, 8)    # scan durations, grown on failure (~4.6 s .. 69 s)
 
 # The ladder's steps (START, FIND, JOIN, SERVE) and the events that move between them
-# (docs/protocol.md section 5): the recovery levels of BrouteError (REJOIN, RESCAN, RESET,
-# poll.py), then what each step ends with.
-_READY = const(4)
-_FOUND = const(5)
-_JOINED = const(6)
-# the next step by step (rows) and event (columns); "-": cannot happen there
-_MOVES = (b"--01--"    # START:  RESET -> START, _READY -> FIND
-          b"--0-2-"    # FIND:   RESET -> START, _FOUND -> JOIN
-          b"210--3"    # JOIN:   REJOIN -> JOIN, RESCAN -> FIND, RESET -> START, _JOINED -> SERVE
+# (docs/protocol.md section 5): the recovery levels of BrouteError (REJOIN, RESCAN, RESET),
+# then what each step ends with (READY, FOUND, JOINED; all in poll.py).
+# The next step by step (rows) and event (columns); "-": cannot happen there.
+_MOVES = (b"--01--"    # START:  RESET -> START, READY -> FIND
+          b"--0-2-"    # FIND:   RESET -> START, FOUND -> JOIN
+          b"210--3"    # JOIN:   REJOIN -> JOIN, RESCAN -> FIND, RESET -> START, JOINED -> SERVE
           b"2-0---")   # SERVE:  REJOIN -> JOIN, RESET -> START
-#          REJOIN RESCAN RESET _READY _FOUND _JOINED
+#          REJOIN RESCAN RESET READY FOUND JOINED
+
+# The modules only (re)joining uses: the ladder's join steps and each driver's (its steps()).
+# Imported when a (re)join starts, dropped by drop_join() once the session is connected, so
+# their code is off the heap while the meter is polled.
+JOIN_MODULES = ("broute.joinsteps", "broute.skjoin", "broute.j11join")
+
+
+def drop_join():
+    """Drop JOIN_MODULES from RAM (those loaded); the next (re)join imports them again."""
+    for name in JOIN_MODULES:
+        drop(name)
 
 AUTH_FAILED = "B-route authentication failed: check ID and password"  # the meter refused (EVENT 24)
 JOIN_NO_ANSWER = "The meter did not answer the join"  # no EVENT 24/25 at all: out of reach
@@ -132,16 +144,12 @@ class Session(Poller):
             st = self._step
             e = None
             try:
-                if st == START:
-                    await self._start()
-                    ev = _READY
-                elif st == FIND:
-                    await self._find()
-                    ev = _FOUND
-                elif st == JOIN:
-                    ev = await self._join()
-                else:
+                if st == SERVE:
+                    self._drv.steps(False)  # connected: the join steps leave RAM
+                    drop_join()
                     await self._serve()
+                else:
+                    ev = await self._joining(st)
             except dr.DriverError as x:  # a command failed unexpectedly: start the module over
                 e = BrouteError(RESET, "Wi-SUN module: %s" % x)
             except BrouteError as x:
@@ -154,6 +162,11 @@ class Session(Poller):
             self._step = st
             if e:
                 await self._recover(e)
+
+    def _joining(self, st):
+        """Step `st`'s coroutine (joinsteps.py, imported for it; no reference kept here)."""
+        from .joinsteps import step
+        return step(self, st)
 
     async def _recover(self, e):
         self._tid = -1
@@ -168,85 +181,3 @@ class Session(Poller):
         if e.alarm:
             self._show(bstate.ERROR)
         await self._idle(min(_BACKOFF_MAX, 1000 << min(self._fails, 9)))
-
-    async def _start(self):
-        self._show(bstate.RESETTING if self.resets else bstate.STARTING)
-        self.resets += 1
-        d = self._drv
-        try:
-            await d.reset()
-            self._show(bstate.STARTING)
-            await d.start()
-            self.version, self.dialect = d.version, d.dialect
-            self._say("module %s %s" % (self.dialect, self.version))
-            await d.credentials(self._rbid, self._pw)
-        except dr.DriverError as e:
-            self._start_fails += 1
-            if e.code == dr.TIMEOUT and self._start_fails >= 2:
-                raise BrouteError(RESET, NO_MODULE, True)
-            raise
-        self._start_fails = 0
-
-    async def _find(self):
-        if self._target is not None:  # kept across a module reset
-            return
-        c = self._cache.load() if self._cache else None
-        if c:
-            self._target, self._from_cache = c, True
-            self._drv.rssi = c.get("rssi")
-            self._say("joining from the cached scan: channel %02X" % c["channel"])
-            return
-        self._from_cache = False
-        while self._scan_i < len(_SCAN_D):
-            d = self.scan_duration = _SCAN_D[self._scan_i]
-            if self.state == bstate.SCANNING:
-                self._notify("state")  # the duration changed though the state did not
-            self._show(bstate.SCANNING)
-            self.scans += 1
-            t = await self._drv.scan(d)
-            if t:
-                t["ip"] = await self._drv.resolve(t["addr"])
-                self._say("meter found: channel %02X, %s dBm" % (t["channel"], t.get("rssi")))
-                self._scan_i = 0
-                if self._cache:
-                    self._cache.save(t)
-                self._target = t
-                return
-            self._scan_i += 1
-        self._scan_i = len(_SCAN_D) - 1  # keep scanning long once short scans failed
-        # the module may have lost the ID (and with it the pairing ID the scan carries)
-        # without a sign: start it over, which sends the credentials again
-        raise BrouteError(RESET, NOT_FOUND, True)
-
-    async def _join(self):
-        self._show(bstate.JOINING)
-        d = self._drv
-        await d.end()  # SKJOIN is refused while the module holds a session
-        try:
-            a = await d.join(self._target)
-        except dr.DriverError as e:
-            if e.code == dr.TIMEOUT or e.code == dr.BUSY:
-                raise  # silence, or busy (or restarted without the ID): reset the module
-            # the module refuses the target itself (a channel, PAN or address it cannot take):
-            # a cached one is dropped; scanned ones count, or scan, join, refuse loops unseen
-            if self._from_cache:
-                self._cache.clear()
-            else:
-                self._join_fails += 1
-            if self._join_fails >= 3:
-                self._join_fails = 0
-                raise BrouteError(RESCAN, ADDR_REFUSED, True)
-            raise BrouteError(RESCAN, "the module refused the meter address: %s" % e)
-        if a == dr.JOINED:
-            self._join_fails = 0
-            return _JOINED
-        refused = a == dr.REFUSED
-        self._join_fails += 1
-        if self._from_cache:
-            self._cache.clear()
-            raise BrouteError(RESCAN, "join from the cached scan failed")
-        if self._join_fails >= 3:
-            self._join_fails = 0
-            raise BrouteError(RESCAN, AUTH_FAILED if refused else JOIN_NO_ANSWER, True)
-        raise BrouteError(RESET if self._join_fails == 2 else REJOIN,
-                          "the meter refused the join" if refused else "the join got no answer")

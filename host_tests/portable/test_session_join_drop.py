@@ -1,0 +1,58 @@
+"""The join steps leave RAM once the session is connected and come back for the next (re)join
+(session.JOIN_MODULES, drop_join): over SKSTACK and J11, through a rejoin."""
+import sys
+
+import broute
+from broute import bstate
+from broute import session
+from broute.j11driver import J11Driver
+from session_fake import VClock, FakeModule, RBID, PWD, run
+from j11_fake import J11Module, link
+
+
+def _loaded():
+    """The join modules still reachable: in sys.modules or as an attribute of the package."""
+    return [n for n in session.JOIN_MODULES if n in sys.modules or n[7:] in broute.__dict__]
+
+
+def _watch(s):
+    """The join modules loaded at each JOINING state."""
+    seen = []
+    s.listener = lambda kind: seen.append(_loaded()) if kind == "state" and s.state == bstate.JOINING else None
+    return seen
+
+
+def test_skstack_join_modules_leave_once_connected_and_return_for_a_rejoin():
+    clock = VClock()
+    mod = FakeModule(clock)
+    s = session.Session(mod, mod, RBID, PWD, clock=clock)
+    seen = _watch(s)
+    assert run(s, clock, lambda: s.reading.seq >= 1, 100000)
+    assert seen == [["broute.joinsteps", "broute.skjoin"]]
+    assert _loaded() == [] and s._drv._jt is None and s.state == bstate.CONNECTED
+    mod.drop = 3  # the meter goes silent: resends, then a rejoin
+    n = s.reading.seq
+    assert run(s, clock, lambda: s.reading.seq >= n + 2, clock.now + 300000)
+    assert s.rejoins >= 1 and len(seen) >= 2 and seen[-1] == seen[0]
+    assert _loaded() == [] and s._drv._jt is None
+
+
+def test_j11_join_modules_leave_once_connected_and_return_for_a_rejoin():
+    clock = VClock()
+    mod = J11Module(clock)
+    s = session.Session(mod, mod, RBID, PWD, clock=clock, driver=J11Driver)
+    seen = _watch(s)
+    assert run(s, clock, lambda: s.reading.seq >= 1, clock.now + 300000)
+    assert seen == [["broute.joinsteps", "broute.j11join"]]
+    assert _loaded() == [] and s._drv._jt is None
+    mod.at(3000, link(4))  # PANA session lost: rejoin
+    mod.session = False
+    assert run(s, clock, lambda: s.reading.seq >= 3, clock.now + 300000)
+    assert s.rejoins == 1 and len(seen) == 2 and seen[1] == seen[0] and _loaded() == []
+    assert s.version  # read while joining, kept once the join steps left
+
+
+def test_drop_join_forgets_only_what_is_loaded():
+    session.drop_join()
+    session.drop_join()  # nothing loaded: nothing to forget, no error
+    assert _loaded() == []
