@@ -84,6 +84,8 @@ class App:
         self.net = None           # net.Net when config.json has wifi
         self.pub = None           # mqtt.Publisher when it has mqtt too
         self.tariff = None        # a loaded tariff (broute.tariff) when it has one
+        self.web = None           # websrc.Source when it has http
+        self.readings = 0         # fresh readings since start (the web server's counter)
 
     # --- start-up ---------------------------------------------------------------------
     def _setup(self):
@@ -124,6 +126,14 @@ class App:
         asyncio.create_task(self.net.run())
         if self.pub:
             asyncio.create_task(self.pub.run())
+        http = getattr(cfg, "http", None)
+        if http is not None:  # websrc and the server are imported only then (docs/http.md)
+            import websrc
+            if self.web is None:
+                self.web = websrc.Source(self, cfg.utc_offset_minutes)
+                if self.session:
+                    self.web.attach(self.session)
+            asyncio.create_task(websrc.run(self, self.web, http.get("port", 80)))
 
     # --- tasks --------------------------------------------------------------------------
     async def _draw(self):
@@ -174,6 +184,8 @@ class App:
                         driver=driver, reading_day=cfg.reading_day)
             s.listener = self._on_session
             self.session = s
+            if self.web:
+                self.web.attach(s)
             task = asyncio.create_task(s.run())
             since = self.clock.ticks_ms()
             while not task.done():
@@ -212,6 +224,7 @@ class App:
                 from broute import tariff
                 m.today_yen, m.month_yen = tariff.costs(self.tariff, r)
             self.restarts = 0
+            self.readings += 1
             m.set_reading(r.power_w, r.current_r_da, r.current_t_da, r.ticks)
             if self.pub:
                 self.pub.fresh = True  # published by its task: never from inside the session

@@ -135,6 +135,20 @@ def _mqtt(v):
             return k + " " + why
 
 
+def _http(v):
+    """docs/http.md section 3: the web server, on the WiFi address."""
+    if v is None:
+        return None
+    if not isinstance(v, dict):
+        return 'must be {"port": 80} or null'
+    for k in v:
+        if k != "port":
+            return "unknown key %r inside http (only port)" % k
+    port = v.get("port", 80)
+    if type(port) is not int or not 1 <= port <= 65535:
+        return "port must be a whole number from 1 to 65535 (usually 80)"
+
+
 def _tariff(v):
     if v is None:
         return None
@@ -160,6 +174,7 @@ OPTIONS = (
     ("scan_cache", True, _bool),
     ("wifi", None, _wifi),
     ("mqtt", None, _mqtt),
+    ("http", None, _http),
     ("tariff", None, _tariff),
     ("reading_day", 1, _int_in(1, 28)),            # the meter-reading day; 1: calendar months
     ("utc_offset_minutes", 540, _int_in(-720, 840)),  # Japan: UTC+9, no daylight saving
@@ -175,10 +190,11 @@ class Config:
 
 def summary(cfg):
     """One log line; no secrets."""
-    return "board=%s hat=%s module=%s rx=G%d contract=%dA warn=%d%% poll=%ds rotation=%d wifi=%s mqtt=%s" % (
+    return "board=%s hat=%s module=%s rx=G%d contract=%dA warn=%d%% poll=%ds rotation=%d wifi=%s mqtt=%s http=%s" % (
         cfg.board, cfg.hat, cfg.module, cfg.uart_rx, cfg.contract_amperes, int(cfg.warn_ratio * 100 + 0.5),
         cfg.poll_seconds, cfg.rotation, "on" if cfg.wifi else "off",
-        "%s:%d" % (cfg.mqtt["host"], cfg.mqtt.get("port", 1883)) if cfg.mqtt else "off")
+        "%s:%d" % (cfg.mqtt["host"], cfg.mqtt.get("port", 1883)) if cfg.mqtt else "off",
+        cfg.http.get("port", 80) if cfg.http is not None else "off")
 
 
 def validate(data):
@@ -220,6 +236,8 @@ def validate(data):
             problems.append(("uart_tx", "G26 is the HAT-C1 module's reset line: use 0"))
     if values["mqtt"] and not values["wifi"]:
         problems.append(("mqtt", "needs wifi: the stick reaches the broker over WiFi"))
+    if values["http"] is not None and not values["wifi"]:
+        problems.append(("http", "needs wifi: the stick serves its page on its WiFi address"))
     if problems:
         raise ConfigError(problems)
     values["warn_ratio"] = float(values["warn_ratio"])

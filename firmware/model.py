@@ -113,6 +113,15 @@ class Model:
         """The history value `age` minutes ago (0 = this minute) or NO_VALUE."""
         return self.history[(self.head - age) % MINUTES]
 
+    def minute(self, age, now_ms):
+        """The average watts `age` minutes before `now_ms`'s minute (0: the current one), or None:
+        the ring counts minutes from the readings, so minutes with none since are empty."""
+        if self._slot_ms is None:
+            return None
+        age -= ticks_diff(now_ms, self._slot_ms) // _MINUTE_MS
+        v = self.sample(age) if 0 <= age < MINUTES else NO_VALUE
+        return None if v == NO_VALUE else v
+
     def age_s(self, now_ms):
         """Seconds since the reading; now_ms from the same clock as its ticks."""
         if self.ticks is None:

@@ -4,6 +4,7 @@
         [--hat bp35a1|c1] [--scenario normal] [--fault NAME[:ARG][@T]]...
         [--time-scale F] [--seconds N] [--terminal [--log FILE]]
         [--mqtt HOST[:PORT] [--mqtt-user U --mqtt-password P] [--client-id ID]] [--tariff]
+        [--http PORT]
 
 Starts tools/sim.py on a free TCP port, writes a config matching the simulated meter
 (or uses --config), then runs tools/emulation/host_firmware.py under the MicroPython unix port
@@ -12,8 +13,11 @@ always the current one); --terminal also draws them, fitted to the terminal, wit
 firmware's last log lines under them (the whole log in out/firmware.log).
 Ctrl-C or --seconds stops. With --mqtt the generated config has wifi (the emulated WLAN,
 tools/emulation/network.py, is the PC's network) and mqtt: the stick publishes to that broker.
+With --http the generated config has wifi and http, the run folder gets the page as the stick's
+flash has it (page.html.gz), and the emulated stick serves on 127.0.0.1:PORT (docs/http.md).
 """
 import argparse
+import gzip
 import json
 import os
 import shutil
@@ -100,6 +104,9 @@ def parser():
     ap.add_argument("--mqtt-user", help="with --mqtt: the broker's user")
     ap.add_argument("--mqtt-password", help="with --mqtt: the broker's password")
     ap.add_argument("--client-id", default=None, help="with --mqtt: the MQTT client id")
+    ap.add_argument("--http", type=int, metavar="PORT",
+                    help="serve the web page, /api and /metrics on 127.0.0.1:PORT: the generated "
+                         "config gets wifi and http (docs/http.md)")
     ap.add_argument("--tariff", action="store_true",
                     help="the generated config gets docs/mqtt.md's example tariff (costs in yen)")
     ap.add_argument("--buttons", default="", help='button script "at_ms:A|B:short|long,..."')
@@ -250,6 +257,9 @@ def net_config(args):
                 m[k] = v
         out["wifi"] = {"ssid": "emulated", "password": "emulated-wifi"}
         out["mqtt"] = m
+    if getattr(args, "http", None):
+        out["wifi"] = {"ssid": "emulated", "password": "emulated-wifi"}
+        out["http"] = {"port": args.http}
     if getattr(args, "tariff", False):
         out["tariff"] = example_tariff()
     return out
@@ -273,6 +283,7 @@ def prepare(args):
             dst.write(src.read())
     else:
         write_config(cfg, poll_seconds=args.poll, **net_config(args))
+    write_page(args.run_dir)
     cache = os.path.join(args.run_dir, "scan.json")
     if os.path.exists(cache):
         os.remove(cache)  # every run starts like a fresh stick
@@ -281,6 +292,15 @@ def prepare(args):
         for name in os.listdir(args.frames):
             if name.endswith((".png", ".raw")):
                 os.remove(os.path.join(args.frames, name))
+
+
+def write_page(folder):
+    """page.html.gz, as tools/build/deploy.py puts it on the stick's flash (mtime 0: the same
+    bytes every time)."""
+    with open(os.path.join(ROOT, "lib", "broute", "page.html"), "rb") as f:
+        data = gzip.compress(f.read(), 9, mtime=0)
+    with open(os.path.join(folder, "page.html.gz"), "wb") as f:
+        f.write(data)
 
 
 def firmware_command(args, sim_port):

@@ -100,6 +100,7 @@ class Source:
         r.energy_kwh, r.energy_rev_kwh, r.today_kwh = 12345.6, 7.25, 3.5
         r.today_rev_kwh, r.month_kwh, r.month_rev_kwh = None, 40.0, 0.5
         r.time = 9826 * 86400 + 11 * 3600
+        r.seq = 9
         self.t = ticks_ms()
         r.ticks = ticks_add(self.t, -7500)
         self.readings = 9
@@ -166,7 +167,7 @@ def test_now_levels_and_nothing_yet():
     assert json.loads(_build(web.now, src))["level"] == "near"
     r.power_w = -300
     assert json.loads(_build(web.now, src))["level"] == "export"
-    src.readings = 0  # no reading yet: every figure null, never a stale one
+    src.reading.seq = 0  # no reading yet: every figure null, never a stale one
     src.session.version = None
     src.yen = (None, None)
     d = json.loads(_build(web.now, src))
@@ -222,6 +223,7 @@ def test_metrics():
 
 def test_metrics_leave_out_what_is_unknown():
     src = Source()
+    src.reading = None
     src.readings = 0
     src.yen = (None, None)
     src.free = None

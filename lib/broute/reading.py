@@ -47,6 +47,7 @@ class Reading:
         self.time = None           # meter-local seconds since 2000-01-01 (docs/mqtt.md section 4)
         self.seq = 0               # incremented on every new reading
         self.ticks = 0             # its one time stamp: the session clock's ticks_ms()
+        self.halves = None         # a broute.halfhours.HalfHours to feed (the web server's), or None
 
 
 def _num(v):
@@ -228,12 +229,16 @@ class Tracker:
 
     def wanted(self, sold):
         """The day back (E5) whose E2 (and E4 when `sold`) still holds a baseline to take: 0 for
-        today's, the billing month's first day for the month's; -1 when none is."""
+        today's, the billing month's first day for the month's, then 1 for yesterday's half hours
+        when the Reading keeps them (`halves`); -1 when none is."""
         b = self._b
         if b[0] is None or sold and b[1] is None:
             return 0
         n = -1 if self.day is None else self.day - self._mf
-        return n if 0 < n <= 99 and (b[2] is None or sold and b[3] is None) else -1
+        if 0 < n <= 99 and (b[2] is None or sold and b[3] is None):
+            return n
+        hh = self.reading.halves  # yesterday's half hours, once a day, for the web page
+        return 1 if hh is not None and self.day is not None and hh.got != self.day else -1
 
     def _fixed(self, edt, k):
         """EA (k 0) or EB (k 1), pushed or asked: the counter at the last half hour and its date.
@@ -249,6 +254,9 @@ class Tracker:
                 self._ct = self.ticks
             if h == 0 and mi == 0 and raw is not None and self._b[k] is None:
                 self._base(k, raw)
+            hh = self.reading.halves
+            if hh is not None and k == 0 and mi % 30 == 0:
+                hh.put(48 + h * 2 + mi // 30, raw)
 
     def _date(self, y, mo, d, raw, k):
         """Take the meter's date; True when it is today's (now). A corrupted date must neither
@@ -269,6 +277,10 @@ class Tracker:
             self.days += 1
         self._odd = None
         self.day = n
+        hh = self.reading.halves
+        if hh is not None:
+            hh.tr = self
+            hh.move(n)
         b[0] = b[1] = None  # today's baselines: from 00:00 EA/EB or E2/E4 day 0
         if not self._mf <= n < self._mn:
             self._mf, self._mn = meter.billing(y, mo, d, self.reading_day)
@@ -288,6 +300,9 @@ class Tracker:
         first day's)."""
         day, values = meter.history(edt, 1)
         self.e5 = day
+        hh = self.reading.halves
+        if hh is not None and k == 0 and self.day is not None and hh.today == self.day:
+            hh.history(day, edt)
         v = _num(values[0])
         if v is not None and day == 0:
             self._base(k, v)

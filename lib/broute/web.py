@@ -7,8 +7,9 @@ the PC's is broute serve's. A source has:
 
     session        the current broute.session.Session, or None: its state, rssi_dbm(), dialect,
                    version, and its recovery counters rejoins, scans, resets, timeouts
-    reading        the Reading that session fills (broute.reading)
-    readings       fresh readings since start (int); 0: the reading's figures are all null
+    reading        the Reading that session fills (broute.reading), or None; while its `seq` is 0
+                   (no fresh reading in it) its figures are all null
+    readings       fresh readings since start, over all sessions (int)
     past           [rejoins, scans, resets, timeouts] of the sessions that ended before this one
     contract_a     the contract's amperes; warn_percent: "near" from this share of it (ints)
     offset_min     the local time's offset from UTC, minutes (540: Japan)
@@ -204,6 +205,11 @@ _NOW = (("power_w", "power_w", 0), ("current_r_a", "current_r_da", -1),
         ("month_rev_kwh", "month_rev_kwh", 2))
 
 
+def _fresh(src):
+    r = src.reading
+    return r if r is not None and r.seq else None
+
+
 def _fig(r, attr, dp):
     v = None if r is None else getattr(r, attr)
     return num(v, 1) if dp < 0 else num(v, dp)
@@ -212,7 +218,7 @@ def _fig(r, attr, dp):
 def now(o, src):
     """/api/now's JSON object."""
     s = src.session
-    r = src.reading if src.readings else None
+    r = _fresh(src)
     for i, (key, attr, dp) in enumerate(_NOW):
         o.put('{"' if i == 0 else ',"')
         o.put(key)
@@ -315,7 +321,7 @@ def _samples(src, i, r, s):
 def metrics(o, src):
     """/metrics in the Prometheus text format 0.0.4; families without a value are left out."""
     s = src.session
-    r = src.reading if src.readings else None
+    r = _fresh(src)
     for i, (name, kind, help) in enumerate(_FAMILIES):
         ss = _samples(src, i, r, s)
         first = True
