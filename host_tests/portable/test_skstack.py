@@ -27,7 +27,7 @@ def _drain(p, out, text=False):
         elif k in (sk.OK, sk.FAIL, sk.ESREG):
             out.append((k, p.code))
         elif k == sk.FIELD:
-            out.append((k, p.fkey, p.value))
+            out.append((k,) + skjoin.field(p))
         elif text and k != sk.GARBAGE:
             out.append((k, p.text()))
         else:
@@ -85,10 +85,10 @@ def test_epandesc_fields():
     data = (b"EVENT 20 " + IP_M + b"\r\nEPANDESC\r\n  Channel:3B\r\n  Channel Page:09\r\n  Pan ID:8888\r\n"
             b"  Addr:001D129012345678\r\n  LQI:B2\r\n  PairID:0123ABCD\r\nEVENT 22 " + IP_M + b"\r\n")
     ev, _ = _events(data, chunk=4)
-    assert ev == [(sk.EVENT, 0x20, -1, -1), (sk.EPANDESC,), (sk.FIELD, sk.F_CHANNEL, 0x3B),
-                  (sk.FIELD, sk.F_PAGE, 9), (sk.FIELD, sk.F_PAN, 0x8888),
-                  (sk.FIELD, sk.F_ADDR, 0x001D129012345678), (sk.FIELD, sk.F_LQI, 0xB2),
-                  (sk.FIELD, sk.F_PAIR, 0x0123ABCD), (sk.EVENT, 0x22, -1, -1)], ev
+    assert ev == [(sk.EVENT, 0x20, -1, -1), (sk.EPANDESC,), (sk.FIELD, skjoin.F_CHANNEL, 0x3B),
+                  (sk.FIELD, skjoin.F_PAGE, 9), (sk.FIELD, skjoin.F_PAN, 0x8888),
+                  (sk.FIELD, skjoin.F_ADDR, 0x001D129012345678), (sk.FIELD, skjoin.F_LQI, 0xB2),
+                  (sk.FIELD, skjoin.F_PAIR, 0x0123ABCD), (sk.EVENT, 0x22, -1, -1)], ev
 
 
 def test_ll64_answer_and_einfo_dialect():
@@ -96,8 +96,8 @@ def test_ll64_answer_and_einfo_dialect():
     assert ev == [(sk.ADDR,)]
     p = sk.Parser()
     p.feed(b"EINFO " + IP_ME + b" 001D129000003C89 21 FFFF FFFE\r\nEINFO " + IP_ME + b" 001D129000003C89 21 FFFF 0\r\n")
-    assert p.next() == sk.EINFO and sk.dialect_of_einfo(p) == sk.SINGLE
-    assert p.next() == sk.EINFO and sk.dialect_of_einfo(p) == sk.DUAL
+    assert p.next() == sk.EINFO and skjoin.dialect_of_einfo(p) == sk.SINGLE
+    assert p.next() == sk.EINFO and skjoin.dialect_of_einfo(p) == sk.DUAL
 
 
 def test_garbage_and_overlong_lines_resynchronise():

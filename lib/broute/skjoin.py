@@ -29,6 +29,18 @@ _W_PANA = const(7)    # EVENT 25 or 24 after SKJOIN's OK
 _W_END = const(8)     # EVENT 26/27/28 after SKTERM
 _W_NONE = const(-2)   # nothing: read until the deadline
 
+# EPANDESC field keys (field())
+F_OTHER = const(0)
+F_CHANNEL = const(1)
+F_PAGE = const(2)
+F_PAN = const(3)
+F_ADDR = const(4)
+F_LQI = const(5)
+F_SIDE = const(6)
+F_PAIR = const(7)
+_FIELD_KEYS = ((b"Channel Page", F_PAGE), (b"Channel", F_CHANNEL), (b"Pan ID", F_PAN),
+               (b"Addr", F_ADDR), (b"LQI", F_LQI), (b"Side", F_SIDE), (b"PairID", F_PAIR))
+
 _CMD_MS = const(5000)     # the module answers a command within milliseconds
 _JOIN_MS = const(60000)   # PANA authentication takes a few seconds
 _TERM_MS = const(10000)   # SKTERM -> EVENT 27, or 28 when the meter does not answer
@@ -59,6 +71,26 @@ def mask(line):
         if line[:len(name)] == name:
             return str(name, "ascii") + "*" * 8
     return str(bytes(line).rstrip(), "ascii")
+
+
+def field(p):
+    """(key, value) of parser `p`'s FIELD line "  Key:Value": key one of F_*, value the hex
+    number (-1 when it is none); p.text() is then the value's text."""
+    b, s, t = p.buf, p._ls, p._le
+    while b[s] == 32:
+        s += 1
+    c = b.find(b":", s, t)
+    p._ls = c + 1
+    v = p._hex(c + 1, t)
+    for key, k in _FIELD_KEYS:
+        if c - s == len(key) and p._at(s, c, key):
+            return k, v
+    return F_OTHER, v
+
+
+def dialect_of_einfo(p):
+    """From parser `p`'s EINFO line: X is the 16-bit address FFFE (single) or SIDE 0 (dual)."""
+    return sk.SINGLE if p._tok(5) and p._te - p._ts == 4 else sk.DUAL
 
 
 def _ask(d, line, want=_W_OK, name=None):
@@ -173,7 +205,7 @@ def take(d, k, p):
         d.version = str(p.token(1), "ascii")
         return True
     elif k == sk.EINFO:
-        p.dialect = sk.dialect_of_einfo(p)
+        p.dialect = dialect_of_einfo(p)
         d.dialect = sk.DIALECT_NAMES[p.dialect]
         return True
     elif k == sk.EPANDESC:
@@ -181,15 +213,15 @@ def take(d, k, p):
         return True
     elif k == sk.FIELD:
         if pd is not None:
-            f = p.fkey
-            if f == sk.F_CHANNEL:
-                pd["channel"] = p.value
-            elif f == sk.F_PAN:
-                pd["pan_id"] = p.value
-            elif f == sk.F_ADDR:
+            f, v = field(p)
+            if f == F_CHANNEL:
+                pd["channel"] = v
+            elif f == F_PAN:
+                pd["pan_id"] = v
+            elif f == F_ADDR:
                 pd["addr"] = p.text().strip().upper()
-            elif f == sk.F_LQI:
-                pd["lqi"] = p.value
+            elif f == F_LQI:
+                pd["lqi"] = v
         return True
     elif k == sk.EVENT:
         c = p.code

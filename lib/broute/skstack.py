@@ -27,23 +27,11 @@ EVER = const(5)
 EINFO = const(6)
 ESREG = const(7)
 EPANDESC = const(8)
-FIELD = const(9)      # an indented "Key:Value" line of EPANDESC
+FIELD = const(9)      # an indented "Key:Value" line of EPANDESC (skjoin.field reads it)
 ECHO = const(10)      # our own command echoed (may hold a secret: never log it)
 ADDR = const(11)      # the IPv6 address line SKLL64 answers with
 OTHER = const(12)     # a well-formed line nobody here needs
 GARBAGE = const(13)   # noise, a broken ERXUDP or an over-long line (dropped)
-
-# EPANDESC field keys (FIELD events)
-F_CHANNEL = const(1)
-F_PAGE = const(2)
-F_PAN = const(3)
-F_ADDR = const(4)
-F_LQI = const(5)
-_F_SIDE = const(6)
-F_PAIR = const(7)
-_F_OTHER = const(0)
-_FIELD_KEYS = ((b"Channel Page", F_PAGE), (b"Channel", F_CHANNEL), (b"Pan ID", F_PAN),
-               (b"Addr", F_ADDR), (b"LQI", F_LQI), (b"Side", _F_SIDE), (b"PairID", F_PAIR))
 
 PORT_ECHONET = const(0x0E1A)
 _CR = const(13)
@@ -63,8 +51,7 @@ def _hexval(c):
 class Parser:
     """Feed bytes with `feed()` (or `space()`+`commit()`), then call `next()` until NEED_DATA.
 
-    After each event, `line` offsets, `code`, `param`, `side`, `fkey`, `value` and `payload`
-    describe it; memoryviews stay valid only until the next call. feed, commit and next are
+    After each event, `line` offsets, `code`, `param`, `side` and `payload` describe it; memoryviews stay valid only until the next call. feed, commit and next are
     the input side both parsers share (driver.py).
     """
 
@@ -87,8 +74,6 @@ class Parser:
         self._src = None  # what feed() was given and has not copied in yet
         self._si = 0
         self.code = self.param = self.side = -1
-        self.fkey = _F_OTHER
-        self.value = -1
         self.payload = None
         self.hexdata = False
 
@@ -267,8 +252,8 @@ class Parser:
             return ESREG
         if self._word(s, t, b"EPANDESC"):
             return EPANDESC
-        if b[s] == _SP:
-            return self._field(s, t)
+        if b[s] == _SP:  # an EPANDESC field: read by skjoin.field, only while joining
+            return FIELD if b.find(b":", s, t) > 0 else self._junk()
         if self._at(s, t, b"SK") or self._at(s, t, b"ROPT") or self._at(s, t, b"WOPT"):
             return ECHO
         if t - s == 39 and b[s + 4] == 58:  # "FE80:0000:...": the SKLL64 answer
@@ -281,24 +266,6 @@ class Parser:
     def _word(self, s, t, w):
         n = len(w)
         return self._at(s, t, w) and (t - s == n or self.buf[s + n] == _SP)
-
-    def _field(self, s, t):
-        b = self.buf
-        while s < t and b[s] == _SP:
-            s += 1
-        c = s
-        while c < t and b[c] != 58:
-            c += 1
-        if c == t:
-            return self._junk()
-        self.fkey = _F_OTHER
-        for key, k in _FIELD_KEYS:
-            if c - s == len(key) and self._at(s, c, key):
-                self.fkey = k
-                break
-        self.value = self._hex(c + 1, t)
-        self._ls, self._le = c + 1, t
-        return FIELD
 
     # --- access to the current line ------------------------------------------------------
     def _tok(self, i):
@@ -344,7 +311,3 @@ class Parser:
         except UnicodeError:
             return "<binary>"
 
-
-def dialect_of_einfo(p):
-    """From the current EINFO line: X is the 16-bit address FFFE (single) or SIDE 0 (dual)."""
-    return SINGLE if p._tok(5) and p._te - p._ts == 4 else DUAL
