@@ -1,7 +1,9 @@
-"""`broute serve`: publish the meter to an MQTT broker for Home Assistant, as a service.
+"""`broute serve`: publish the meter to an MQTT broker for Home Assistant, and/or serve its web page, as a service.
 
-Reads the meter through a USB Wi-SUN dongle and publishes discovery, availability and a state per
-fresh reading, for as long as it runs.
+Reads the meter through a USB Wi-SUN dongle, for as long as it runs: with --mqtt, publishes
+discovery, availability and a state per fresh reading; with --http, serves the stick's web page,
+/api/now, /api/history and Prometheus /metrics (docs/http.md) with the same server code as the stick
+(lib/broute/httpd.py; its figures from websource.py). Either is enough, both may run at once.
 
 The session is `broute read`'s (broute_read.py: credentials, port, scan cache, module detection);
 the messages are the stick's, built by lib/broute/hass.py (docs/mqtt.md). paho-mqtt runs in a
@@ -20,7 +22,6 @@ import time
 
 import broute_read as rd
 from broute_read import EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_AUTH  # noqa: F401  (one set of exit codes; USAGE for tests)
-import mqttlink
 from broute import bstate, detect, hass, tariff, tariffcfg
 from broute.compat import Clock
 from broute.scancache import MemoryCache
@@ -33,7 +34,10 @@ log = rd.log
 EPILOG = """\
 Settings come from flags, else from --config FILE: the stick's config.json shape (broute_id,
 broute_password, "mqtt": {host, port, user, password, prefix, topic, client_id}, "tariff",
-"reading_day", "utc_offset_minutes"; docs/mqtt.md). The B-route ID and password come from that file or
+"reading_day", "utc_offset_minutes", and for the web page "contract_amperes" and "warn_ratio";
+docs/mqtt.md). The file's "http" object is the stick's and is not read: the PC's web server is
+--http HOST:PORT only (0.0.0.0:8080 for every interface; anyone who can reach it reads the meter's
+figures, never a secret). The B-route ID and password come from that file or
 BROUTE_ID / BROUTE_PASSWORD; the MQTT password from that file, $BROUTE_MQTT_PASSWORD or
 --mqtt-password-file, never from the command line (ps shows it), and none of them is ever logged.
 
@@ -69,12 +73,23 @@ def _mqtt_addr(text):
     return host, int(port)
 
 
+def _http_addr(text):
+    host, sep, port = text.rpartition(":")
+    host = host[1:-1] if host.startswith("[") and host.endswith("]") else host
+    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise argparse.ArgumentTypeError("%r is not HOST:PORT (e.g. 0.0.0.0:8080, 127.0.0.1:8080, [::]:8080)"
+                                         % text)
+    return host, int(port)
+
+
 def parse(argv):
     ap = argparse.ArgumentParser(prog=os.path.basename(sys.argv[0]) + " serve", description=__doc__.splitlines()[0],
                                  epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--version", action="version", version="broute-stick " + VERSION)
     ap.add_argument("--port", required=True, help="serial device of the Wi-SUN dongle")
     ap.add_argument("--mqtt", type=_mqtt_addr, metavar="HOST[:PORT]", help="the broker (default port 1883)")
+    ap.add_argument("--http", type=_http_addr, metavar="HOST:PORT",
+                    help="serve the web page, JSON and Prometheus metrics here (docs/http.md)")
     ap.add_argument("--mqtt-user", metavar="USER", help="user name at the broker")
     ap.add_argument("--mqtt-password-file", metavar="FILE", help="file holding the broker password (one line)")
     ap.add_argument("--prefix", help="Home Assistant discovery prefix (default homeassistant)")
@@ -116,13 +131,21 @@ def _config(path):
 
 
 def settings(args, cfg):
-    """The MQTT and energy settings: flags first, then the config file's; UserError naming a bad one."""
+    """The MQTT, web and energy settings: flags first, then the config file's; UserError naming a
+    bad one. Without a broker (host None) only the web server runs."""
     m = cfg.get("mqtt") or {}
     if not isinstance(m, dict):
         raise rd.UserError('config "mqtt" must be an object or null')
     host, port = args.mqtt or (m.get("host"), 1883 if m.get("port") is None else m.get("port"))
+    st = _energy(cfg)
+    st.update(http=args.http, host=host or None)
+    if args.http:
+        st.update(_web(args, cfg))
     if not host:
-        raise rd.UserError("no broker: pass --mqtt HOST[:PORT] or set mqtt.host in --config")
+        if args.http:
+            return st
+        raise rd.UserError("nothing to serve: no broker (pass --mqtt HOST[:PORT] or set mqtt.host in --config) "
+                           "and no web server (pass --http HOST:PORT)")
     if not isinstance(port, int) or isinstance(port, bool) or not 0 < port < 65536:
         raise rd.UserError("mqtt.port must be a port number (1 to 65535)")
     user = args.mqtt_user or m.get("user") or None
@@ -145,6 +168,12 @@ def settings(args, cfg):
         why = t is not None and hass.topic_problem(t)
         if why:
             raise rd.UserError("%s %s" % (what, why))
+    st.update(port=port, user=user, password=password, client_id=client_id, prefix=prefix, topic=topic)
+    return st
+
+
+def _energy(cfg):
+    """The billing month, the time zone and the tariff: the stick's rules (firmware/config.py)."""
     day = cfg.get("reading_day", 1)
     if type(day) is not int or not 1 <= day <= 28:  # the stick's rule (firmware/config.py)
         raise rd.UserError("reading_day must be a whole number from 1 (the calendar month) to 28")
@@ -157,8 +186,19 @@ def settings(args, cfg):
         if why:
             raise rd.UserError("tariff: %s" % why)
         t = tariffcfg.load(t)
-    return dict(host=host, port=port, user=user, password=password, client_id=client_id, prefix=prefix,
-                topic=topic, reading_day=day, offset=offset, tariff=t)
+    return dict(reading_day=day, offset=offset, tariff=t)
+
+
+def _web(args, cfg):
+    """The page's load levels (firmware/ui_theme.py `level`): --contract, else the stick's
+    contract_amperes (default 30), and warn_ratio (default 0.8), by the stick's rules."""
+    a = args.contract or cfg.get("contract_amperes", 30)
+    if type(a) is not int or not 5 <= a <= 120:
+        raise rd.UserError("contract_amperes must be a whole number of amperes, 5 to 120")
+    r = cfg.get("warn_ratio", 0.8)
+    if type(r) not in (int, float) or not 0.1 <= r <= 1.0:
+        raise rd.UserError("warn_ratio must be a number from 0.1 to 1.0")
+    return dict(contract_a=a, warn_percent=int(r * 100 + 0.5))
 
 
 def state_payload(h, s, cfg):
@@ -181,8 +221,24 @@ def _session(reader, writer, rbid, pwd, cache, clock, args, cfg, family):
     return Session(reader, writer, rbid, pwd, **kw)
 
 
+async def _web_server(cfg, clock):
+    """The web server on --http, its source to attach to the session; UserError when it cannot listen."""
+    import websource
+    from broute.httpd import Server
+    src = websource.Source(clock, cfg, cfg["contract_a"], cfg["warn_percent"])
+    srv = Server(src, websource.PAGE)
+    host, port = cfg["http"]
+    try:
+        await srv.start(host, port)
+    except OSError as e:
+        raise rd.UserError("--http %s:%d: cannot listen there: %s" % (host, port, e.strerror or e))
+    log.info("web page on http://%s:%d/", "[%s]" % host if ":" in host else host, port)
+    return srv, src
+
+
 async def serve(args, rbid, pwd, ser, cfg, link):
-    """Publish readings until a signal, the meter's refusal or a lost port; returns the exit status."""
+    """Publish and/or serve readings until a signal, the meter's refusal or a lost port; returns the
+    exit status. `link` is the MQTT link, None without a broker."""
     import serial
     loop = asyncio.get_running_loop()
     reader = asyncio.StreamReader()
@@ -196,22 +252,33 @@ async def serve(args, rbid, pwd, ser, cfg, link):
         loop.add_signal_handler(sig, stopping, sig, code)
     cache = MemoryCache() if args.no_cache else rd.UserCache(args.cache or rd.cache_path(args.port))
     clock = Clock(1 / args.time_scale)
+    srv = src = None
+    if cfg["http"]:
+        srv, src = await _web_server(cfg, clock)  # before anything starts: a refusal ends the run at once
     stop = threading.Event()
     th = threading.Thread(target=rd._pump, args=(ser, loop, reader, stop, lost), daemon=True)
     th.start()
     writer = rd.SerialWriter(ser)
     task = None
-    link.start()  # the broker hears "online" while the meter link is still coming up
+    module = None  # the module's version, logged once known
+    if link:
+        link.start()  # the broker hears "online" while the meter link is still coming up
     try:
         family = await rd._family(args, reader, writer, clock, end, finish)
         if family is not None:
             s = _session(reader, writer, rbid, pwd, cache, clock, args, cfg, family)
+            if src:
+                src.attach(s)
 
             def listener(kind):
+                nonlocal module
                 if end.done():
                     return
                 if kind == "reading":
-                    link.state(state_payload(link.hass, s, cfg))
+                    if src:
+                        src.fresh()
+                    if link:
+                        link.state(state_payload(link.hass, s, cfg))
                 elif s.state == bstate.ERROR:
                     code = rd._EXIT_OF.get(s.reason, EXIT_FAILED)
                     why = "%s: %s" % (s.reason, rd._ADVICE[s.reason]) if s.reason in rd._ADVICE else s.reason
@@ -220,7 +287,8 @@ async def serve(args, rbid, pwd, ser, cfg, link):
                     else:
                         log.warning("%s (still trying)", why)
                 elif s.state == bstate.CONNECTED:
-                    if s.version and link.device(s.dialect, s.version):
+                    if s.version and (link.device(s.dialect, s.version) if link else module != s.version):
+                        module = s.version
                         log.info("module %s %s", s.dialect, s.version)
                     rssi = s.rssi_dbm()
                     log.info("meter connected%s", "" if rssi is None else " (%d dBm)" % rssi)
@@ -234,7 +302,10 @@ async def serve(args, rbid, pwd, ser, cfg, link):
             await rd._finish(task)
         stop.set()
         await loop.run_in_executor(None, th.join)
-        await loop.run_in_executor(None, link.close)  # offline published, then a clean disconnect
+        if srv:
+            await srv.close()
+        if link:
+            await loop.run_in_executor(None, link.close)  # offline published, then a clean disconnect
     if task is not None and not task.cancelled() and task.exception():
         e = task.exception()
         if isinstance(e, serial.SerialException):
@@ -251,10 +322,14 @@ def main(argv=None):
         cfg = _config(args.config)
         rbid, pwd = rd.credentials(args.config)
         st = settings(args, cfg)
-        log.info("broute-stick %s, serving %s to mqtt://%s:%d as %s", VERSION, args.port, st["host"], st["port"],
-                 st["client_id"])
+        if st["host"]:
+            import mqttlink  # paho-mqtt: imported only with a broker
+            log.info("broute-stick %s, serving %s to mqtt://%s:%d as %s", VERSION, args.port, st["host"],
+                     st["port"], st["client_id"])
+        else:
+            log.info("broute-stick %s, serving %s on the web only (no broker)", VERSION, args.port)
         ser = rd.open_port(args.port, args.baud)
-        link = mqttlink.Link(st, log)
+        link = mqttlink.Link(st, log) if st["host"] else None
         try:
             return asyncio.run(serve(args, rbid, pwd, ser, st, link))
         finally:
