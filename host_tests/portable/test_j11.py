@@ -11,6 +11,7 @@ import sys
 
 from broute import driver as dr
 from broute import j11
+from broute import j11join
 from broute.j11driver import J11Driver
 
 
@@ -65,7 +66,7 @@ def _want(items):
 
 
 def test_the_published_requests_are_built_byte_for_byte():
-    b = j11.Builder()
+    b = j11join.Builder()
     assert bytes(b.frame(0x006B)) == VERSION_REQ
     assert bytes(b.frame(0x0001)) == _unhex("D0EA83FC 0001 0004 033E 0000")
     assert bytes(b.frame(0x005F, 5, 0, 5, 0)) == _unhex("D0EA83FC 005F 0008 03A0 000A 05000500")

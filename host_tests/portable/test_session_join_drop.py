@@ -44,7 +44,7 @@ def test_j11_join_modules_leave_once_connected_and_return_for_a_rejoin():
     seen = _watch(s)
     assert run(s, clock, lambda: s.reading.seq >= 1, clock.now + 300000)
     assert seen == [["broute.joinsteps", "broute.j11join"]]
-    assert _loaded() == [] and s._drv._jt is None
+    assert _loaded() == [] and s._drv._jt is None and s._drv._b is None  # nor the join's builder
     mod.at(3000, link(4))  # PANA session lost: rejoin
     mod.session = False
     assert run(s, clock, lambda: s.reading.seq >= 3, clock.now + 300000)

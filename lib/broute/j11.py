@@ -148,33 +148,6 @@ def put_head(b, code, n, s):
     b[8], b[9], b[10], b[11] = h >> 8, h & 255, (s >> 8) & 255, s & 255
 
 
-class Builder:
-    """Request frames written into one pre-allocated buffer (start-up commands: they run once)."""
-
-    def __init__(self, size=64):
-        self.buf = bytearray(size)
-        self._mv = memoryview(self.buf)
-
-    def frame(self, code, *parts):
-        """The request `code` with the data `parts` (bytes-like, or ints for single bytes)."""
-        b, at = self.buf, HEAD
-        for p in parts:
-            if isinstance(p, int):
-                b[at] = p
-                at += 1
-            else:
-                b[at:at + len(p)] = p
-                at += len(p)
-        put_head(b, code, at - HEAD, checksum(b, HEAD, at))
-        return self._mv[:at]
-
-    def wipe(self):
-        """Zero the buffer: the credentials frame must not linger in RAM."""
-        b = self.buf
-        for i in range(len(b)):
-            b[i] = 0
-
-
 class UdpHead:
     """The header of a 0008 UDP send to one address, built once per join: destination IPv6,
     source and destination port 0E1A, data length (docs/j11.md section 3). Per send only the

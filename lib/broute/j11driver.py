@@ -51,7 +51,7 @@ class J11Driver:
         self._held = False     # B-route operation may be running (0058 ends it)
         self._want = _W_NONE
         self._hard = hard_reset
-        self._b = j11.Builder(64)
+        self._b = None         # the join's request builder (j11join.Builder) while joining
         self.dialect = "j11"
         self._best = None
         self.bad = self.hard_resets = 0
@@ -65,10 +65,12 @@ class J11Driver:
     def steps(self, on=True):
         """The join steps (j11join.py), loaded for a (re)join; steps(False) lets them go."""
         if not on:
-            self._jt = None
+            self._jt = self._b = None
             return None
         from . import j11join
         self._jt = j11join.take
+        if self._b is None:
+            self._b = j11join.Builder()
         return j11join
 
     def send(self, data):

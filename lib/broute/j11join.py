@@ -35,6 +35,34 @@ _PORT = const(0x0E1A)
 _MASK = b"\x00\x03\xFF\xF0"  # channels 4-17
 
 
+class Builder:
+    """Request frames written into one pre-allocated buffer (j11.py's framing; the join's
+    requests: the driver holds one while joining, its steps())."""
+
+    def __init__(self, size=64):
+        self.buf = bytearray(size)
+        self._mv = memoryview(self.buf)
+
+    def frame(self, code, *parts):
+        """The request `code` with the data `parts` (bytes-like, or ints for single bytes)."""
+        b, at = self.buf, j11.HEAD
+        for p in parts:
+            if isinstance(p, int):
+                b[at] = p
+                at += 1
+            else:
+                b[at:at + len(p)] = p
+                at += len(p)
+        j11.put_head(b, code, at - j11.HEAD, j11.checksum(b, j11.HEAD, at))
+        return self._mv[:at]
+
+    def wipe(self):
+        """Zero the buffer: the credentials frame must not linger in RAM."""
+        b = self.buf
+        for i in range(len(b)):
+            b[i] = 0
+
+
 def _until(d, want, ms):
     return d.wait(ticks_add(d._clock.ticks_ms(), ms), want)
 
