@@ -12,15 +12,14 @@ clock, the one the session stamps its readings with (Reading.ticks).
 import sys
 from micropython import const
 from ui_screens import draw_main
-from ui_theme import Theme, level, L_ALARM
+from ui_theme import level, L_ALARM
 
 MAIN = const(0)
 HISTORY = const(1)
 TOTALS = const(2)
 INFO = const(3)
-_PAGES = const(4)
+PAGES = const(4)
 BRIGHT_STEPS = (8, 5, 2, 0)  # long press walks these; 0 = screen off
-_LEVELS = const(8)  # backlight levels 1..8 (axp192.LEVELS)
 # Each page but the main one is drawn by its own module, imported while it is shown (page()).
 _MODULES = (None, "ui_history", "ui_totals", "ui_info")
 
@@ -30,29 +29,11 @@ class Ui:
         """bright (backlight level 0..8) and rotation (1 or 3) are the config's. The buttons'
         choices survive a soft reset in RTC memory until the config changes: a redeployed
         value applies at the next start, with no power-off needed."""
-        self.board = board
-        self.model = model
-        self.theme = Theme(board.display)
-        self._shown = [None, None, None, None]  # see update()
-        self._setting = bright | rotation << 4  # the config as last applied
-        self.page, self.bright, flipped = MAIN, bright, False
-        self.resets = 0  # crash resets in a row, for the app (app.main)
-        self._frame = self.render  # bound once: a bound method made per frame would allocate
-        self._now = None  # the time of the last frame, to redraw it flipped
-        saved = board.load_state()
-        if saved and len(saved) >= 5 and saved[0] < _PAGES and saved[1] <= _LEVELS:
-            self.resets = saved[4]
-            if saved[3] == self._setting:
-                self.page, self.bright, flipped = saved[0], saved[1], bool(saved[2])
-        board.display.set_rotation(rotation)
-        self.flipped = False
-        if flipped:
-            self.flip()
-        board.backlight(self.bright)
-        self._err = (None, None)  # the error whose advice error_lines holds
-        self.error_lines = ()
-        self._alarm = False
-        self._name = self._page = None  # the shown page's module (page())
+        import ui_init  # start-up code, dropped after
+        try:
+            ui_init.setup(self, board, model, bright, rotation)
+        finally:
+            sys.modules.pop("ui_init", None)
 
     def save(self):
         """Into RTC memory (not flash): page, brightness, flip, the config they were chosen
@@ -65,7 +46,7 @@ class Ui:
         if self.bright == 0:  # first press only wakes the screen
             self.set_brightness(BRIGHT_STEPS[0])
             return
-        self.page = (self.page + 1) % _PAGES
+        self.page = (self.page + 1) % PAGES
         self._shown[0] = None
         self.save()
 

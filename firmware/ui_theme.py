@@ -1,4 +1,4 @@
-"""Colours, fonts chosen by display size (font files, fontfile.py), and the
+"""Colours, fonts chosen by display size (font files, fontfile.py; ui_init opens them), and the
 parts every screen shares: the status bar and the power graph. Layout comes
 from the display size, so the 160x80 StickC and the 240x135 Plus run the same
 code."""
@@ -6,8 +6,6 @@ from micropython import const
 from broute.bstate import SCANNING, CONNECTED
 import model as M
 from st77xx import rgb
-from writer import Writer
-import fontfile
 import ui_fmt
 
 # Colours are indices into the display's palette (its frame buffer holds 4
@@ -69,20 +67,8 @@ def level(m, power_w=None):
 
 
 class Theme:
-    def __init__(self, fb):
-        self.fb = fb
-        fb.set_palette(PALETTE)
-        self.w, self.h = fb.width, fb.height
-        big = self.h >= 120
-        d = fontfile.folder()
-        self.mid = Writer(fb, fontfile.Font(d + "/mid.bin"))
-        self.small = self.mid if big else Writer(fb, fontfile.Font(d + "/small.bin"))
-        self.digits = Writer(fb, fontfile.Font(d + ("/huge.bin" if big else "/big.bin")))
-        self.bar_h = self.small.height + 2
-        self.buf = bytearray(24)  # per-frame figures are formatted in here
-        self._status_key = None
-        self.graph_hi = self.graph_lo = 0
-        self.status_text = ""
+    """The display's fonts, sizes and per-frame buffer (set by ui_init, at start-up) and the
+    parts every screen shares."""
 
     def status(self, m, now_ms=0):
         """Status line text, rebuilt only when what it shows changes. Connected, it is the
