@@ -11,18 +11,18 @@ _POWER = const(0x12)      # output enables: bit 2 LDO2, bit 3 LDO3, bit 6 EXTEN
 _LDO2_ON = const(0x04)
 _STATUS = const(0x00)     # bit 5 USB present
 
-# (register, value) written in order by init(); 0x12 and 0x31 are read-modify-write.
-_START = (
-    (0x28, 0xCC),  # LDO2 3.0 V (backlight), LDO3 3.0 V (LCD logic)
-    (0x82, 0xFF),  # all ADCs on
-    (0x84, 0xF2),  # ADC sample rate
-    (0x33, 0xC0),  # charge on, 4.2 V, 100 mA (the cell is ~80 mAh)
-    (0x36, 0x0C),  # power key timing
-    (0x30, 0x80),  # VBUS passes through
-    (0x39, 0xFC),  # battery temperature threshold
-    (0x35, 0xA2),  # RTC backup battery charge
-    (0x32, 0x46),  # battery detection on
-)
+# (register, value) pairs written in order by init(); 0x12 and 0x31 are read-modify-write.
+_START = bytes((
+    0x28, 0xCC,  # LDO2 3.0 V (backlight), LDO3 3.0 V (LCD logic)
+    0x82, 0xFF,  # all ADCs on
+    0x84, 0xF2,  # ADC sample rate
+    0x33, 0xC0,  # charge on, 4.2 V, 100 mA (the cell is ~80 mAh)
+    0x36, 0x0C,  # power key timing
+    0x30, 0x80,  # VBUS passes through
+    0x39, 0xFC,  # battery temperature threshold
+    0x35, 0xA2,  # RTC backup battery charge
+    0x32, 0x46,  # battery detection on
+))
 
 LEVELS = const(8)  # user brightness steps 1..8 map to LDO2 nibbles 8..15
 
@@ -43,8 +43,8 @@ class AXP192:
         self._i2c.writeto_mem(self._addr, reg, self._b1)
 
     def init(self):
-        for reg, value in _START:
-            self.write(reg, value)
+        for i in range(0, len(_START), 2):
+            self.write(_START[i], _START[i + 1])
         # EXTEN, LDO3, LDO2, DCDC1 on; DCDC2 off (M5Stack: (x & 0xEF) | 0x4D).
         self.write(_POWER, (self.read(_POWER) & 0xEF) | 0x4D)
         self.write(0x31, (self.read(0x31) & 0xF8) | 4)  # power off at 3.0 V
