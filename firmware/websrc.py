@@ -77,7 +77,7 @@ class Source:
 
 async def run(app, src, port):
     """Serve on the WiFi address while WiFi is up; a new address, a new server."""
-    srv = Server(src, PAGE)
+    srv = Server(src, PAGE, drop=True)  # broute.web leaves the heap between requests
     ip = None
     while True:
         m = app.model

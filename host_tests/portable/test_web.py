@@ -67,12 +67,15 @@ def test_head_caps():
     assert h.status == 414
 
 
-def test_num_and_time():
-    assert web.num(None) is None
-    assert web.num(-350) == "-350"
-    assert web.num(25, 1) == "2.5" and web.num(5, 1) == "0.5" and web.num(-5, 1) == "-0.5"
-    assert web.num(12345.6, 2) == "12345.60"  # not 12345.599 on a single-precision float
-    assert web.num(0.0049, 3) == "0.005"
+def test_fixed_and_time():
+    assert web.fixed(None) is None
+    assert web.fixed(-350) == "-350"
+    assert web.fixed(25, 1, True) == "2.5" and web.fixed(5, 1, True) == "0.5"
+    assert web.fixed(-5, 1, True) == "-0.5"
+    assert web.fixed(12345.6, 2) == "12345.60"  # not 12345.599 on a single-precision float
+    assert web.fixed(12345, 2) == "12345.00"  # an int kWh (E1 of 1 kWh) is no count of hundredths
+    assert web.fixed(0.0049, 3) == "0.005"
+    assert web.fixed(-0.25, 1) == "-0.3"
     assert web.local_time(None, 540) is None
     # 2026-11-26 11:53:08 local, seconds since 2000-01-01
     s = (9826 * 86400) + 11 * 3600 + 53 * 60 + 8

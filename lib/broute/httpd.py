@@ -8,11 +8,13 @@ drained within IO_MS (a client that never reads is dropped), one request per con
 buffer of CHUNK bytes serves every connection: a body is built into it and written without an
 await in between (StreamWriter.write copies what the socket does not take), and the page file
 is streamed through it chunk by chunk (never read whole into RAM), gzip-encoded when its name
-ends in .gz (the stick's flash holds page.html.gz).
+ends in .gz (the stick's flash holds page.html.gz). broute.web, the parser and the bodies, is
+imported for the connections: with `drop` (the stick) it leaves the heap when the last one ends
+(docs/http.md section 4 has what that saves).
 """
 import asyncio
+import sys
 from .compat import const, ticks_ms, ticks_diff, ticks_add, wait_ms
-from . import web
 
 CONNECTIONS = const(4)
 HEAD_MS = const(5000)
@@ -31,10 +33,11 @@ class Server:
     """`await start(host, port)`, `await close()`; `served`, `refused` (503) and `dropped`
     (timed out or broken) count connections."""
 
-    def __init__(self, source, page, conns=CONNECTIONS):
+    def __init__(self, source, page, conns=CONNECTIONS, drop=False):
         self.source = source
         self.page = page            # the page's file: served gzip-encoded when it ends in .gz
         self.conns = conns
+        self.drop = drop            # forget broute.web between connections
         self.buf = bytearray(CHUNK)
         self.busy = 0
         self.served = self.refused = self.dropped = 0
@@ -70,8 +73,15 @@ class Server:
         finally:
             self.busy -= 1
             await _close(w)
+            if self.drop and not self.busy:
+                sys.modules.pop("broute.web", None)  # as firmware/app.py's drop()
+                try:
+                    delattr(sys.modules["broute"], "web")
+                except (KeyError, AttributeError):
+                    pass
 
     async def _serve(self, r, w):
+        from . import web
         h = web.Head()
         end = ticks_add(ticks_ms(), HEAD_MS)
         while not h.status:
@@ -91,7 +101,7 @@ class Server:
             self._head(w, h.status, "text/plain", len(_REASONS[h.status]) + 1)
             if not h.head_only:
                 w.write((_REASONS[h.status] + "\n").encode())
-        elif p == web.PAGE:
+        elif p == 0:  # web.PAGE
             await self._file(w, h.head_only)
         else:
             self._head(w, 200, _TYPES[p])

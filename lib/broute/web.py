@@ -38,7 +38,6 @@ LINE_MAX = const(128)   # a request line longer than this: 414 (every path serve
 HEAD_MAX = const(1024)  # the whole head (request line and headers): 431 beyond
 # gmtime's epoch is 2000 on the ESP32 and 1970 elsewhere (as in broute.hass)
 _SHIFT = 0 if gmtime(0)[0] == 2000 else 946684800
-_LEVELS = (None, "normal", "near", "over", "export")  # firmware/ui_theme.py's levels, in order
 
 
 class Head:
@@ -142,22 +141,37 @@ class Out:
             self.n = 0
 
 
-def num(v, dp=0):
-    """JSON / Prometheus text of `v`: None, an int in units of 10**-dp (tenths of an ampere) when
-    dp > 0 and it is an int, or a float (kWh) rounded to `dp` decimals. No float printing: the
-    ESP32's single-precision floats print 12345.6 as 12345.599."""
+def fixed(v, dp=0, scaled=False):
+    """`v` (None, int or float) as text with `dp` decimals, or None; `scaled`: an int in units of
+    10**-dp (tenths of an ampere). No float is printed: the ESP32's single-precision floats print
+    12345.6 as 12345.599."""
     if v is None:
         return None
-    if dp == 0:
-        return "%d" % v
     p = 10 ** dp
-    if isinstance(v, float):
+    if not scaled:
         v = int(v * p + (0.5 if v >= 0 else -0.5))
-        sign = "-" if v < 0 else ""
-    else:
-        sign = "-" if v < 0 else ""
+    sign = "-" if v < 0 else ""
     v = abs(v)
-    return "%s%d.%0*d" % (sign, v // p, dp, v % p)
+    return "%s%d" % (sign, v) if not dp else "%s%d.%0*d" % (sign, v // p, dp, v % p)
+
+
+def local_time(s, offset_min):
+    """Reading.time (local seconds since 2000) as broute read prints it: 2026-11-26T11:53:08+0900."""
+    if s is None:
+        return None
+    t = gmtime(s + _SHIFT)
+    o = abs(offset_min)
+    return "%04d-%02d-%02dT%02d:%02d:%02d%s%02d%02d" % (
+        t[0], t[1], t[2], t[3], t[4], t[5], "-" if offset_min < 0 else "+", o // 60, o % 60)
+
+
+def text(s):
+    """A JSON string (and Prometheus label value) of device text, or None: quotes and backslashes
+    escaped, control characters dropped."""
+    if s is None:
+        return None
+    return '"%s"' % "".join(c if c >= " " and c != '"' and c != "\\" else
+                            ("\\" + c if c >= " " else "") for c in str(s))
 
 
 def level(src, r):
@@ -174,167 +188,131 @@ def level(src, r):
     return "over" if pct >= 100 else "near" if pct >= src.warn_percent else "normal"
 
 
-def local_time(s, offset_min):
-    """Reading.time (local seconds since 2000) as broute read prints it: 2026-11-26T11:53:08+0900."""
-    if s is None:
-        return None
-    t = gmtime(s + _SHIFT)
-    o = abs(offset_min)
-    return "%04d-%02d-%02dT%02d:%02d:%02d%s%02d%02d" % (
-        t[0], t[1], t[2], t[3], t[4], t[5], "-" if offset_min < 0 else "+", o // 60, o % 60)
+# /api/now's keys in order, broute read --json's first (tools/reader/broute_read.py); their
+# values are values()'s first twenty
+_NOW = ("power_w current_r_a current_t_a energy_kwh energy_rev_kwh today_kwh time today_rev_kwh "
+        "month_kwh month_rev_kwh today_yen month_yen rssi_dbm age_s level contract_a link module "
+        "firmware uptime_s").split()
 
 
-def _text(s):
-    """A JSON / label string of device text: quotes and backslashes escaped, controls dropped."""
-    if s is None:
-        return None
-    return '"%s"' % "".join(c if c >= " " and c != '"' and c != "\\" else
-                            ("\\" + c if c >= " " else "") for c in str(s))
-
-
-def module(s):
-    return None if s is None or not s.version else "%s %s" % (s.dialect, s.version)
-
-
-# /api/now: (key, the Reading's attribute, decimals); the first seven keys are broute read
-# --json's (tools/reader/broute_read.py), time among them
-_NOW = (("power_w", "power_w", 0), ("current_r_a", "current_r_da", -1),
-        ("current_t_a", "current_t_da", -1), ("energy_kwh", "energy_kwh", 2),
-        ("energy_rev_kwh", "energy_rev_kwh", 2), ("today_kwh", "today_kwh", 2), ("time", None, 0),
-        ("today_rev_kwh", "today_rev_kwh", 2), ("month_kwh", "month_kwh", 2),
-        ("month_rev_kwh", "month_rev_kwh", 2))
-
-
-def _fresh(src):
+def values(src):
+    """Every figure served, as JSON / Prometheus text or None (unknown): /api/now's in _NOW's
+    order, then link up, readings, the four recoveries and the free heap (_METRICS' 20 to 26)."""
+    s = src.session
     r = src.reading
-    return r if r is not None and r.seq else None
+    if r is not None and not r.seq:
+        r = None  # a Reading with no fresh reading in it: nothing to show, never a stale figure
 
+    def f(attr, dp=0, scaled=False):
+        return None if r is None else fixed(getattr(r, attr), dp, scaled)
 
-def _fig(r, attr, dp):
-    v = None if r is None else getattr(r, attr)
-    return num(v, 1) if dp < 0 else num(v, dp)
+    ty, my = src.costs()
+    p = src.past
+    v = [f("power_w"), f("current_r_da", 1, True), f("current_t_da", 1, True), f("energy_kwh", 2),
+         f("energy_rev_kwh", 2), f("today_kwh", 2),
+         None if r is None else text(local_time(r.time, src.offset_min)),
+         f("today_rev_kwh", 2), f("month_kwh", 2), f("month_rev_kwh", 2), fixed(ty), fixed(my),
+         fixed(s.rssi_dbm() if s else None),
+         None if r is None else fixed(ticks_diff(src.now_ms(), r.ticks) // 1000),
+         None if r is None else text(level(src, r)), fixed(src.contract_a),
+         text(bstate.name(s.state) if s else "starting"),
+         text(None if s is None or not s.version else "%s %s" % (s.dialect, s.version)),
+         text(VERSION), fixed(src.uptime_s()),
+         "1" if s and s.state == bstate.CONNECTED else "0", fixed(src.readings)]
+    for i, a in enumerate(("rejoins", "scans", "resets", "timeouts")):
+        v.append(fixed(p[i] + (getattr(s, a) if s else 0)))
+    v.append(fixed(src.heap()))
+    return v
 
 
 def now(o, src):
     """/api/now's JSON object."""
-    s = src.session
-    r = _fresh(src)
-    for i, (key, attr, dp) in enumerate(_NOW):
-        o.put('{"' if i == 0 else ',"')
-        o.put(key)
-        o.put('":')
-        if attr is None:
-            t = None if r is None else local_time(r.time, src.offset_min)
-            v = None if t is None else '"%s"' % t
-        else:
-            v = _fig(r, attr, dp)
-        o.put(v or "null")
-    ty, my = src.costs()
-    rssi = s.rssi_dbm() if s else None
-    age = None if r is None else ticks_diff(src.now_ms(), r.ticks) // 1000
-    lv = None if r is None else level(src, r)
-    for key, v in (("today_yen", num(ty)), ("month_yen", num(my)), ("rssi_dbm", num(rssi)),
-                   ("age_s", num(age)), ("level", _text(lv)), ("contract_a", num(src.contract_a)),
-                   ("link", _text(bstate.name(s.state) if s else "starting")),
-                   ("module", _text(module(s))), ("firmware", _text(VERSION)),
-                   ("uptime_s", num(src.uptime_s()))):
-        o.put(',"')
-        o.put(key)
-        o.put('":')
-        o.put(v or "null")
+    v = values(src)
+    for i, k in enumerate(_NOW):
+        o.put('%s"%s":%s' % ("," if i else "{", k, v[i] or "null"))
     o.put("}")
 
 
-def _list(o, key, n, f, a, dp):
+def _list(o, key, n, f, dp):
     o.put(key)
     for i in range(n):
         o.put("," if i else "[")
-        o.put(num(f(*a, i), dp) or "null")
+        o.put(fixed(f(i), dp) or "null")
     o.put("]")
 
 
 def history(o, src):
     """/api/history: the last hour's minute averages (oldest first), today's and yesterday's
     half hours bought."""
-    _list(o, '{"minutes":', 60, lambda i: src.minute(59 - i), (), 0)
-    _list(o, ',"today":', 48, src.half_hour, (0,), 3)
-    _list(o, ',"yesterday":', 48, src.half_hour, (1,), 3)
+    _list(o, '{"minutes":', 60, lambda i: src.minute(59 - i), 0)
+    _list(o, ',"today":', 48, lambda i: src.half_hour(0, i), 3)
+    _list(o, ',"yesterday":', 48, lambda i: src.half_hour(1, i), 3)
     o.put("}")
 
 
-# /metrics: (name, type, help); the samples come from `_samples`, in this order
-_FAMILIES = (
-    ("broute_power_watts", "gauge", "Instantaneous power (E7); negative: export."),
-    ("broute_current_amperes", "gauge", "Instantaneous current per phase (E8)."),
-    ("broute_energy_bought_kilowatt_hours_total", "counter", "The meter's cumulative energy bought (E0)."),
-    ("broute_energy_sold_kilowatt_hours_total", "counter", "The meter's cumulative energy sold (E3)."),
-    ("broute_energy_today_kilowatt_hours", "gauge", "Energy since 00:00, meter time."),
-    ("broute_energy_month_kilowatt_hours", "gauge", "Energy since the billing month began."),
-    ("broute_cost_yen", "gauge", "Cost by the configured tariff."),
-    ("broute_link_rssi_dbm", "gauge", "The Wi-SUN link's signal strength."),
-    ("broute_link_up", "gauge", "1 while connected to the meter."),
-    ("broute_reading_age_seconds", "gauge", "Seconds since the last reading."),
-    ("broute_readings_total", "counter", "Fresh readings since start."),
-    ("broute_recoveries_total", "counter", "Recoveries of the meter link since start, by kind."),
-    ("broute_free_heap_bytes", "gauge", "Free heap (gc.mem_free())."),
-    ("broute_uptime_seconds", "gauge", "Seconds since start."),
-    ("broute_info", "gauge", "Firmware and module versions."),
-)
-
-
-def _samples(src, i, r, s):
-    """Family i's ((labels, value text), ...); a None value is left out."""
-    if i == 0:
-        return ((None, _fig(r, "power_w", 0)),)
-    if i == 1:
-        return (('phase="r"', _fig(r, "current_r_da", -1)), ('phase="t"', _fig(r, "current_t_da", -1)))
-    if i < 4:
-        return ((None, _fig(r, "energy_kwh" if i == 2 else "energy_rev_kwh", 2)),)
-    if i < 6:
-        p = "today" if i == 4 else "month"
-        return (('direction="bought"', _fig(r, p + "_kwh", 2)),
-                ('direction="sold"', _fig(r, p + "_rev_kwh", 2)))
-    if i == 6:
-        ty, my = src.costs()
-        return (('period="today"', num(ty)), ('period="month"', num(my)))
-    if i == 7:
-        return ((None, num(s.rssi_dbm() if s else None)),)
-    if i == 8:
-        return ((None, "1" if s and s.state == bstate.CONNECTED else "0"),)
-    if i == 9:
-        return ((None, None if r is None else num(ticks_diff(src.now_ms(), r.ticks) // 1000)),)
-    if i == 10:
-        return ((None, num(src.readings)),)
-    if i == 11:
-        p = src.past
-        return tuple(('kind="%s"' % k, num(p[j] + (getattr(s, a) if s else 0))) for j, (k, a) in
-                     enumerate((("rejoin", "rejoins"), ("rescan", "scans"), ("reset", "resets"),
-                                ("timeout", "timeouts"))))
-    if i == 12:
-        return ((None, num(src.heap())),)
-    if i == 13:
-        return ((None, num(src.uptime_s())),)
-    m = module(s)
-    return (('firmware=%s%s' % (_text(VERSION), "" if m is None else ",module=" + _text(m)), "1"),)
+# /metrics: "#name type help" begins a family (broute_ before each name), then one line per
+# sample: its labels and the index of its value in values(); a sample without a value is left
+# out, and a family without any. broute_info's labels are values' 18 and 17.
+_METRICS = """#power_watts gauge Power now (E7); negative: sold.
+ 0
+#current_amperes gauge Current per phase now (E8).
+phase="r" 1
+phase="t" 2
+#energy_bought_kilowatt_hours_total counter The meter's cumulative energy bought (E0).
+ 3
+#energy_sold_kilowatt_hours_total counter The meter's cumulative energy sold (E3).
+ 4
+#energy_today_kilowatt_hours gauge Energy since 00:00, meter time.
+direction="bought" 5
+direction="sold" 7
+#energy_month_kilowatt_hours gauge Energy since the billing month began.
+direction="bought" 8
+direction="sold" 9
+#cost_yen gauge Cost by the configured tariff.
+period="today" 10
+period="month" 11
+#link_rssi_dbm gauge The meter link's signal strength.
+ 12
+#link_up gauge 1 while connected to the meter.
+ 20
+#reading_age_seconds gauge Seconds since the last reading.
+ 13
+#readings_total counter Fresh readings since start.
+ 21
+#recoveries_total counter Recoveries of the meter link since start, by kind.
+kind="rejoin" 22
+kind="rescan" 23
+kind="reset" 24
+kind="timeout" 25
+#free_heap_bytes gauge Free heap (gc.mem_free()).
+ 26
+#uptime_seconds gauge Seconds since start.
+ 19
+#info gauge Firmware and module versions.
+firmware=%s,module=%s 27"""
 
 
 def metrics(o, src):
-    """/metrics in the Prometheus text format 0.0.4; families without a value are left out."""
-    s = src.session
-    r = _fresh(src)
-    for i, (name, kind, help) in enumerate(_FAMILIES):
-        ss = _samples(src, i, r, s)
-        first = True
-        for labels, v in ss:
-            if v is None:
-                continue
-            if first:
-                first = False
-                o.put("# HELP %s %s\n# TYPE %s %s\n" % (name, help, name, kind))
-            o.put(name)
-            if labels:
-                o.put("{%s}" % labels)
-            o.put(" %s\n" % v)
+    """/metrics in the Prometheus text format 0.0.4 (# HELP and # TYPE once per family)."""
+    v = values(src)
+    v.append("1")
+    fam = None
+    for line in _METRICS.split("\n"):
+        if line[0] == "#":
+            fam = line[1:]
+            name = fam.split(" ", 1)[0]
+            continue
+        labels, i = line.rsplit(" ", 1)
+        x = v[int(i)]
+        if x is None:
+            continue
+        if fam:
+            t, h = fam[len(name) + 1:].split(" ", 1)
+            o.put("# HELP broute_%s %s\n# TYPE broute_%s %s\n" % (name, h, name, t))
+            fam = None
+        if "%" in labels:  # broute_info: the module's label only once it is known
+            labels = labels % (v[18], v[17]) if v[17] else labels[:labels.index(",")] % v[18]
+        o.put("broute_%s%s %s\n" % (name, "{%s}" % labels if labels else "", x))
 
 
 BODIES = (None, now, history, metrics)  # by path; the page is a file
