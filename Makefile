@@ -64,13 +64,14 @@ deploy: compile
 	$(PY) tools/build/deploy.py $(if $(PORT),--port $(PORT)) $(if $(CONFIG),--config $(CONFIG))
 
 # docs/screens: the real app on the emulated board, drawn at 2x and recompressed (the unix port writes
-# uncompressed PNGs).
+# uncompressed PNGs); web.png: its web page in chromium at a phone's size (an hour of readings, ~75 s).
 screens: $(STAMP)
 	rm -rf build/screens && mkdir -p build/screens/plus
 	$(MP) tools/emulation/render_screens.py build/screens stickc 2
 	$(MP) tools/emulation/render_screens.py build/screens/plus plus 2
 	$(PY) tools/emulation/png_frames.py build/screens docs/screens 1
 	$(PY) tools/emulation/png_frames.py build/screens/plus docs/screens/plus 1
+	$(PY) tools/emulation/render_web.py --out docs/screens/web.png
 
 soak: setup
 	$(PY) tools/bench/soak.py --hours 10
