@@ -24,10 +24,12 @@ def _drain(p, out, text=False):
             out.append((k, bytes(p.payload), p.hexdata, p.tok_hex(3)))
         elif k == sk.EVENT:
             out.append((k, p.code, p.param, p.side))
-        elif k in (sk.OK, sk.FAIL, sk.ESREG):
+        elif k in (sk.OK, sk.FAIL):
             out.append((k, p.code))
         elif k == sk.FIELD:
             out.append((k,) + skjoin.field(p))
+        elif k == sk.OTHER and skjoin.kind(p) != sk.OTHER:
+            out.append((skjoin.kind(p),))
         elif text and k != sk.GARBAGE:
             out.append((k, p.text()))
         else:
@@ -48,7 +50,7 @@ def _events(data, dialect=sk.SINGLE, chunk=5, size=1024):
 def test_answers_and_echo():
     for chunk in (1, 3, 64):
         ev, _ = _events(b"SKVER\r\nEVER 1.2.10\r\nOK\r\nSKSREG S2\r\nESREG 3B\r\nOK\r\nFAIL ER10\r\n", chunk=chunk)
-        assert ev == [(sk.ECHO,), (sk.EVER,), (sk.OK, -1), (sk.ECHO,), (sk.ESREG, 0x3B), (sk.OK, -1),
+        assert ev == [(sk.ECHO,), (skjoin.EVER,), (sk.OK, -1), (sk.ECHO,), (sk.OTHER,), (sk.OK, -1),
                       (sk.FAIL, 10)], ev
 
 
@@ -85,7 +87,7 @@ def test_epandesc_fields():
     data = (b"EVENT 20 " + IP_M + b"\r\nEPANDESC\r\n  Channel:3B\r\n  Channel Page:09\r\n  Pan ID:8888\r\n"
             b"  Addr:001D129012345678\r\n  LQI:B2\r\n  PairID:0123ABCD\r\nEVENT 22 " + IP_M + b"\r\n")
     ev, _ = _events(data, chunk=4)
-    assert ev == [(sk.EVENT, 0x20, -1, -1), (sk.EPANDESC,), (sk.FIELD, skjoin.F_CHANNEL, 0x3B),
+    assert ev == [(sk.EVENT, 0x20, -1, -1), (skjoin.EPANDESC,), (sk.FIELD, skjoin.F_CHANNEL, 0x3B),
                   (sk.FIELD, skjoin.F_PAGE, 9), (sk.FIELD, skjoin.F_PAN, 0x8888),
                   (sk.FIELD, skjoin.F_ADDR, 0x001D129012345678), (sk.FIELD, skjoin.F_LQI, 0xB2),
                   (sk.FIELD, skjoin.F_PAIR, 0x0123ABCD), (sk.EVENT, 0x22, -1, -1)], ev
@@ -93,11 +95,11 @@ def test_epandesc_fields():
 
 def test_ll64_answer_and_einfo_dialect():
     ev, p = _events(IP_M + b"\r\n")
-    assert ev == [(sk.ADDR,)]
+    assert ev == [(skjoin.ADDR,)]
     p = sk.Parser()
     p.feed(b"EINFO " + IP_ME + b" 001D129000003C89 21 FFFF FFFE\r\nEINFO " + IP_ME + b" 001D129000003C89 21 FFFF 0\r\n")
-    assert p.next() == sk.EINFO and skjoin.dialect_of_einfo(p) == sk.SINGLE
-    assert p.next() == sk.EINFO and skjoin.dialect_of_einfo(p) == sk.DUAL
+    assert p.next() == sk.OTHER and skjoin.kind(p) == skjoin.EINFO and skjoin.dialect_of_einfo(p) == sk.SINGLE
+    assert p.next() == sk.OTHER and skjoin.kind(p) == skjoin.EINFO and skjoin.dialect_of_einfo(p) == sk.DUAL
 
 
 def test_garbage_and_overlong_lines_resynchronise():

@@ -5,8 +5,8 @@ events of a running session). This module is what (re)joining adds: loaded throu
 driver's `steps()` when the ladder starts a (re)join and dropped once it is connected
 (session.JOIN_MODULES), so its code is off the heap while the meter is polled. Each step is a
 coroutine function taking the driver; `take` reads the lines only a join brings (EVER,
-EINFO, EPANDESC and its fields, the SKLL64 address, EVENT 22, the join's and SKTERM's events)
-before SkDriver._take sees the rest.
+EINFO, EPANDESC and its fields, the SKLL64 address: `kind` and `field` read what the parser
+leaves unread, EVENT 22, the join's and SKTERM's events) before SkDriver._take sees the rest.
 """
 from . import driver as dr
 from . import skstack as sk
@@ -28,6 +28,12 @@ _W_SCAN = const(6)    # EVENT 22
 _W_PANA = const(7)    # EVENT 25 or 24 after SKJOIN's OK
 _W_END = const(8)     # EVENT 26/27/28 after SKTERM
 _W_NONE = const(-2)   # nothing: read until the deadline
+
+# The lines only a join brings, which skstack.Parser leaves as OTHER (kind())
+EVER = const(5)
+EINFO = const(6)
+EPANDESC = const(8)
+ADDR = const(11)      # the IPv6 address line SKLL64 answers with
 
 # EPANDESC field keys (field())
 F_OTHER = const(0)
@@ -71,6 +77,25 @@ def mask(line):
         if line[:len(name)] == name:
             return str(name, "ascii") + "*" * 8
     return str(bytes(line).rstrip(), "ascii")
+
+
+def kind(p):
+    """What parser `p`'s OTHER line is: EVER, EINFO, EPANDESC, ADDR, or still OTHER."""
+    s, t = p._ls, p._le
+    if p._word(s, t, b"EVER"):
+        return EVER
+    if p._word(s, t, b"EINFO"):
+        return EINFO
+    if p._word(s, t, b"EPANDESC"):
+        return EPANDESC
+    if t - s == 39 and p.buf[s + 4] == 58:  # "FE80:0000:...": the SKLL64 answer
+        return ADDR
+    return sk.OTHER
+
+
+def _token(p, i):
+    """Token i of parser `p`'s line as bytes, or None (allocates: the join only)."""
+    return bytes(p._mv[p._ts:p._te]) if p._tok(i) else None
 
 
 def field(p):
@@ -188,7 +213,9 @@ def take(d, k, p):
     """A line only a join brings; True when it was taken here (SkDriver._take has the rest)."""
     w = d._want
     pd = d._pd
-    if pd and (k == sk.EPANDESC or k == sk.EVENT and p.code == _EV_SCANNED):
+    if k == sk.OTHER:
+        k = kind(p)
+    if pd and (k == EPANDESC or k == sk.EVENT and p.code == _EV_SCANNED):
         # the EPANDESC before is complete: keep the best of this scan
         if len(pd) == 4 and pd["channel"] >= 0 and pd["pan_id"] >= 0 and len(pd["addr"]) == 16:
             if d._best is None or pd["lqi"] > d._best["lqi"]:
@@ -197,18 +224,18 @@ def take(d, k, p):
         if w == _W_OK or w == _W_JOIN:
             d._ans = True
             return True
-    elif k == sk.ADDR:
+    elif k == ADDR:
         if w == _W_ADDR:
-            d._ans = p.token(0)
+            d._ans = _token(p, 0)
         return True
-    elif k == sk.EVER:
-        d.version = str(p.token(1), "ascii")
+    elif k == EVER:
+        d.version = str(_token(p, 1), "ascii")
         return True
-    elif k == sk.EINFO:
+    elif k == EINFO:
         p.dialect = dialect_of_einfo(p)
         d.dialect = sk.DIALECT_NAMES[p.dialect]
         return True
-    elif k == sk.EPANDESC:
+    elif k == EPANDESC:
         d._pd = {}
         return True
     elif k == sk.FIELD:

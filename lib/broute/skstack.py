@@ -23,13 +23,10 @@ OK = const(1)
 FAIL = const(2)
 EVENT = const(3)
 ERXUDP = const(4)
-EVER = const(5)
-EINFO = const(6)
-ESREG = const(7)
-EPANDESC = const(8)
+# 5-8 and 11: EVER, EINFO, EPANDESC, the SKLL64 address, which only a join brings, come as
+# OTHER; skjoin.kind tells them apart, only while joining
 FIELD = const(9)      # an indented "Key:Value" line of EPANDESC (skjoin.field reads it)
 ECHO = const(10)      # our own command echoed (may hold a secret: never log it)
-ADDR = const(11)      # the IPv6 address line SKLL64 answers with
 OTHER = const(12)     # a well-formed line nobody here needs
 GARBAGE = const(13)   # noise, a broken ERXUDP or an over-long line (dropped)
 
@@ -243,21 +240,10 @@ class Parser:
             self.side = self.tok_hex(3) if self.dialect == DUAL else -1
             self.param = self.tok_hex(pi)
             return EVENT if self.code >= 0 else self._junk()
-        if self._word(s, t, b"EVER"):
-            return EVER
-        if self._word(s, t, b"EINFO"):
-            return EINFO
-        if self._word(s, t, b"ESREG"):
-            self.code = self.tok_hex(1)
-            return ESREG
-        if self._word(s, t, b"EPANDESC"):
-            return EPANDESC
         if b[s] == _SP:  # an EPANDESC field: read by skjoin.field, only while joining
             return FIELD if b.find(b":", s, t) > 0 else self._junk()
         if self._at(s, t, b"SK") or self._at(s, t, b"ROPT") or self._at(s, t, b"WOPT"):
             return ECHO
-        if t - s == 39 and b[s + 4] == 58:  # "FE80:0000:...": the SKLL64 answer
-            return ADDR
         for i in range(s, t):
             if b[i] < _SP or b[i] > 126:
                 return self._junk()
@@ -299,10 +285,6 @@ class Parser:
             if c != r and (c | 0x20) != (r | 0x20):
                 return False
         return True
-
-    def token(self, i):
-        """Token i as bytes, or None (allocates: start-up paths only)."""
-        return bytes(self._mv[self._ts:self._te]) if self._tok(i) else None
 
     def text(self):
         """The current line (or field value) as str (allocates: start-up and errors only)."""
