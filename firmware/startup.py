@@ -8,6 +8,7 @@ import sys
 import config
 import model as vm
 from ui import Ui
+import ui_init  # noqa: F401  held for the start-up: Ui's constructor runs it, then drops it
 from broute.version import VERSION
 from app import _short, drop
 
