@@ -127,3 +127,42 @@ def test_sizes_follow_the_board(screens, request):
     for name in os.listdir(out):
         w, h, _ = load(out, name[:-4])
         assert (w, h) == want, name
+
+
+# The firmware's modules after each step below, under the unix port: the start-up code
+# (board_init, st77xx_init, ui_init) and the pages but the main one are off the heap unless shown.
+_RESIDENT = """
+import sys
+sys.path[0:0] = ["firmware", "lib", "tools/emulation"]
+import model as M
+from emu_board import EmuBoard
+from ui import Ui
+PAGES = ("ui_history", "ui_totals", "ui_info", "ui_error", "ui_init", "st77xx_init", "board_init")
+
+def loaded(step):
+    print(step, " ".join(n for n in PAGES if n in sys.modules) or "-")
+
+m = M.Model(30)
+u = Ui(EmuBoard("stickc"), m)
+u.update(0)
+loaded("start")
+for i in range(4):
+    u.next_page()
+    u.update(0)
+    loaded("page%d" % u.page)
+m.set_error("No meter found", "Move the stick closer to the meter.")
+u.update(0)
+loaded("error")
+m.set_error(None, "")
+u.update(0)
+loaded("cleared")
+"""
+
+
+def test_only_the_shown_pages_code_is_loaded():
+    """Each page but the main one is imported while shown and dropped after (ui.Ui.page_module);
+    the start-up modules are dropped once they have run."""
+    r = subprocess.run([MP, "-c", _RESIDENT], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split("\n") == ["start -", "page1 ui_history", "page2 ui_totals", "page3 ui_info",
+                                    "page0 -", "error ui_error", "cleared -", ""]
