@@ -132,9 +132,10 @@ def test_command_builders():
     assert skjoin.sreg(b"S2", 0x21, 2) == b"SKSREG S2 21\r\n"
     assert skjoin.sreg(b"S3", 0x88, 4) == b"SKSREG S3 0088\r\n"
     assert skjoin.setpwd(b"0123456789AB") == b"SKSETPWD C 0123456789AB\r\n"
-    st = skcmd.SendTo(sk.SINGLE, IP_M)
-    assert bytes(st.header(0x12)) == b"SKSENDTO 1 " + IP_M + b" 0E1A 1 0012 "
-    assert bytes(skcmd.SendTo(sk.DUAL, IP_M).header(0x4D0)) == b"SKSENDTO 1 " + IP_M + b" 0E1A 1 0 04D0 "
+    st = skjoin.sendto(sk.SINGLE, IP_M)
+    assert bytes(skcmd.header(st, 0x12)) == b"SKSENDTO 1 " + IP_M + b" 0E1A 1 0012 "
+    assert bytes(skcmd.header(st, 0xAF)) == b"SKSENDTO 1 " + IP_M + b" 0E1A 1 00AF "  # patched again
+    assert bytes(skcmd.header(skjoin.sendto(sk.DUAL, IP_M), 0x4D0)) == b"SKSENDTO 1 " + IP_M + b" 0E1A 1 0 04D0 "
 
 
 def test_mask_hides_secrets():

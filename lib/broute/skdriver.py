@@ -39,21 +39,14 @@ _CMD_MS = const(5000)     # the module answers a command within milliseconds
 _PORT_PANA = const(0x02CC)
 
 
-# The SKSENDTO header of every poll is built once per join (skjoin.py) and only its length
-# digits are patched.
-class SendTo:
-    """`SKSENDTO 1 <ip> 0E1A 1 [0 ]LLLL ` for one destination; raw data follows, no CRLF."""
-
-    def __init__(self, dialect, ip):
-        self.buf = bytearray(b"SKSENDTO 1 %s 0E1A 1%s 0000 " % (ip, sk.SIDE_ARG[dialect]))
-        self._at = len(self.buf) - 5
-
-    def header(self, n):
-        b, at = self.buf, self._at
-        for i in range(4):
-            d = (n >> (4 * i)) & 15
-            b[at + 3 - i] = d + 48 if d < 10 else d + 55  # an upper-case hex digit
-        return self.buf
+def header(buf, n):
+    """SKSENDTO's line (skjoin.sendto, built once per join) with its length digits set to `n`
+    (upper-case hex); the raw data follows it, no CRLF."""
+    at = len(buf) - 5  # "LLLL " ends the line
+    for i in range(4):
+        d = (n >> (4 * i)) & 15
+        buf[at + 3 - i] = d + 48 if d < 10 else d + 55
+    return buf
 
 
 class SkDriver:
@@ -92,7 +85,7 @@ class SkDriver:
         coroutine itself: the waiter's is awaited, one coroutine less per poll."""
         self._early, self._name = None, "SKSENDTO"
         w = self._w
-        w.write(self._tx.header(len(data)))
+        w.write(header(self._tx, len(data)))
         w.write(data)
         return self._reply(_W_SENT, _CMD_MS)
 

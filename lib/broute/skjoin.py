@@ -11,7 +11,6 @@ leaves unread, EVENT 22, the join's and SKTERM's events) before SkDriver._take s
 from . import driver as dr
 from . import skstack as sk
 from .compat import const, ticks_add
-from .skdriver import SendTo
 
 # SKSTACK event numbers (docs/protocol.md section 2, Events), as in skdriver.py
 _EV_SCANNED = const(0x22)    # the scan is over
@@ -69,6 +68,11 @@ def setpwd(password):
 
 def setrbid(rbid):
     return b"SKSETRBID %s\r\n" % rbid
+
+
+def sendto(dialect, ip):
+    """`SKSENDTO 1 <ip> 0E1A 1 [0 ]LLLL ` for the joined meter: skdriver.header sets the length."""
+    return bytearray(b"SKSENDTO 1 %s 0E1A 1%s 0000 " % (ip, sk.SIDE_ARG[dialect]))
 
 
 def mask(line):
@@ -184,7 +188,7 @@ async def join(d, t):
     ip = t["ip"].encode()
     if ip != d._ip:
         d._ip = ip
-        d._tx = SendTo(d._p.dialect, ip)
+        d._tx = sendto(d._p.dialect, ip)
     d._pana, d._early = 0, None
     await _ask(d, b"SKJOIN %s\r\n" % ip, _W_JOIN, "SKJOIN")
     a = d._early
