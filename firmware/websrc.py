@@ -7,7 +7,7 @@ from time import ticks_diff, ticks_add
 from broute.httpd import Server
 from broute.halfhours import HalfHours
 
-PAGE = "page.html.gz"  # on the flash's root (tools/build/deploy.py puts it there)
+PAGES = ("page.html.gz", "page.html")  # on the flash's root: deploy's (gzip) or mip's (plain)
 _CHECK_MS = 5000        # how often the WiFi address is looked at
 
 
@@ -77,7 +77,14 @@ class Source:
 
 async def run(app, src, port):
     """Serve on the WiFi address while WiFi is up; a new address, a new server."""
-    srv = Server(src, PAGE, drop=True)  # broute.web leaves the heap between requests
+    import os
+    page = PAGES[1]
+    try:
+        os.stat(PAGES[0])
+        page = PAGES[0]
+    except OSError:
+        pass
+    srv = Server(src, page, drop=True)  # broute.web leaves the heap between requests
     ip = None
     while True:
         m = app.model

@@ -1,4 +1,5 @@
 """The deploy path for real: mpy-cross, mpremote and the unix port's raw REPL on a pty."""
+import gzip
 import json
 import os
 import subprocess
@@ -40,6 +41,9 @@ def test_fresh_deploy_lands_every_file_and_the_board_imports_it(board, tmp_path)
     assert (board.dir / "config.json").read_bytes() == open(cfg, "rb").read()
     fonts = sorted(os.listdir(os.path.join(deploy.ROOT, "firmware", "fonts")))
     assert fonts and sorted(os.listdir(board.dir / "fonts")) == fonts
+    # the web page, gzip-compressed at the root (firmware/websrc.py streams it as it is)
+    with open(os.path.join(deploy.ROOT, "lib", "broute", "page.html"), "rb") as f:
+        assert gzip.decompress((board.dir / "page.html.gz").read_bytes()) == f.read()
     for name in fonts:
         assert (board.dir / "fonts" / name).read_bytes() == \
             open(os.path.join(deploy.ROOT, "firmware", "fonts", name), "rb").read()

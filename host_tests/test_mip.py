@@ -67,7 +67,8 @@ def test_the_manifest_lays_out_the_board_as_deploy_does():
     fonts = sorted(n for n in os.listdir(os.path.join(ROOT, "firmware", "fonts")) if n.endswith(".bin"))
     assert fonts and sorted(d[6:] for d in dests if d.startswith("fonts/")) == fonts
     assert dests[-2:] == ["boot.py", "main.py"]  # last: a half-done install never starts the app
-    assert len(dests) == len(modules) + len(fonts) + 2
+    assert ["page.html", "lib/broute/page.html"] in m["urls"]  # the web page, served as is
+    assert len(dests) == len(modules) + len(fonts) + 3
 
 
 def _board(port, *args):

@@ -17,7 +17,6 @@ With --http the generated config has wifi and http, the run folder gets the page
 flash has it (page.html.gz), and the emulated stick serves on 127.0.0.1:PORT (docs/http.md).
 """
 import argparse
-import gzip
 import json
 import os
 import shutil
@@ -30,6 +29,7 @@ import png
 
 import paths  # noqa: F401  (tools/build/, for mpycompile)
 import mpycompile  # noqa: E402
+import deploy  # noqa: E402  (the page as the stick's flash has it)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MICROPYTHON = os.path.join(ROOT, ".venv", "bin", "micropython")
@@ -295,12 +295,9 @@ def prepare(args):
 
 
 def write_page(folder):
-    """page.html.gz, as tools/build/deploy.py puts it on the stick's flash (mtime 0: the same
-    bytes every time)."""
-    with open(os.path.join(ROOT, "lib", "broute", "page.html"), "rb") as f:
-        data = gzip.compress(f.read(), 9, mtime=0)
-    with open(os.path.join(folder, "page.html.gz"), "wb") as f:
-        f.write(data)
+    """page.html.gz, as tools/build/deploy.py puts it on the stick's flash."""
+    with open(os.path.join(folder, deploy.PAGE), "wb") as f:
+        f.write(deploy.page_gz())
 
 
 def firmware_command(args, sim_port):

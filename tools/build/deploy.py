@@ -4,7 +4,8 @@
 
 Board layout: boot.py and main.py at the root, the portable package as lib/broute/*.mpy and
 every firmware module as lib/<name>.mpy (on the ESP32 /lib is on sys.path), the font files as fonts/<name>.bin (firmware/fontfile.py
-reads them from /fonts), config.json at the root. The board hashes its own files in
+reads them from /fonts), the web page gzip-compressed as page.html.gz and config.json at the root
+(docs/http.md). The board hashes its own files in
 one `mpremote exec`, so unchanged files are not rewritten (flash wear, and speed).
 lib/deployed.txt lists the modules and fonts this tool put there, so renamed or removed
 ones are deleted without touching anything else in lib/ (mip packages, for example).
@@ -14,6 +15,7 @@ mid-copy (and ends the unix port).
 """
 import argparse
 import glob
+import gzip
 import hashlib
 import json
 import os
@@ -30,6 +32,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 TOP = ("boot.py", "main.py")
 FONTS = "fonts"  # firmware/fonts/*.bin -> fonts/*.bin on the board
 MANIFEST = "lib/deployed.txt"
+PAGE = "page.html.gz"  # lib/broute/page.html as the stick serves it (firmware/websrc.py)
 _OWNED = ("lib/", FONTS + "/")  # folders whose files the manifest lists
 ARCHES = {"xtensawin": 10, "x64": 2, "x86": 1, "armv7m": 5, "rv32imc": 11}
 
@@ -86,9 +89,16 @@ def _tool(name):
     return found
 
 
+def page_gz():
+    """The page compressed once on the PC, so the stick streams it from flash as it is (mtime 0:
+    the same bytes every build, so an unchanged page is not copied again)."""
+    with open(os.path.join(ROOT, "lib", "broute", "page.html"), "rb") as f:
+        return gzip.compress(f.read(), 9, mtime=0)
+
+
 def build(out, march="xtensawin"):
-    """Compile lib/ and firmware/ into out/lib/*.mpy, copy boot.py/main.py and the fonts;
-    {rel path: bytes}."""
+    """Compile lib/ and firmware/ into out/lib/*.mpy, copy boot.py/main.py and the fonts, compress
+    the page; {rel path: bytes}."""
     try:
         mpys = mpycompile.compile_board(os.path.join(out, "lib"), march)
     except mpycompile.CompileError as e:
@@ -112,6 +122,9 @@ def build(out, march="xtensawin"):
         f.write(files[MANIFEST])
     for name in TOP:
         shutil.copyfile(os.path.join(ROOT, name), os.path.join(out, name))
+    files[PAGE] = page_gz()
+    with open(os.path.join(out, PAGE), "wb") as f:
+        f.write(files[PAGE])
     return files
 
 
@@ -147,14 +160,14 @@ for _d in ('lib', 'lib/broute', '%s'):
   print('D', _d)
  except OSError:
   pass
-for _p in _l + ['boot.py', 'main.py', 'config.json']:
+for _p in _l + ['boot.py', 'main.py', '%s', 'config.json']:
  _h(_p)
 try:
  for _n in open('%s'):
   print('M', _n.strip())
 except OSError:
  pass
-""" % (FONTS, MANIFEST)
+""" % (FONTS, PAGE, MANIFEST)
 
 
 class Board:

@@ -26,6 +26,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 MANIFEST = "package.json"
 FONTS = os.path.join("firmware", "fonts")
 TOP = ("boot.py", "main.py")
+PAGE = "page.html"  # the web page (docs/http.md); deploy puts it compressed, page.html.gz
 
 
 def _files(top, ending, skip=()):
@@ -51,6 +52,7 @@ def urls():
     pairs = [[src, src] for src in _files(os.path.join("lib", "broute"), ".py")]
     pairs += [["lib/" + src[len("firmware/"):], src] for src in _files("firmware", ".py", (FONTS,))]
     pairs += [["fonts/" + src[len("firmware/fonts/"):], src] for src in _files(FONTS, ".bin")]
+    pairs.append([PAGE, "lib/broute/page.html"])  # mip copies as is: firmware/websrc.py serves it plain
     pairs += [[name, name] for name in TOP]
     return pairs
 
