@@ -45,9 +45,9 @@ def _theme(fb):
     t.w, t.h = fb.width, fb.height
     big = t.h >= 120
     d = fontfile.folder()
-    t.mid = Writer(fb, fontfile.Font(d + "/mid.bin"))
-    t.small = t.mid if big else Writer(fb, fontfile.Font(d + "/small.bin"))
-    t.digits = Writer(fb, fontfile.Font(d + ("/huge.bin" if big else "/big.bin")))
+    t.mid = w = Writer(fb, fontfile.Font(d + "/mid.bin"))
+    t.small = w if big else Writer(fb, fontfile.Font(d + "/small.bin"), w.pal)
+    t.digits = Writer(fb, fontfile.Font(d + ("/huge.bin" if big else "/big.bin")), w.pal)
     t.bar_h = t.small.height + 2
     t.buf = bytearray(24)  # per-frame figures are formatted in here
     t._status_key = None

@@ -12,11 +12,12 @@ import framebuf
 
 
 class Writer:
-    def __init__(self, fb, font):
+    def __init__(self, fb, font, pal=None):
+        """pal: another Writer's palette to share (text() sets both entries each time)."""
         self.fb = fb
         self.font = font
         self.height = font.height
-        self._pal = framebuf.FrameBuffer(bytearray(4), 2, 1, framebuf.RGB565)
+        self.pal = pal or framebuf.FrameBuffer(bytearray(4), 2, 1, framebuf.RGB565)
         self._ink = None
 
     def text(self, x, y, s, fg, n=-1):
@@ -26,7 +27,7 @@ class Writer:
         if y >= fb.y0 + fb.band or y + self.height <= fb.y0:
             return x + self.width(s, n)
         key = fg ^ 0xFFFF  # any value other than fg: the palette's background
-        pal = self._pal
+        pal = self.pal
         pal.pixel(0, 0, key)
         pal.pixel(1, 0, fg)
         font = self.font
