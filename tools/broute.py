@@ -4,6 +4,7 @@
   .venv/bin/python tools/broute.py read --port /dev/ttyUSB0 --json --count 3
   .venv/bin/python tools/broute.py decode "ERXUDP ..."
   .venv/bin/python tools/broute.py serve --port /dev/ttyUSB0 --mqtt localhost
+  .venv/bin/python tools/broute.py serve --port /dev/ttyUSB0 --http 0.0.0.0:8080
 """
 import sys
 

@@ -5,6 +5,7 @@
   broute.py decode <hex frame | whole ERXUDP line>   print one JSON object describing the frame
   broute.py read --port DEV [--count N] [--json]     read a meter through a USB Wi-SUN dongle
   broute.py serve --port DEV --mqtt HOST[:PORT]      publish it to MQTT for Home Assistant (a service)
+  broute.py serve --port DEV --http HOST:PORT        serve its web page, JSON and Prometheus metrics
   broute.py --version                                the firmware version this lib/ code belongs to
 """
 import argparse
@@ -186,7 +187,8 @@ def main(argv=None):
                    help="E1 unit code in hex (e.g. 01 = 0.1 kWh) when the frame has none; without it counters stay raw")
     r = sub.add_parser("read", help="read a meter through a USB Wi-SUN dongle", add_help=False)
     r.add_argument("rest", nargs=argparse.REMAINDER)
-    v = sub.add_parser("serve", help="publish the meter to an MQTT broker for Home Assistant", add_help=False)
+    v = sub.add_parser("serve", help="publish the meter to MQTT and/or serve its web page (--http)",
+                       add_help=False)
     v.add_argument("rest", nargs=argparse.REMAINDER)
     args = ap.parse_args(argv)
     if args.command == "decode":

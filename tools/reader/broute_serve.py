@@ -105,7 +105,8 @@ def parse(argv):
     ap.add_argument("--interval", type=rd._interval, default=10.0, metavar="SECONDS",
                     help="seconds between readings (default 10)")
     ap.add_argument("--contract", type=rd._contract, metavar="AMPERES",
-                    help="contract (breaker) size: readings impossible for it are dropped as corrupted")
+                    help="contract (breaker) size: readings impossible for it are dropped as corrupted; "
+                         "with --http, the page's load colours (default: contract_amperes, else 30)")
     loud = ap.add_mutually_exclusive_group()
     loud.add_argument("--verbose", action="store_true", help="debug messages on stderr (credentials masked)")
     loud.add_argument("--quiet", action="store_true", help="only warnings and errors on stderr")
