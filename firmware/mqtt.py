@@ -8,45 +8,23 @@ its check_msg() needs socket.setblocking toggling around every read. The never-b
 (issue 10) wants every wait in the one asyncio loop: here the connect is asyncio's
 non-blocking connect, every read awaits the stream, and each wait has a timeout. QoS 0
 only (a lost state is replaced by the next reading); one SUBSCRIBE (homeassistant/status).
+The connection's packets and the words for a failure are netonce.py's (net.once loads it per
+call).
 """
 import asyncio
 from time import ticks_ms, ticks_diff
 from micropython import const
+from net import once
+from broute import hass
 
-_KEEPALIVE_S = const(60)
+_KEEPALIVE_S = const(60)     # netonce.py's too
 _WAIT_MS = const(10000)      # connect, CONNACK, a drain, the rest of a packet: each this long
 _BACKOFF_MS = (2000, 5000, 15000, 30000, 60000, 120000)
 _TURN_MS = const(200)        # the publisher looks for news this often
-# CONNACK return codes (MQTT 3.1.1 section 3.2.2.3) as the screen says them
-_REFUSED = ("protocol refused", "client id refused", "broker unavailable",
-            "bad user or password", "not authorised")
-
-
-# the socket errors a broker out of reach gives (lwIP's errno values are Linux's)
-_ERRNO = {104: "reset", 110: "timed out", 111: "refused", 113: "unreachable", 116: "timed out"}
-
-
-def _why(e):
-    """What went wrong, as the info screen says it."""
-    if isinstance(e, MqttError):
-        return str(e)
-    if isinstance(e, asyncio.TimeoutError):
-        return "no answer"
-    if isinstance(e, OSError) and e.args:
-        return _ERRNO.get(e.args[0], "error %s" % e.args[0])
-    return type(e).__name__
 
 
 class MqttError(Exception):
     """The broker refused us, sent what MQTT does not allow, or went silent."""
-
-
-def _str(b, s):
-    """Append an MQTT string (2-byte length, UTF-8) to bytearray b."""
-    s = s.encode() if isinstance(s, str) else s
-    b.append(len(s) >> 8)
-    b.append(len(s) & 255)
-    b.extend(s)
 
 
 class Publisher:
@@ -64,7 +42,8 @@ class Publisher:
         self.st = hass.state_topic.encode()  # encoded once: nothing allocated per state message
         self.r = self.w = None
         self.sent = 0           # ticks of the last packet sent (keepalive)
-        self._h = bytearray(8)  # a packet's fixed header: nothing allocated per state message
+        self._h = bytearray(8)  # a packet's fixed header (and the topic's length)
+        self._hv = memoryview(self._h)
 
     async def run(self):
         m = self.app.model
@@ -79,7 +58,7 @@ class Publisher:
             try:
                 await self._session(m)
             except Exception as e:  # a broker's trouble, or ours: never the end of the task
-                why = _why(e)
+                why = once("why", e)
                 if m.mqtt or why != last:
                     self.app.log("mqtt: %s" % why)
                 if m.mqtt:
@@ -100,33 +79,10 @@ class Publisher:
 
     async def _session(self, m):
         c = self.cfg
-        h = self.hass
-        addr = await self.app.net.resolve(c["host"])
+        addr = await once("resolve", self.app.net, c["host"])
         self.r, self.w = await asyncio.wait_for_ms(
             asyncio.open_connection(addr, c.get("port", 1883)), _WAIT_MS)
-        user, password = c.get("user"), c.get("password")
-        v = bytearray(b"\x00\x04MQTT\x04")
-        v.append(0x26 | (0x80 if user else 0) | (0x40 if password else 0))  # clean, will retained
-        v.append(0)
-        v.append(_KEEPALIVE_S)
-        _str(v, c["client_id"])
-        _str(v, h.status_topic)  # the will: retained "offline" there
-        _str(v, b"offline")
-        if user:
-            _str(v, user)
-        if password:
-            _str(v, password)
-        await self._send(0x10, v)  # CONNECT
-        del v, password  # the password leaves the heap's live set
-        head = await self._read(4)  # CONNACK
-        if head[0] != 0x20 or head[1] != 2:
-            raise MqttError("not an MQTT broker")
-        if head[3]:
-            raise MqttError(_REFUSED[head[3] - 1] if head[3] <= 5 else "refused")
-        v = bytearray(b"\x00\x01")  # SUBSCRIBE, packet id 1, QoS 0
-        _str(v, h.ha_status_topic)
-        v.append(0)
-        await self._send(0x82, v)
+        await once("connect", self)
         self.app.log("mqtt: connected to %s" % c["host"])
         m.mqtt = True
         m.net_why = "connected"
@@ -138,31 +94,47 @@ class Publisher:
             while not reader.done():
                 if self.announce:
                     self.announce = False
-                    await self._send(0x31, b"online", h.status_topic)  # PUBLISH, retained
-                    for i in range(h.count()):
-                        topic, msg = h.discovery(i)
-                        await self._send(0x31, msg, topic)
+                    await self._announce()
                 if self.fresh:
                     self.fresh = False
-                    await self._send(0x30, self.state(), self.st)  # PUBLISH
-                if ticks_diff(ticks_ms(), self.sent) > _KEEPALIVE_S * 500:
-                    await self._send(0xC0, b"")  # PINGREQ
+                    if self._put(0x30, self.state(), self.st):  # PUBLISH
+                        await self._drain()
+                if ticks_diff(ticks_ms(), self.sent) > _KEEPALIVE_S * 500 and self._put(0xC0, b""):
+                    await self._drain()  # PINGREQ
                 await asyncio.sleep_ms(_TURN_MS)
             await reader  # raises what ended it
             raise MqttError("the broker closed the connection")
         finally:
             reader.cancel()
 
-    async def _send(self, kind, body, topic=None):
-        """One packet: the fixed header `kind` and the remaining length, then `topic` as an MQTT
-        string (a PUBLISH), then `body` as it is (a state message is a view of Hass's buffer).
-        Waits (with a timeout) only for what the socket did not take at once: a state message
-        usually goes whole, and wait_for_ms would allocate a task per message."""
+    async def _announce(self):
+        """A retained "online", then each entity's retained discovery message, built one at a
+        time in broute.hassdisc's one buffer, topic included, and sent as built: the burst's
+        transient is that module, its buffer and a few views, whatever the number of entities
+        (mem32's burst row). The module is forgotten after the burst (this frame ends with it)."""
+        h = self.hass
+        if self._put(0x31, hass.ONLINE, h.status_topic):  # PUBLISH, retained
+            await self._drain()
+        from broute.hassdisc import message
+        try:
+            for i in range(hass.COUNT):
+                topic, msg = message(h, i)
+                if self._put(0x31, msg, topic):
+                    await self._drain()
+        finally:
+            hass.unload()
+
+    def _put(self, kind, body, topic=None):
+        """Write one packet: the fixed header `kind` and the remaining length, then `topic` as an
+        MQTT string (a PUBLISH), then `body` as it is (a state message is a view of Hass's
+        buffer). True when the socket did not take it whole: then await _drain(). Not a
+        coroutine, and no wait_for_ms task unless needed: a state message or a discovery message
+        usually goes whole and allocates one small view here."""
         h = self._h
         h[0] = kind
         n = len(body)
         if topic:
-            if isinstance(topic, str):  # discovery's and the status topic: only in a burst
+            if isinstance(topic, str):  # the status topic: once per connection
                 topic = topic.encode()
             n += 2 + len(topic)
         i = 1
@@ -176,14 +148,16 @@ class Publisher:
         if topic:
             h[i] = len(topic) >> 8
             h[i + 1] = len(topic) & 255
-            w.write(memoryview(h)[:i + 2])
+            i += 2
+        w.write(self._hv[:i])
+        if topic:
             w.write(topic)
-        else:
-            w.write(memoryview(h)[:i])
         w.write(body)
-        if getattr(w, "out_buf", True):
-            await asyncio.wait_for_ms(w.drain(), _WAIT_MS)
         self.sent = ticks_ms()
+        return getattr(w, "out_buf", True)
+
+    async def _drain(self):
+        await asyncio.wait_for_ms(self.w.drain(), _WAIT_MS)
 
     async def _read(self, n, ms=_WAIT_MS):
         b = await asyncio.wait_for_ms(self.r.readexactly(n), ms)

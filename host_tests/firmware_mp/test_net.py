@@ -1,4 +1,4 @@
-"""firmware/net.py on the unix port with real UDP sockets: NTP and DNS answered by local
+"""firmware/net.py and netonce.py on the unix port with real UDP sockets: NTP and DNS answered by local
 servers (the loop keeps turning while it waits), no answer ends in a timeout, and WiFi lost
 and regained (tools/emulation/network.py) shows on the model."""
 import asyncio
@@ -112,8 +112,8 @@ def test_ntp_sets_the_clock_and_dns_answers_without_blocking():
         t1 = asyncio.create_task(ntp_serve())
         t2 = asyncio.create_task(dns_serve())
         await asyncio.sleep_ms(30)  # the servers are slower than the loop: net waits
-        await n.sync("127.0.0.1", ntp_port)
-        addr = await n.resolve("broker.lan", dns_port)
+        await net.once("sync", n, "127.0.0.1", ntp_port)
+        addr = await net.once("resolve", n, "broker.lan", dns_port)
         t1.cancel()
         t2.cancel()
         return addr
@@ -133,7 +133,7 @@ def test_no_answer_is_a_timeout_not_a_hang():
 
     async def ask():
         try:
-            await n.sync("127.0.0.1", port)
+            await net.once("sync", n, "127.0.0.1", port)
         except net.NetError as e:
             return str(e)
     why, beats, gap = _run(ask)
@@ -144,9 +144,9 @@ def test_no_answer_is_a_timeout_not_a_hang():
 
 def test_dotted_addresses_need_no_lookup_and_names_need_a_server():
     n = net.Net(App(), {"ssid": "x"})
-    assert _run(lambda: n.resolve("192.168.1.10"))[0] == "192.168.1.10"
+    assert _run(lambda: net.once("resolve", n, "192.168.1.10"))[0] == "192.168.1.10"
     try:
-        _run(lambda: n.resolve("broker.lan"))
+        _run(lambda: net.once("resolve", n, "broker.lan"))
         assert False, "resolved without a DNS server"
     except net.NetError as e:
         assert "DNS" in str(e)

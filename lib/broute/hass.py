@@ -29,7 +29,7 @@ OFFLINE = b"offline"  # the retained last will on status_topic
 
 _TOPIC_CHARS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-/."
 _MAX_TOPIC = const(64)
-_COUNT = const(10)  # entities (broute.hassdisc has their texts)
+COUNT = const(10)  # entities (broute.hassdisc has their texts)
 _STATE_SIZE = const(320)  # the state with every value at its longest and the time: ~260 B
 
 
@@ -58,7 +58,7 @@ def node_id(client_id):
     return out or "broute"
 
 
-def _drop():
+def unload():
     """Forget broute.hassdisc as firmware/app.py drop() forgets a module: sys.modules and the
     package's attribute (or a later `from . import` would find the old module)."""
     sys.modules.pop("broute.hassdisc", None)
@@ -140,7 +140,7 @@ class Hass:
         self._s = _Out(_STATE_SIZE)
 
     def count(self):
-        return _COUNT
+        return COUNT
 
     def config_topic(self, i):
         """Entity i's discovery topic (retained); an empty message there removes the entity."""
@@ -150,11 +150,11 @@ class Hass:
     def discovery(self, i):
         """(topic, payload) of entity i's discovery message; publish it retained. The texts are
         broute.hassdisc's, loaded for a burst (i from 0 up) and forgotten after its last entity."""
-        from .hassdisc import discovery
-        m = discovery(self, i)
-        if i == _COUNT - 1:
-            _drop()
-        return m
+        from .hassdisc import message
+        t, m = message(self, i)
+        if i == COUNT - 1:
+            unload()
+        return str(bytes(t), "utf-8"), m
 
     def state(self, r, month_kwh=None, today_yen=None, month_yen=None, rssi_dbm=None, now=None):
         """The state message of Reading `r` and the figures kept outside it: the month's kWh,

@@ -1,12 +1,10 @@
 """Home Assistant's discovery texts and their builder (docs/mqtt.md sections 1-2): not resident
-on the stick. broute.hass imports this module for a discovery burst and forgets it after the
-burst's last message (issue 10's heap budget: the ten entities'
-texts and the config message's buffer are ~3 KB the stick needs only when Home Assistant asks).
+on the stick. A discovery burst imports this module and forgets it after the burst's last
+message (issue 10's heap budget: the ten entities' texts and the config message's buffer are
+~3 KB the stick needs only when Home Assistant asks). Each message, topic included, is built in
+one buffer reused for all: what a message leaves behind is a few views (~160 B on the board).
 """
-from .hass import _Out
-from .version import VERSION
-
-_COUNT = 10  # as broute.hass's
+from .hass import _Out, COUNT as _COUNT, VERSION  # hass's: broute.version is dropped at start-up
 
 # (state key, the entity's abbreviated JSON fields). HA's sensor rules (developers' docs,
 # sensor entity): power W measurement, current A measurement, energy kWh total_increasing (a
@@ -42,19 +40,25 @@ def _entity(i):
     return s, e.index(b" ", s), e.index(b"\n", s)
 
 
-def _jstr(s):
-    """JSON string literal of `s` as bytes (quotes, backslashes, control characters escaped)."""
-    out = bytearray(b'"')
-    for c in s:
-        o = ord(c)
-        if c == '"' or c == "\\":
-            out += b"\\" + c.encode()
-        elif o < 0x20:
-            out += ("\\u%04x" % o).encode()
+def _jstr(b, s, close=True):
+    """Append `s` to bytearray b as a JSON string literal (quotes, backslashes and control
+    characters escaped), without its closing quote when not `close`."""
+    b.append(34)
+    for c in s.encode():
+        if c == 34 or c == 92:
+            b.append(92)
+            b.append(c)
+        elif c < 32:
+            b.extend(b"\\u00")
+            b.append(_HEX[c >> 4])
+            b.append(_HEX[c & 15])
         else:
-            out += c.encode()
-    out += b'"'
-    return bytes(out)
+            b.append(c)
+    if close:
+        b.append(34)
+
+
+_HEX = b"0123456789abcdef"
 
 
 def key(i):
@@ -68,45 +72,70 @@ def config_topic(h, i):
     return "%s/sensor/%s/%s/config" % (h.prefix, h.node, key(i))
 
 
-_C = []  # [hass, head, tail, buffer] of the burst under way: built at its first message
-
-
 def _parts(h):
-    """What each config message of `h` has before its key and after its fields, and a buffer
-    sized for the longest message (one buffer reused for all ten, never all messages at once)."""
+    """[h, parts, end of the topic's head, end of the payload's head, buffer, views of the
+    entities' texts and of the buffer]: what every
+    config message of `h` has before its key (topic and payload) and after its fields, built
+    once per burst (a bytearray grown in place leaves no garbage), and the one buffer every
+    message is built in, sized for the longest."""
     base, name, model, hw, manufacturer, sw, expire_s = h.dev
-    node = h.node
-    dev = bytearray(b'"dev":{"ids":[' + _jstr(node) + b'],"name":' + _jstr(name))
+    b = bytearray(h.prefix.encode())
+    b.extend(b"/sensor/")
+    b.extend(h.node.encode())
+    b.append(47)  # /
+    t = len(b)
+    b.extend(b'{"~":')
+    _jstr(b, base)
+    b.extend(b',"stat_t":"~/state","avty_t":"~/status","uniq_id":')
+    _jstr(b, h.node, False)
+    b.append(95)  # _
+    p = len(b)
+    if expire_s:
+        b.extend(('"exp_aft":%d,' % expire_s).encode())
+    b.extend(b'"dev":{"ids":[')
+    _jstr(b, h.node)
+    b.extend(b'],"name":')
+    _jstr(b, name)
     for k, v in ((b"mf", manufacturer), (b"mdl", model), (b"hw", hw), (b"sw", sw)):
         if v:
-            dev += b',"' + k + b'":' + _jstr(v)
-    dev += b'},"o":{"name":"broute-stick","sw":' + _jstr(VERSION) + b"}}"
-    if expire_s:
-        dev = ('"exp_aft":%d,' % expire_s).encode() + dev
-    head = b'{"~":' + _jstr(base) + b',"stat_t":"~/state","avty_t":"~/status","uniq_id":' \
-        + _jstr(node + "_")[:-1]
+            b.extend(b',"')
+            b.extend(k)
+            b.extend(b'":')
+            _jstr(b, v)
+    b.extend(b'},"o":{"name":"broute-stick","sw":')
+    _jstr(b, VERSION)
+    b.extend(b"}}")
     longest = 0
     for i in range(_COUNT):
         s, k, f = _entity(i)
-        longest = max(longest, f - s + k - s)
-    _C[:] = [h, head, bytes(dev), _Out(len(head) + len(dev) + longest + 40)]
+        longest = max(longest, 3 * (k - s) + f - k)
+    o = _Out(len(b) + longest + 48)
+    return [h, memoryview(b), t, p, o, memoryview(_ENTITIES), memoryview(o.buf)]
 
 
-def discovery(h, i):
-    """(topic, payload) of entity i's discovery message of Hass `h` (Hass.discovery)."""
-    if not _C or _C[0] is not h:
-        _parts(h)
-    _, head, tail, o = _C
+_B = []  # _parts() of the burst under way
+
+
+def message(h, i):
+    """(topic, payload) of entity i's discovery message of Hass `h`, both views into one buffer
+    reused for every entity, valid until the next call: nothing is allocated per message but
+    seven views (~16 B each on the board)."""
+    if not _B or _B[0] is not h:
+        _B[:] = _parts(h)
+    _, b, t, p, o, e, m = _B
     s, k, f = _entity(i)
-    e = memoryview(_ENTITIES)
-    key, fields = e[s:k], e[k + 1:f]
+    key = e[s:k]
     o.n = 0
-    o.put(head)
+    o.put(b[t:p])
     o.put(key)
     o.put(b'","val_tpl":"{{value_json.')
     o.put(key)
     o.put(b'}}",')
-    o.put(fields)
+    o.put(e[k + 1:f])
     o.ch(44)  # ,
-    o.put(tail)
-    return config_topic(h, i), memoryview(o.buf)[:o.n]
+    o.put(b[p:])
+    n = o.n
+    o.put(b[:t])  # the topic after the payload
+    o.put(key)
+    o.put(b"/config")
+    return m[n:o.n], m[:n]

@@ -52,9 +52,10 @@ NET_PEAK_CEILING = 110 * 1024
 
 # The start-up with WiFi and MQTT on (issue 10), the example's tariff too; without them,
 # these modules are never imported (each is imported inside a function, only when configured).
-NET_OFF = ("net", "broute.tariff", "broute.tariffcfg")
+NET_OFF = ("net", "mqtt", "broute.hass", "broute.tariff", "broute.tariffcfg", "websrc", "broute.web")
 NET = {"wifi": {"ssid": "home-network", "password": "wifi-password"},
-       "mqtt": {"host": "192.168.1.10", "user": "homeassistant", "password": "mqtt-password"}}
+       "mqtt": {"host": "192.168.1.10", "user": "homeassistant", "password": "mqtt-password"},
+       "http": {"port": 80}}
 
 # The module families measured: a BP35A1 stick (SKSTACK IP) and a HAT-C1 (ROHM's J11),
 # each gated against both budgets.
@@ -110,36 +111,72 @@ def _package(module):
     return module if module == "broute" else module.rpartition(".")[0]
 
 
-def import_order(sources, root="app", also=("asyncio",), driver=SKSTACK, off=()):
-    """The modules app.main() loads, each after the ones it imports: `root`'s module-level
-    imports, then the firmware modules it imports inside functions (board, net) and those
-    import inside theirs (net: mqtt, broute.hass), then the
-    module family's `driver` (the Session imports it inside __init__). Names in `also`
-    (not firmware) get a row of their own where they are first imported. Modules in `off`
-    (and what only they import) are left out: the config does not turn them on."""
-    order = []
+# The start-up as app.main(), App.run and startup.setup take it (measure.py has a function per
+# step), each step with the modules it imports first: "x" is module x and what it imports at
+# module level, "x:inner" what x imports inside its functions (config's checks: broute.hass and
+# broute.tariffcfg; net.setup: netonce, which imports mqtt) but for a module another step names.
+# DRIVER stands for the module family's driver (detect.driver imports it).
+DRIVER = "driver"
+STEPS = (("app", ("app",)),
+         ("startup", ("startup", "config:inner")),
+         ("board", ("board", "board:inner", "st77xx:inner")),
+         ("model", ()),
+         ("ui", ("ui:inner",)),
+         ("setup_end", ()),
+         ("first_frame", ()),
+         ("tasks", ()),
+         ("net", ("net", "net:inner", "netonce:inner", "websrc")),
+         ("detect", ("broute.detect", DRIVER)),
+         ("session", ()),
+         ("connect", ("mqtt:inner",)),
+         ("burst", ("broute.hassdisc",)),
+         ("reading", ()),
+         ("http", ("broute.web",)),
+         ("screens", ("advice",)))
+NET_STEPS = ("net", "connect", "burst", "http")
 
-    def visit(name):
-        if name in order or name in off:
+
+def plan(sources, driver=SKSTACK, off=(), also=("asyncio",)):
+    """[(step, [modules it imports, each after the ones it imports])] for measure.py. Names in
+    `also` (not firmware) get a row where first imported. Modules in `off` (and what only they
+    import), and the steps of NET_STEPS when "net" is off, are left out: the config does not
+    turn them on. A module imported again after a drop has no second row."""
+    done = []
+    out = []
+    named = [r for _, roots in STEPS for r in roots if ":" not in r]
+
+    def visit(name, rows):
+        if name in done or name in off:
             return
+        done.append(name)
         if "." in name and name.rsplit(".", 1)[0] in sources:
-            visit(name.rsplit(".", 1)[0])  # a package's __init__ runs before its modules
+            visit(name.rsplit(".", 1)[0], rows)  # a package's __init__ runs before its modules
         for dep in _imports(sources[name], _package(name))[0]:
             if dep in sources:
-                visit(dep)
-            elif dep in also and dep not in order:
-                order.append(dep)
-        order.append(name)
+                visit(dep, rows)
+            elif dep in also and dep not in done:
+                done.append(dep)
+                rows.append(dep)
+        rows.append(name)
 
-    visit(root)
-    inner = _imports(sources[root], _package(root))[1]
-    for name in inner:  # and what those firmware modules import inside functions (net: mqtt, hass)
-        if name in sources and "." not in name and name not in off:
-            inner += [n for n in _imports(sources[name], _package(name))[1] if n not in inner]
-    for name in inner + [driver]:
-        if name in sources:
-            visit(name)
-    return order
+    for step, roots in STEPS:
+        if step in NET_STEPS and "net" in off:
+            continue
+        rows = []
+        for root in roots:
+            if root == DRIVER:
+                root = driver
+            if root.endswith(":inner"):
+                root = root[:-6]
+                names = [n for n in (_imports(sources[root], _package(root))[1] if root in sources else [])
+                         if n not in named]
+            else:
+                names = [root]
+            for name in names:
+                if name in sources:
+                    visit(name, rows)
+        out.append((step, rows))
+    return out
 
 
 def build(folder, driver=SKSTACK, net=True):
@@ -162,8 +199,8 @@ def build(folder, driver=SKSTACK, net=True):
         cfg.update(wifi=None, mqtt=None, tariff=None)
     with open(os.path.join(folder, "config.json"), "w") as f:
         json.dump(cfg, f)
-    with open(os.path.join(folder, "order.txt"), "w") as f:
-        f.write("\n".join(import_order(sources, driver=driver, off=() if net else NET_OFF)) + "\n")
+    with open(os.path.join(folder, "plan.json"), "w") as f:
+        json.dump(plan(sources, driver, () if net else NET_OFF), f)
 
 
 def npm_ci():
@@ -180,7 +217,7 @@ def npm_ci():
 
 
 def _result(cmd, cwd):
-    r = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=300)
+    r = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=120)
     qstr = [int(line.rsplit("n_total_bytes=", 1)[1]) for line in r.stdout.splitlines()
             if line.startswith("qstr pool:")]
     for line in r.stdout.splitlines():
@@ -253,8 +290,8 @@ def table(res):
                  % (BUDGET, PEAK_BUDGET, BUDGET / 1024, PEAK_BUDGET / 1024))
     for what, r, lim, plim in (("BP35A1 HAT (SKSTACK), no WiFi/MQTT", res.get("bare"), BUDGET, PEAK_BUDGET),
                                ("HAT-C1 (J11), no WiFi/MQTT", res.get("bare_j11"), BUDGET, PEAK_BUDGET),
-                               ("BP35A1 HAT, WiFi+MQTT+tariff (rows above)", w, NET_CEILING, NET_PEAK_CEILING),
-                               ("HAT-C1, WiFi+MQTT+tariff", res.get("j11"), NET_CEILING, NET_PEAK_CEILING)):
+                               ("BP35A1 HAT, WiFi+MQTT+HTTP+tariff (above)", w, NET_CEILING, NET_PEAK_CEILING),
+                               ("HAT-C1, WiFi+MQTT+HTTP+tariff", res.get("j11"), NET_CEILING, NET_PEAK_CEILING)):
         if r:
             lines.append("  %-42s total %6d B (%5.1f KB), peak %6d B (%5.1f KB): %s (gate %d / %d B)%s"
                          % (what, r["total"], r["total"] / 1024, r["peak"], r["peak"] / 1024,

@@ -1,16 +1,25 @@
-"""The firmware's heap at start-up on a StickC, step by step, under any MicroPython port.
+"""The firmware's heap at start-up on a StickC, step by step, in the firmware's own order, under
+any MicroPython port.
 
-tools/mem32.py runs this in a folder laid out like the board (lib/*.mpy, fonts/,
-config.json, and order.txt: the modules app.main() loads, dependencies first) under the
-32-bit WebAssembly port and the 64-bit unix port. One step per module import, then the
-objects app.main() builds, in its order. Per step: `live`, what it leaves on the heap
-after a collection, and `peak`, the heap in use at its end with no collection during it
-(an upper bound of its peak), above the baseline. After each step (and once before
-them) micropython.qstr_info() prints the qstr pools' size: tools/mem32.py takes the
-interned names' share of each row from those lines. The wasm port collects only between
-two runPython calls, so mem32.mjs calls step() once per step and then report(); other
-ports run them all below. What the steps build is kept in K (globals are the roots
-there). Prints one line: "mem32-result " + JSON.
+tools/bench/mem32.py runs this in a folder laid out like the board (lib/*.mpy, fonts/,
+config.json, and plan.json: the start-up's steps in the order app.main(), App.run and
+startup.setup take them, each with the modules it imports first, dependencies first) under the
+32-bit WebAssembly port and the 64-bit unix port. Each module gets a row at the step where the
+firmware imports it, then the step's own row (what it builds, calling the firmware's own code).
+
+Per row: `live`, what it leaves on the heap after a collection, and `peak`, an upper bound of
+the heap in use at its end: the heap collected before the step, plus everything the step's rows
+so far allocated (garbage included: the rows are collected between them only to measure `live`,
+and what each allocates does not depend on that). So a step's transients all count at once, on
+top of what the firmware holds then (config's code while startup still holds it, say). The
+firmware collects before a step in the tool's sense only where the GC would when the heap runs
+short; the one explicit collection inside a step (board.py's, before the display's buffers)
+starts the board's own row afresh. After each row (and once before them)
+micropython.qstr_info() prints the qstr pools' size: mem32.py takes the interned names' share
+of each row from those lines. The wasm port collects only between two runPython calls, so
+mem32.mjs calls step() once per row and then report(); other ports run them all below. What the
+steps build is kept where the firmware keeps it (the App, asyncio's queue) or in K (globals are
+the roots). Prints one line: "mem32-result " + JSON.
 """
 import gc
 import json
@@ -23,8 +32,9 @@ sys.path.insert(0, "lib")
 if "" not in sys.path:
     sys.path.append("")  # the working folder holds fonts/ and config.json, as "/" on the board
 
-with open("order.txt") as _f:
-    ORDER = _f.read().split()
+with open("plan.json") as _f:
+    PLAN = json.load(_f)
+ORDER = [m for _, mods in PLAN for m in mods]
 FIRMWARE = [n[:-4] for n in os.listdir("lib") if n.endswith(".mpy")] + \
     ["broute." + n[:-4] for n in os.listdir("lib/broute") if n.endswith(".mpy") and n[0] != "_"]
 
@@ -92,10 +102,16 @@ class _Machine:
     Pin = _Pins()
     SPI = I2C = _Bus()
     RTC = _Rtc()
+    ID = b"\x24\x0a\xc4\x01\x23\xab"
+
+    def unique_id(self):
+        return self.ID
 
 
 class _Stream:
-    """asyncio.StreamReader/StreamWriter over the UART (the wasm port has neither)."""
+    """asyncio's streams over the UART and the broker's socket (the wasm port has no sockets):
+    nothing to read, and a write the socket takes whole (lwIP copies nothing on the board)."""
+    out_buf = None  # mqtt.Publisher._put: nothing left to drain
 
     async def readinto(self, buf):
         return 0
@@ -124,47 +140,203 @@ def _quiet(line):
     pass
 
 
-def _config():
+def _drive(coro):
+    """Run a coroutine that must not wait (its socket takes every write at once) to its end."""
+    try:
+        coro.send(None)
+    except StopIteration:
+        return
+    raise RuntimeError("a measured coroutine waited")
+
+
+def _app():
+    """app.main(): the App and its Device."""
     import app
-    K["cfg"], K["kind"], _ = app.read_config("config.json", _quiet)
+    K["app"] = app.App(app.Device(), "config.json", _quiet)
+
+
+def _config():
+    """startup.setup's first call: config.json read and checked (mqtt's topics by broute.hass,
+    the tariff by broute.tariffcfg), config and tariffcfg dropped from sys.modules."""
+    import startup
+    a = K["app"]
+    a.cfg, K["kind"], _ = startup.read_config(a.path, a.log)
 
 
 def _board():
-    import app
-    cfg = K["cfg"]
-    K["dev"] = dev = app.Device()
-    K["board"] = board = dev.board(K["kind"], cfg.uart_rx)
-    board.display.set_rotation(cfg.rotation)
+    """startup.setup: the board (board.py collects first, then makes the display's buffers)."""
+    a = K["app"]
+    cfg = a.cfg
+    a.board = a.platform.board(K["kind"], cfg.uart_rx, cfg.uart_tx, cfg.buzzer)
+    a.board.hat = cfg.hat
 
 
 def _model():
     import model
-    K["m"] = model.Model(K["cfg"].contract_amperes)
+    a = K["app"]
+    cfg = a.cfg
+    a.model = model.Model(cfg.contract_amperes, int(cfg.warn_ratio * 100 + 0.5))
 
 
 def _ui():
     from ui import Ui
-    cfg, m = K["cfg"], K["m"]
-    K["ui"] = ui = Ui(K["board"], m)
-    ui.set_brightness((cfg.brightness * 8 + 50) // 100)
-    m.info = (("Contract", "%d A" % cfg.contract_amperes), ("Poll", "%d s" % cfg.poll_seconds))
+    a = K["app"]
+    cfg = a.cfg
+    a.ui = Ui(a.board, a.model, (cfg.brightness * 8 + 99) // 100, cfg.rotation)
+
+
+def _setup_end():
+    """The rest of startup.setup: the tariff parsed (tariffcfg imported again and dropped), the
+    info rows, broute.version dropped; then App._setup drops startup (and with it config)."""
+    import app
+    from broute.version import VERSION
+    a = K["app"]
+    cfg = a.cfg
+    if cfg.tariff:
+        from broute.tariffcfg import load
+        a.tariff = load(cfg.tariff)
+        app.drop("broute.tariffcfg")
+    a._info = (("Firmware", VERSION),)
+    app.drop("broute.version")
+    a._info += (("Contract", "%d A, poll %d s" % (cfg.contract_amperes, cfg.poll_seconds)),)
+    a.model.info = a._info
+    sys.modules.pop("startup", None)
 
 
 def _first_frame():
-    K["ui"].update(0)
+    a = K["app"]
+    a.ui.update(a.clock.ticks_ms())
+
+
+def _queue(coro):
+    """asyncio.create_task here: the coroutine kept, not run (the wasm port's asyncio would run
+    it on Node's loop between two steps). On the board a Task (~32 B) holds it."""
+    K["queue"].append(coro)
+    return coro
+
+
+def _tasks():
+    """App.run's tasks (kept as asyncio's queue would hold them; the loop is not run here)."""
+    import asyncio
+    from buttons import Button
+    K["queue"] = []
+    asyncio.create_task = _queue
+    a = K["app"]
+    ui = a.ui
+    asyncio.create_task(a._draw())
+    asyncio.create_task(Button(a.board.pin_a, ui.next_page, ui.step_brightness).run())
+    asyncio.create_task(Button(a.board.pin_b, ui.flip).run())
+    asyncio.create_task(a._link())
+    K["feed"] = a._feed()
+
+
+def _net():
+    """App._net when config.json has wifi and mqtt: Net, Publisher, Hass and their tasks."""
+    a = K["app"]
+    a._net(a.cfg)
+
+
+def _detect():
+    """App._link: broute.detect finds the module family and its driver, then is dropped from
+    sys.modules and its package; App._link's frame still holds it in its local `detect` (the
+    coroutine runs for ever), so it is kept here as well."""
+    import app
+    from broute import detect
+    K["driver"] = detect.driver(detect.J11 if "broute.j11driver" in ORDER else detect.SKSTACK)
+    app.drop("broute.detect")
+    K["detect"] = detect
+
+
+def _session():
+    """App._link's Session over the UART's streams, with the scan cache, and its task."""
+    import app
+    import asyncio
+    from broute import scancache
+    from broute.session import Session
+    a = K["app"]
+    cfg = a.cfg
+    cache = scancache.ScanCache(app.SCAN_CACHE) if cfg.scan_cache else scancache.MemoryCache()
+    poll_ms = cfg.poll_seconds * 1000
+    a.session = s = Session(_Stream(), _Stream(), cfg.broute_id, cfg.broute_password, cache,
+                            a.clock, a.log, poll_ms=poll_ms, contract_a=cfg.contract_amperes,
+                            driver=K.pop("driver"), reading_day=cfg.reading_day)
+    s.listener = a._on_session
+    if a.web:
+        a.web.attach(s)
+    asyncio.create_task(s.run())
+
+
+async def _connack(n, ms=0):
+    return b"\x20\x02\x00\x00"
+
+
+def _connect():
+    """mqtt.Publisher's connection: its CONNECT (user and password too), CONNACK and SUBSCRIBE
+    through the Publisher's own code, over a socket that takes every write."""
+    import net
+    p = K["app"].pub
+    p.r, p.w = _Stream(), _Stream()
+    p._read = _connack  # the broker's CONNACK (the one thing read here)
+    _drive(net.once("connect", p))
+    del p._read
+
+
+def _burst():
+    """Publisher's announce: online, then the ten discovery messages, as the Publisher sends them."""
+    _drive(K["app"].pub._announce())
+
+
+def _reading():
+    """A reading: the session's listener (model, costs), then its state message published."""
+    a = K["app"]
+    r = a.session.reading
+    r.power_w, r.current_r_da, r.current_t_da, r.ticks = 1234, 68, 59, 1000
+    r.today_kwh, r.energy_kwh, r.energy_rev_kwh, r.month_kwh = 5.4, 12345.6, 310.2, 80.4
+    a._on_session("reading")
+    p = a.pub
+    if p:
+        p._put(0x30, p.state(), p.st)
+
+
+class _Sink:
+    """What httpd's body writer hands its buffer to (the StreamWriter: the socket takes it)."""
+
+    def write(self, data):
+        pass
+
+
+def _http():
+    """The web server (issue 11) as websrc.run builds it once WiFi is up (broute.httpd.Server,
+    its one buffer), then one request through its sans-I/O half as Server._serve takes it: the
+    head parsed, /metrics (the longest body) built through the buffer, broute.web dropped after
+    the connection as the server does with drop=True (the wasm port has no sockets)."""
+    import app
+    import websrc
+    from broute import web
+    a = K["app"]
+    K["srv"] = srv = websrc.Server(a.web, websrc.PAGES[0], drop=True)
+    h = web.Head()
+    h.feed(b"GET /metrics HTTP/1.1\r\nHost: 192.168.1.23\r\nUser-Agent: Prometheus/2.53.0\r\n"
+           b"Accept: text/plain;version=0.0.4\r\n\r\n")
+    w = _Sink()
+    srv._head(w, h.status, "text/plain")
+    o = web.Out(srv.buf, w.write)
+    web.BODIES[h.path](o, a.web)
+    o.flush()
+    app.drop("broute.web")
 
 
 def _screens():
+    """One frame of each screen with a reading, and an error screen (advice, loaded and dropped)."""
     import app
     import model
     from broute.session import AUTH_FAILED
     from ui import HISTORY
-    ui, m = K["ui"], K["m"]
+    a = K["app"]
+    ui, m = a.ui, a.model
     m.status, m.rssi_dbm, m.wifi = model.CONNECTED, -61, True
-    m.set_energy(5.4, 12345.6, 10.0)
     for i in range(60):
         m.add_power(400 + 37 * i, i * 60000)
-    m.set_reading(1234, 68, 59, 3600000)
     now = 3601000
     ui.update(now)
     while ui.page != HISTORY:
@@ -179,90 +351,46 @@ def _screens():
     ui.update(now)
 
 
-def _tasks():
-    import app
-    from buttons import Button
-    board, ui = K["board"], K["ui"]
-    K["app"] = a = app.App(K["dev"], "config.json")
-    a.cfg, a.board, a.model, a.ui = K["cfg"], board, K["m"], ui
-    K["tasks"] = [a._draw(), Button(board.pin_a, ui.next_page, ui.step_brightness).run(),
-                  Button(board.pin_b, ui.flip).run(), a._link(), a._feed()]
-
-
-def _net():
-    """What App.run adds when config.json has wifi and mqtt (App._net): Net, Publisher, Hass;
-    the tasks' coroutines are made, not run (asyncio's queue is not run here)."""
-    a = K["app"]
-    a.platform.chip_id = lambda: "m5-0123abcd"  # machine.unique_id() on the board
-    import net
-    net.setup(a, K["cfg"])
-    K["tasks"] += [a.net.run(), a.pub.run()]
-
-
-def _burst():
-    """A discovery burst: each entity's message built and its topic encoded, as Publisher
-    sends them (the socket's write copies nothing on the board: lwIP takes the buffer)."""
-    h = K["app"].pub.hass
-    for i in range(h.count()):
-        topic, msg = h.discovery(i)
-        topic.encode()
-
-
-def _state():
-    """One reading's state message (costs and time included when known)."""
-    a = K["app"]
-    r = a.session.reading
-    r.power_w, r.current_r_da, r.current_t_da, r.ticks = 1234, 68, 59, 1000
-    r.today_kwh, r.energy_kwh, r.energy_rev_kwh = 5.4, 12345.6, 310.2
-    a._on_session("reading")
-    a.pub.state()
-
-
-def _session():
-    import app
-    from broute import scancache
-    from broute.compat import Clock
-    from broute.session import Session
-    cfg, a = K["cfg"], K["app"]
-    cache = scancache.ScanCache(app.SCAN_CACHE) if cfg.scan_cache else scancache.MemoryCache()
-    app.drop("broute.detect")  # as app._link does once the module has answered
-    drv = None  # SKSTACK's, unless tools/mem32.py built a HAT-C1 (J11) stick
-    if "broute.j11driver" in ORDER:
-        from broute.j11driver import J11Driver as drv
-    a.session = s = Session(_Stream(), _Stream(), cfg.broute_id, cfg.broute_password, cache,
-                            Clock(), print, poll_ms=cfg.poll_seconds * 1000, driver=drv)
-    s.listener = a._on_session
-    K["tasks"].append(s.run())
-
-
-STEPS = [(name, None) for name in ORDER] + [
-    ("app.read_config (config.example.json)", _config),
-    ("board: StickC, ST77xx band and strip, AXP192", _board),
-    ("Model", _model),
-    ("Ui: theme, fonts, writers", _ui),
-    ("first frame pushed (waiting screen)", _first_frame),
-    ("one frame of each screen, with a reading", _screens),
-    ("buttons and the app's task coroutines", _tasks),
-    ("Session over the UART streams, scan cache", _session),
-] + ([  # when config.json has wifi, mqtt and a tariff (tools/bench/mem32.py builds both)
-    ("WiFi and MQTT: Net, Publisher, Hass (their tasks)", _net),
-    ("discovery burst: 10 messages and topics", _burst),
-    ("a reading: model, costs, state message", _state),
-] if "net" in ORDER else [])
-N_STEPS = len(STEPS)
-_start = array("i", [0] * (N_STEPS + 1))  # heap in use before each step, after a collection
-_high = array("i", [0] * N_STEPS)         # heap in use at the end of each step, before one
+# plan.json's step keys: (row label, function, whether the firmware collects before it)
+STEPS = {
+    "app": ("app.main(): App and Device", _app, False),
+    "startup": ("startup.read_config: config.json (config dropped)", _config, False),
+    "board": ("board: StickC, ST77xx band and strip, AXP192", _board, True),
+    "model": ("Model", _model, False),
+    "ui": ("Ui: theme, fonts, writers", _ui, False),
+    "setup_end": ("end of setup: tariff; tariffcfg, startup dropped", _setup_end, False),
+    "first_frame": ("first frame pushed (waiting screen)", _first_frame, False),
+    "tasks": ("App.run: buttons and the app's tasks", _tasks, False),
+    "net": ("App._net: Net, Publisher, Hass, their tasks", _net, False),
+    "detect": ("App._link: detect's driver (detect dropped)", _detect, False),
+    "session": ("Session over the UART streams, scan cache", _session, False),
+    "connect": ("MQTT connect: CONNECT, CONNACK, SUBSCRIBE", _connect, False),
+    "burst": ("discovery burst: online and 10 messages", _burst, False),
+    "reading": ("a reading: model, costs, state message", _reading, False),
+    "http": ("HTTP server, one /metrics request", _http, False),
+    "screens": ("one frame of each screen, an error screen", _screens, False),
+}
+# One row per module, then one per step; a row's first entry says whether it opens a step
+ROWS = []
+for _key, _mods in PLAN:
+    for _i, _m in enumerate(_mods):
+        ROWS.append((_i == 0, _m, None, False))
+    _label, _fn, _fresh = STEPS[_key]
+    ROWS.append((not _mods, _label, _fn, _fresh))
+N_STEPS = len(ROWS)
+_start = array("i", [0] * (N_STEPS + 1))  # heap in use before each row, after a collection
+_high = array("i", [0] * N_STEPS)         # heap in use at the end of each row, before one
 _next = array("i", [0])
 
 
 def step():
-    """Run the next step. The heap must have been collected just before (see the docstring)."""
+    """Run the next row. The heap must have been collected just before (see the docstring)."""
     i = _next[0]
     _next[0] = i + 1
     gc.collect()
     _start[i] = gc.mem_alloc()
     gc.disable()
-    name, fn = STEPS[i]
+    _, name, fn, _ = ROWS[i]
     if fn is None:
         __import__(name)
     else:
@@ -277,7 +405,14 @@ def report():
     gc.collect()
     _start[N_STEPS] = gc.mem_alloc()
     base = _start[0]
-    rows = [[STEPS[i][0], _start[i + 1] - _start[i], _high[i] - base] for i in range(N_STEPS)]
+    rows = []
+    top = 0
+    for i in range(N_STEPS):
+        opens, name, _, fresh = ROWS[i]
+        if opens or fresh:
+            top = _start[i]  # collected before the step: what the firmware holds then
+        top += _high[i] - _start[i]
+        rows.append([name, _start[i + 1] - _start[i], top - base])
     print("mem32-result " + json.dumps({
         "machine": sys.implementation._machine, "maxsize": sys.maxsize,
         "version": ".".join(str(v) for v in sys.implementation.version[:3]),
