@@ -67,15 +67,25 @@ def test_head_caps():
     assert h.status == 414
 
 
-def test_fixed_and_time():
-    assert web.fixed(None) is None
-    assert web.fixed(-350) == "-350"
-    assert web.fixed(25, 1, True) == "2.5" and web.fixed(5, 1, True) == "0.5"
-    assert web.fixed(-5, 1, True) == "-0.5"
-    assert web.fixed(12345.6, 2) == "12345.60"  # not 12345.599 on a single-precision float
-    assert web.fixed(12345, 2) == "12345.00"  # an int kWh (E1 of 1 kWh) is no count of hundredths
-    assert web.fixed(0.0049, 3) == "0.005"
-    assert web.fixed(-0.25, 1) == "-0.3"
+def _val(v, kind):
+    parts = []
+    o = web.Out(bytearray(4), lambda mv: parts.append(bytes(mv)))
+    o.val(v, kind)
+    o.flush()
+    return b"".join(parts).decode()
+
+
+def test_values_as_text_and_time():
+    assert _val(None, web.INT) == "null" and _val(None, web.TEXT) == "null"
+    assert _val(-350, web.INT) == "-350" and _val(0, web.INT) == "0" and _val(1000, web.INT) == "1000"
+    assert _val(25, web.TENTHS) == "2.5" and _val(5, web.TENTHS) == "0.5"
+    assert _val(-5, web.TENTHS) == "-0.5" and _val(-10, web.TENTHS) == "-1.0"
+    assert _val(12345.6, web.KWH2) == "12345.60"  # not 12345.599 on a single-precision float
+    assert _val(12345, web.KWH2) == "12345.00"  # an int kWh (E1 of 1 kWh) is no count of hundredths
+    assert _val(0.0049, web.KWH3) == "0.005" and _val(0.0, web.KWH3) == "0.000"
+    assert _val(-0.25, web.KWH2) == "-0.25"
+    assert _val("skstack 1.2.10", web.TEXT) == '"skstack 1.2.10"'
+    assert _val('a"b\\c', web.TEXT) == '"abc"'  # nothing that could end the string
     assert web.local_time(None, 540) is None
     # 2026-11-26 11:53:08 local, seconds since 2000-01-01
     s = (9826 * 86400) + 11 * 3600 + 53 * 60 + 8

@@ -1,6 +1,7 @@
 """The web server's sans-I/O half, the same on the stick and the PC (docs/http.md): the request
 head parser (`Head`) and the bodies of /api/now, /api/history and /metrics, written into an `Out`
-that hands its buffer to a sink whenever it fills, so no body is ever whole in RAM.
+that hands its buffer to a sink whenever it fills, so no body is ever whole in RAM, and numbers
+are written as digits straight into it (a request's garbage on the stick: docs/http.md section 4).
 
 The builders ask a "source" object for the device's figures; the stick's is firmware/websrc.py,
 the PC's is broute serve's. A source has:
@@ -19,7 +20,7 @@ the PC's is broute serve's. A source has:
     heap()         free heap bytes (the stick's gc.mem_free()), or None (left out)
     minute(age)    the average watts of the minute `age` minutes ago (0: the current one), or None
     half_hour(day, slot)  kWh bought in half hour `slot` (0: 00:00-00:30) of today (day 0) or
-                   yesterday (day 1), or None: broute.reading.HalfHours.kwh does it
+                   yesterday (day 1), or None: broute.halfhours.HalfHours.kwh does it
 
 Nothing here raises on a missing figure: it is null in JSON and left out of /metrics.
 """
@@ -123,9 +124,9 @@ class Out:
         self.sink = sink
 
     def put(self, b):
-        """bytes or (ASCII) str."""
+        """bytes, a memoryview or (ASCII) str: MicroPython's str has the buffer protocol."""
         if isinstance(b, str):
-            b = b.encode()
+            b = memoryview(b) if _MP else b.encode()
         i = 0
         while i < len(b):
             k = min(len(self.buf) - self.n, len(b) - i)
@@ -135,24 +136,62 @@ class Out:
             if self.n == len(self.buf):
                 self.flush()
 
+    def ch(self, c):
+        self.buf[self.n] = c
+        self.n += 1
+        if self.n == len(self.buf):
+            self.flush()
+
+    def digits(self, v, width=1):
+        """The decimal digits of int v >= 0, at least `width` of them."""
+        d = 1
+        while d * 10 <= v or width > 1:
+            d *= 10
+            width -= 1
+        while d:
+            self.ch(48 + v // d % 10)
+            d //= 10
+
+    def val(self, v, kind):
+        """Value `v` of a kind (_KINDS): INT, TENTHS (an int of 0.1 A), KWH2 or KWH3 (a float or
+        int, rounded to 2 or 3 decimals: no float is printed, the ESP32's print 12345.6 as
+        12345.599), TEXT (a JSON string, a Prometheus label value); None is null."""
+        if v is None:
+            self.put("null")
+        elif kind == TEXT:
+            self.ch(34)
+            self.put(v if '"' not in v and "\\" not in v else v.replace("\\", "").replace('"', ""))
+            self.ch(34)
+        else:
+            dp = 1 if kind == TENTHS else kind - 1 if kind > TENTHS else 0
+            p = 10 ** dp
+            if kind > TENTHS:
+                v = int(v * p + (0.5 if v >= 0 else -0.5))
+            if v < 0:
+                self.ch(45)  # -
+                v = -v
+            self.digits(v // p)
+            if dp:
+                self.ch(46)  # .
+                self.digits(v % p, dp)
+
     def flush(self):
         if self.n:
             self.sink(self.mv[:self.n])
             self.n = 0
 
 
-def fixed(v, dp=0, scaled=False):
-    """`v` (None, int or float) as text with `dp` decimals, or None; `scaled`: an int in units of
-    10**-dp (tenths of an ampere). No float is printed: the ESP32's single-precision floats print
-    12345.6 as 12345.599."""
-    if v is None:
-        return None
-    p = 10 ** dp
-    if not scaled:
-        v = int(v * p + (0.5 if v >= 0 else -0.5))
-    sign = "-" if v < 0 else ""
-    v = abs(v)
-    return "%s%d" % (sign, v) if not dp else "%s%d.%0*d" % (sign, v // p, dp, v % p)
+try:  # MicroPython: a str is a buffer, put() takes it without a copy
+    memoryview("a")
+    _MP = True
+except TypeError:
+    _MP = False
+
+INT = const(0)
+TENTHS = const(1)
+KWH2 = const(3)
+KWH3 = const(4)
+TEXT = const(5)
 
 
 def local_time(s, offset_min):
@@ -163,15 +202,6 @@ def local_time(s, offset_min):
     o = abs(offset_min)
     return "%04d-%02d-%02dT%02d:%02d:%02d%s%02d%02d" % (
         t[0], t[1], t[2], t[3], t[4], t[5], "-" if offset_min < 0 else "+", o // 60, o % 60)
-
-
-def text(s):
-    """A JSON string (and Prometheus label value) of device text, or None: quotes and backslashes
-    escaped, control characters dropped."""
-    if s is None:
-        return None
-    return '"%s"' % "".join(c if c >= " " and c != '"' and c != "\\" else
-                            ("\\" + c if c >= " " else "") for c in str(s))
 
 
 def level(src, r):
@@ -188,72 +218,68 @@ def level(src, r):
     return "over" if pct >= 100 else "near" if pct >= src.warn_percent else "normal"
 
 
-# /api/now's keys in order, broute read --json's first (tools/reader/broute_read.py); their
-# values are values()'s first twenty
-_NOW = ("power_w current_r_a current_t_a energy_kwh energy_rev_kwh today_kwh time today_rev_kwh "
-        "month_kwh month_rev_kwh today_yen month_yen rssi_dbm age_s level contract_a link module "
-        "firmware uptime_s").split()
+# /api/now's keys in order, broute read --json's first (tools/reader/broute_read.py): values()'s
+# first twenty, of these kinds; then link up, readings, the four recoveries, the free heap
+_NOW = ("power_w", "current_r_a", "current_t_a", "energy_kwh", "energy_rev_kwh", "today_kwh",
+        "time", "today_rev_kwh", "month_kwh", "month_rev_kwh", "today_yen", "month_yen", "rssi_dbm",
+        "age_s", "level", "contract_a", "link", "module", "firmware", "uptime_s")
+_KINDS = b"\x00\x01\x01\x03\x03\x03\x05\x03\x03\x03\x00\x00\x00\x00\x05\x00\x05\x05\x05\x00\x00\x00\x00\x00\x00\x00\x00"
 
 
 def values(src):
-    """Every figure served, as JSON / Prometheus text or None (unknown): /api/now's in _NOW's
-    order, then link up, readings, the four recoveries and the free heap (_METRICS' 20 to 26)."""
+    """Every figure served, unformatted (None: unknown), in _NOW's order then link up, readings,
+    the four recoveries and the free heap (the indices _METRICS names)."""
     s = src.session
     r = src.reading
     if r is not None and not r.seq:
         r = None  # a Reading with no fresh reading in it: nothing to show, never a stale figure
-
-    def f(attr, dp=0, scaled=False):
-        return None if r is None else fixed(getattr(r, attr), dp, scaled)
-
+    v = [None] * 10 if r is None else [
+        r.power_w, r.current_r_da, r.current_t_da, r.energy_kwh, r.energy_rev_kwh, r.today_kwh,
+        local_time(r.time, src.offset_min), r.today_rev_kwh, r.month_kwh, r.month_rev_kwh]
     ty, my = src.costs()
     p = src.past
-    v = [f("power_w"), f("current_r_da", 1, True), f("current_t_da", 1, True), f("energy_kwh", 2),
-         f("energy_rev_kwh", 2), f("today_kwh", 2),
-         None if r is None else text(local_time(r.time, src.offset_min)),
-         f("today_rev_kwh", 2), f("month_kwh", 2), f("month_rev_kwh", 2), fixed(ty), fixed(my),
-         fixed(s.rssi_dbm() if s else None),
-         None if r is None else fixed(ticks_diff(src.now_ms(), r.ticks) // 1000),
-         None if r is None else text(level(src, r)), fixed(src.contract_a),
-         text(bstate.name(s.state) if s else "starting"),
-         text(None if s is None or not s.version else "%s %s" % (s.dialect, s.version)),
-         text(VERSION), fixed(src.uptime_s()),
-         "1" if s and s.state == bstate.CONNECTED else "0", fixed(src.readings)]
-    for i, a in enumerate(("rejoins", "scans", "resets", "timeouts")):
-        v.append(fixed(p[i] + (getattr(s, a) if s else 0)))
-    v.append(fixed(src.heap()))
+    v += [ty, my, s.rssi_dbm() if s else None,
+          None if r is None else ticks_diff(src.now_ms(), r.ticks) // 1000,
+          None if r is None else level(src, r), src.contract_a,
+          bstate.name(s.state) if s else "starting",
+          None if s is None or not s.version else "%s %s" % (s.dialect, s.version),
+          VERSION, src.uptime_s(), 1 if s and s.state == bstate.CONNECTED else 0, src.readings,
+          p[0] + (s.rejoins if s else 0), p[1] + (s.scans if s else 0),
+          p[2] + (s.resets if s else 0), p[3] + (s.timeouts if s else 0), src.heap()]
     return v
 
 
 def now(o, src):
     """/api/now's JSON object."""
     v = values(src)
-    for i, k in enumerate(_NOW):
-        o.put('%s"%s":%s' % ("," if i else "{", k, v[i] or "null"))
-    o.put("}")
-
-
-def _list(o, key, n, f, dp):
-    o.put(key)
-    for i in range(n):
-        o.put("," if i else "[")
-        o.put(fixed(f(i), dp) or "null")
-    o.put("]")
+    for i in range(len(_NOW)):
+        o.put(',"' if i else '{"')
+        o.put(_NOW[i])
+        o.put('":')
+        o.val(v[i], _KINDS[i])
+    o.ch(125)  # }
 
 
 def history(o, src):
     """/api/history: the last hour's minute averages (oldest first), today's and yesterday's
     half hours bought."""
-    _list(o, '{"minutes":', 60, lambda i: src.minute(59 - i), 0)
-    _list(o, ',"today":', 48, lambda i: src.half_hour(0, i), 3)
-    _list(o, ',"yesterday":', 48, lambda i: src.half_hour(1, i), 3)
-    o.put("}")
+    for k in range(3):
+        o.put(('{"minutes":[', '],"today":[', '],"yesterday":[')[k])
+        for i in range(60 if k == 0 else 48):
+            if i:
+                o.ch(44)  # ,
+            if k:
+                o.val(src.half_hour(k - 1, i), KWH3)
+            else:
+                o.val(src.minute(59 - i), INT)
+    o.put("]}")
 
 
 # /metrics: "#name type help" begins a family (broute_ before each name), then one line per
-# sample: its labels and the index of its value in values(); a sample without a value is left
-# out, and a family without any. broute_info's labels are values' 18 and 17.
-_METRICS = """#power_watts gauge Power now (E7); negative: sold.
+# sample: its labels and the index of its value in values() (27: broute_info's 1, labelled with
+# the firmware and module versions); a sample without a value is left out, and a family
+# without any (the Prometheus text format 0.0.4: # HELP and # TYPE once per family).
+_METRICS = b"""#power_watts gauge Power now (E7); negative: sold.
  0
 #current_amperes gauge Current per phase now (E8).
 phase="r" 1
@@ -289,30 +315,53 @@ kind="timeout" 25
 #uptime_seconds gauge Seconds since start.
  19
 #info gauge Firmware and module versions.
-firmware=%s,module=%s 27"""
+ 27
+"""
 
 
 def metrics(o, src):
-    """/metrics in the Prometheus text format 0.0.4 (# HELP and # TYPE once per family)."""
+    """/metrics in the Prometheus text format 0.0.4, walked over _METRICS without splitting it."""
     v = values(src)
-    v.append("1")
-    fam = None
-    for line in _METRICS.split("\n"):
-        if line[0] == "#":
-            fam = line[1:]
-            name = fam.split(" ", 1)[0]
-            continue
-        labels, i = line.rsplit(" ", 1)
-        x = v[int(i)]
-        if x is None:
-            continue
-        if fam:
-            t, h = fam[len(name) + 1:].split(" ", 1)
-            o.put("# HELP broute_%s %s\n# TYPE broute_%s %s\n" % (name, h, name, t))
-            fam = None
-        if "%" in labels:  # broute_info: the module's label only once it is known
-            labels = labels % (v[18], v[17]) if v[17] else labels[:labels.index(",")] % v[18]
-        o.put("broute_%s%s %s\n" % (name, "{%s}" % labels if labels else "", x))
+    t = _METRICS
+    mv = memoryview(t)
+    i = a = b = 0  # the line; the family's name
+    h = -1  # the end of the family's header line while it is not written yet
+    while i < len(t):
+        e = t.find(b"\n", i)
+        if t[i] == 35:  # #
+            h, a, b = e, i + 1, t.find(b" ", i)
+        else:
+            sp = t.find(b" ", i)
+            k = 0
+            for j in range(sp + 1, e):
+                k = k * 10 + t[j] - 48
+            x = 1 if k == 27 else v[k]
+            if x is not None:
+                if h >= 0:
+                    c = t.find(b" ", b + 1)
+                    for part in (b"# HELP broute_", mv[a:b], mv[c:h], b"\n# TYPE broute_", mv[a:c],
+                                 b"\n"):
+                        o.put(part)
+                    h = -1
+                o.put(b"broute_")
+                o.put(mv[a:b])
+                if k == 27:
+                    o.put(b'{firmware="')
+                    o.put(VERSION)
+                    if v[17]:
+                        o.put(b'",module=')
+                        o.val(v[17], TEXT)
+                    else:
+                        o.ch(34)
+                    o.ch(125)
+                elif sp > i:
+                    o.ch(123)  # {
+                    o.put(mv[i:sp])
+                    o.ch(125)  # }
+                o.ch(32)
+                o.val(x, 0 if k > 19 else _KINDS[k])
+                o.ch(10)
+        i = e + 1
 
 
 BODIES = (None, now, history, metrics)  # by path; the page is a file
