@@ -88,12 +88,8 @@ class J11Driver:
 
     # --- exchanges ----------------------------------------------------------------------
     def _err(self, code):
-        n = self._name
-        if code == dr.TIMEOUT:
-            return dr.DriverError(code, "%s: no answer" % n)
-        if code == dr.BUSY:
-            return dr.DriverError(code, "%s: checksum error on the line" % n)
-        return dr.DriverError(code, "%s: result %02X" % (n, code))
+        """The waiter's timeout (driver.py); j11join.py words the join's refusals."""
+        return dr.DriverError(code, "%s: no answer" % self._name)
 
     # --- what the module says -------------------------------------------------------------
     def _take(self, k, p):

@@ -63,6 +63,13 @@ class Builder:
             b[i] = 0
 
 
+def _err(d, code):
+    """The request under way (d._name) refused: a checksum error (BUSY) or result `code`."""
+    if code == dr.BUSY:
+        return dr.DriverError(code, "%s: checksum error on the line" % d._name)
+    return dr.DriverError(code, "%s: result %02X" % (d._name, code))
+
+
 def _until(d, want, ms):
     return d.wait(ticks_add(d._clock.ticks_ms(), ms), want)
 
@@ -73,9 +80,9 @@ async def _ask(d, code, name, ms, *parts):
     d._w.write(d._b.frame(code, *parts))
     a = await d._reply(code | 0x2000, ms)
     if a == _R_BADSUM or a == _MISMATCH:
-        raise d._err(dr.BUSY)  # mangled on the line: worth another try
+        raise _err(d, dr.BUSY)  # mangled on the line: worth another try
     if a == _R_UNKNOWN:
-        raise d._err(0xFF)
+        raise _err(d, 0xFF)
     return a
 
 
@@ -83,7 +90,7 @@ async def _ok(d, code, name, ms, *parts):
     """_ask, and any result but 01 raised as that code."""
     r = await _ask(d, code, name, ms, *parts)
     if r != _OK:
-        raise d._err(r)
+        raise _err(d, r)
 
 
 async def reset(d):
@@ -162,7 +169,7 @@ async def join(d, t):
     d._held = True
     r = await _ask(d, _UDP_OPEN, "UDP port", _CMD_MS, _PORT >> 8, _PORT & 255)
     if r != _OK and r != 0x0A:  # 0A: open already
-        raise d._err(r)
+        raise _err(d, r)
     d._early = None
     if await _ask(d, _PANA, "PANA start", _CMD_MS) != _OK:
         return dr.NO_ANSWER
