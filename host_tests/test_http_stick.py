@@ -391,3 +391,68 @@ def test_config_http_needs_wifi():
         config.validate({"broute_id": run_host.SIM_ID, "broute_password": run_host.SIM_PASSWORD,
                          "http": {"port": 80}})
     assert e.value.key == "http" and "needs wifi" in str(e.value)
+
+
+# --- a new WiFi address, a new server ---------------------------------------------------------
+_FOLLOW = r"""
+import asyncio, sys
+sys.path[0:0] = ["lib", "firmware"]
+from broute.compat import Clock
+from model import Model
+import websrc
+
+class App:
+    def __init__(self):
+        self.clock = Clock()
+        self.model = Model()
+        self.model.wifi, self.model.ip = True, "127.0.0.1"
+        self.readings = 0
+        self.session = None
+    def log(self, s):
+        print(s)
+
+async def main():
+    app = App()
+    src = websrc.Source(app, 540)
+    asyncio.create_task(websrc.run(app, src, PORT))
+    for ip, up in (("127.0.0.1", True), ("127.0.0.2", True), ("127.0.0.2", False)):
+        app.model.ip, app.model.wifi = ip, up
+        print("STEP", ip, up)
+        await asyncio.sleep(STEP_S)
+    print("DONE")
+
+asyncio.run(main())
+"""
+
+
+def test_the_server_follows_the_wifi_address(tmp_path):
+    """firmware/websrc.py: bound to the WiFi address, moved when it changes, closed while WiFi is down."""
+    port = free_port()
+    script = tmp_path / "follow.py"
+    script.write_text(_FOLLOW.replace("PORT", str(port)).replace("STEP_S", "7"))
+    import subprocess
+    proc = subprocess.Popen([run_host.MICROPYTHON, str(script)], cwd=run_host.ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        def at(ip):
+            try:
+                with socket.create_connection((ip, port), timeout=2) as s:
+                    s.sendall(b"GET /api/now HTTP/1.1\r\n\r\n")
+                    return s.recv(64).split(b" ")[1] == b"200"
+            except OSError:
+                return False
+        seen, out = [], []
+        for step in range(3):
+            line = proc.stdout.readline()
+            while not line.startswith("STEP"):
+                assert line, "the script ended early"
+                out.append(line)
+                line = proc.stdout.readline()
+            time.sleep(5.5)  # websrc looks every 5 s
+            seen.append((at("127.0.0.1"), at("127.0.0.2")))
+        assert seen == [(True, False), (False, True), (False, False)]
+    finally:
+        proc.kill()
+        out = "".join(out) + proc.communicate()[0]
+    assert "http: serving http://127.0.0.1:%d/" % port in out
+    assert "http: serving http://127.0.0.2:%d/" % port in out
