@@ -87,10 +87,10 @@ def test_epandesc_fields():
     data = (b"EVENT 20 " + IP_M + b"\r\nEPANDESC\r\n  Channel:3B\r\n  Channel Page:09\r\n  Pan ID:8888\r\n"
             b"  Addr:001D129012345678\r\n  LQI:B2\r\n  PairID:0123ABCD\r\nEVENT 22 " + IP_M + b"\r\n")
     ev, _ = _events(data, chunk=4)
-    assert ev == [(sk.EVENT, 0x20, -1, -1), (skjoin.EPANDESC,), (sk.FIELD, skjoin.F_CHANNEL, 0x3B),
-                  (sk.FIELD, skjoin.F_PAGE, 9), (sk.FIELD, skjoin.F_PAN, 0x8888),
-                  (sk.FIELD, skjoin.F_ADDR, 0x001D129012345678), (sk.FIELD, skjoin.F_LQI, 0xB2),
-                  (sk.FIELD, skjoin.F_PAIR, 0x0123ABCD), (sk.EVENT, 0x22, -1, -1)], ev
+    assert ev == [(sk.EVENT, 0x20, -1, -1), (skjoin.EPANDESC,), (sk.FIELD, b"Channel", 0x3B),
+                  (sk.FIELD, b"Channel Page", 9), (sk.FIELD, b"Pan ID", 0x8888),
+                  (sk.FIELD, b"Addr", 0x001D129012345678), (sk.FIELD, b"LQI", 0xB2),
+                  (sk.FIELD, b"PairID", 0x0123ABCD), (sk.EVENT, 0x22, -1, -1)], ev
 
 
 def test_ll64_answer_and_einfo_dialect():

@@ -34,18 +34,6 @@ EINFO = const(6)
 EPANDESC = const(8)
 ADDR = const(11)      # the IPv6 address line SKLL64 answers with
 
-# EPANDESC field keys (field())
-F_OTHER = const(0)
-F_CHANNEL = const(1)
-F_PAGE = const(2)
-F_PAN = const(3)
-F_ADDR = const(4)
-F_LQI = const(5)
-F_SIDE = const(6)
-F_PAIR = const(7)
-_FIELD_KEYS = ((b"Channel Page", F_PAGE), (b"Channel", F_CHANNEL), (b"Pan ID", F_PAN),
-               (b"Addr", F_ADDR), (b"LQI", F_LQI), (b"Side", F_SIDE), (b"PairID", F_PAIR))
-
 _CMD_MS = const(5000)     # the module answers a command within milliseconds
 _JOIN_MS = const(60000)   # PANA authentication takes a few seconds
 _TERM_MS = const(10000)   # SKTERM -> EVENT 27, or 28 when the meter does not answer
@@ -103,18 +91,15 @@ def _token(p, i):
 
 
 def field(p):
-    """(key, value) of parser `p`'s FIELD line "  Key:Value": key one of F_*, value the hex
-    number (-1 when it is none); p.text() is then the value's text."""
+    """(name, value) of parser `p`'s FIELD line "  Name:Value" (EPANDESC's): the name as bytes
+    (allocated: the scan only), the value as a hex number (-1 when it is none); p.text() is
+    then the value's text."""
     b, s, t = p.buf, p._ls, p._le
     while b[s] == 32:
         s += 1
     c = b.find(b":", s, t)
     p._ls = c + 1
-    v = p._hex(c + 1, t)
-    for key, k in _FIELD_KEYS:
-        if c - s == len(key) and p._at(s, c, key):
-            return k, v
-    return F_OTHER, v
+    return bytes(b[s:c]), p._hex(c + 1, t)
 
 
 def dialect_of_einfo(p):
@@ -245,13 +230,13 @@ def take(d, k, p):
     elif k == sk.FIELD:
         if pd is not None:
             f, v = field(p)
-            if f == F_CHANNEL:
+            if f == b"Channel":
                 pd["channel"] = v
-            elif f == F_PAN:
+            elif f == b"Pan ID":
                 pd["pan_id"] = v
-            elif f == F_ADDR:
+            elif f == b"Addr":
                 pd["addr"] = p.text().strip().upper()
-            elif f == F_LQI:
+            elif f == b"LQI":
                 pd["lqi"] = v
         return True
     elif k == sk.EVENT:
