@@ -22,6 +22,7 @@ PAGES = const(4)
 BRIGHT_STEPS = (8, 5, 2, 0)  # long press walks these; 0 = screen off
 # Each page but the main one is drawn by its own module, imported while it is shown (page()).
 _MODULES = (None, "ui_history", "ui_totals", "ui_info")
+_NO_ERROR = (None, None)
 
 
 class Ui:
@@ -79,9 +80,11 @@ class Ui:
             if self._name:
                 sys.modules.pop(self._name, None)
             self._page = None  # freed before the next is imported: never two on the heap
+            self._err, self.error_lines = _NO_ERROR, ()  # the advice's lines go with their page
             self._page = __import__(name) if name else None
             self._name = name
-        if name == "ui_error" and self._err != (m.error_title, m.error_advice):
+        e = self._err  # compared field by field: a tuple to compare with would allocate
+        if name == "ui_error" and (e[0] != m.error_title or e[1] != m.error_advice):
             self._err = (m.error_title, m.error_advice)
             self.error_lines = self._page.lines(self.theme, m)
         return self._page

@@ -4,15 +4,19 @@ from ui_screens import info_rows
 from ui_theme import BG, FG, DIM
 
 TICK_MS = 5000  # rows that do not fit turn as pages this often: ui.Ui redraws on this tick
+_rows = ()  # the frame's rows, made at its first band (st77xx.ST77xx.paint starts at row 0)
 
 
 def draw(ui, now_ms):
     """No title bar, so six rows fit on the 80 px StickC; more turn as pages."""
+    global _rows
     t = ui.theme
     s = t.small
     t.fb.fill(BG)
     y = 1
-    rows = info_rows(ui.model, ui.board.facts())
+    if t.fb.y0 == 0:  # the rows' strings once a frame, not once a band
+        _rows = info_rows(ui.model, ui.board.facts())
+    rows = _rows
     per = (t.h - 1) // s.height
     pages = (len(rows) + per - 1) // per
     if pages > 1:

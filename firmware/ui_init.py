@@ -22,10 +22,9 @@ def setup(u, board, model, bright, rotation):
     u.resets = 0  # crash resets in a row, for the app (app.main)
     u._frame = u.render  # bound once: a bound method made per frame would allocate
     u._now = None  # the time of the last frame, to redraw it flipped
-    u._err = (None, None)  # the error whose advice error_lines holds
-    u.error_lines = ()
     u._alarm = False
-    u._name = u._page = None  # the shown page's module (Ui.page_module())
+    u._name = u._page = None  # the shown page's module: Ui.page_module() sets these and
+    u._err = u.error_lines = None  # the error whose advice error_lines holds
     saved = board.load_state()
     if saved and len(saved) >= 5 and saved[0] < PAGES and saved[1] <= _LEVELS:
         u.resets = saved[4]
