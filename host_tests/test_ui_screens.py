@@ -166,3 +166,26 @@ def test_only_the_shown_pages_code_is_loaded():
     assert r.returncode == 0, r.stderr
     assert r.stdout.split("\n") == ["start -", "page1 ui_history", "page2 ui_totals", "page3 ui_info",
                                     "page0 -", "error ui_error", "cleared -", ""]
+
+
+_WRAP = """
+import sys
+sys.path[0:0] = ["firmware", "lib", "tools/emulation"]
+from emu_board import EmuBoard
+from fontfile import Font, folder
+from writer import Writer
+w = Writer(EmuBoard("stickc", screen=False).display, Font(folder() + "/small.bin"))
+width = w.width("Move the stick")
+for text in ("Move the stick closer to the meter", "Move  the\\nstick closer", "x " + "y" * 40 + " z", "  "):
+    lines = w.wrap(text, width)
+    print("|".join(lines), all(w.width(s) <= width or " " not in s for s in lines))
+"""
+
+
+def test_advice_wraps_into_lines_that_fit():
+    """Words joined by one space whatever separated them; a word too long for a line gets its own."""
+    r = subprocess.run([MP, "-c", _WRAP], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split("\n") == ["Move the stick|closer to the|meter True",
+                                    "Move the stick|closer True", "x|" + "y" * 40 + "|z True",
+                                    " True", ""]
