@@ -115,7 +115,10 @@ def _package(module):
 # step), each step with the modules it imports first: "x" is module x and what it imports at
 # module level, "x:inner" what x imports inside its functions (config's checks: broute.hass and
 # broute.tariffcfg; net.setup: netonce, which imports mqtt) but for a module another step names.
-# DRIVER stands for the module family's driver (detect.driver imports it).
+# DRIVER stands for the module family's driver (detect.driver imports it). WiFi joins in
+# seconds and the B-route join takes tens (scans, PANA), so the MQTT connection, the discovery
+# burst and a first web request come while the session's join steps are loaded (session.py's
+# JOIN_MODULES); "connected" drops them (session.drop_join) as the session does.
 DRIVER = "driver"
 STEPS = (("app", ("app",)),
          ("startup", ("startup", "config:inner")),
@@ -128,10 +131,12 @@ STEPS = (("app", ("app",)),
          ("net", ("net", "net:inner", "netonce:inner", "websrc")),
          ("detect", ("broute.detect", DRIVER)),
          ("session", ()),
+         ("join", ("broute.session:inner", DRIVER + ":inner")),
          ("connect", ("mqtt:inner",)),
          ("burst", ("broute.hassdisc",)),
-         ("reading", ()),
          ("http", ("broute.web",)),
+         ("connected", ()),
+         ("reading", ()),
          ("screens", ("advice",)))
 NET_STEPS = ("net", "connect", "burst", "http")
 
@@ -143,7 +148,7 @@ def plan(sources, driver=SKSTACK, off=(), also=("asyncio",)):
     turn them on. A module imported again after a drop has no second row."""
     done = []
     out = []
-    named = [r for _, roots in STEPS for r in roots if ":" not in r]
+    named = [r for _, roots in STEPS for r in roots if ":" not in r] + [SKSTACK, J11]  # detect's
 
     def visit(name, rows):
         if name in done or name in off:
@@ -164,8 +169,8 @@ def plan(sources, driver=SKSTACK, off=(), also=("asyncio",)):
             continue
         rows = []
         for root in roots:
-            if root == DRIVER:
-                root = driver
+            if root.startswith(DRIVER):
+                root = driver + root[len(DRIVER):]
             if root.endswith(":inner"):
                 root = root[:-6]
                 names = [n for n in (_imports(sources[root], _package(root))[1] if root in sources else [])

@@ -326,6 +326,17 @@ def _http():
     app.drop("broute.web")
 
 
+def _join():
+    """The session joining: its join steps (broute.joinsteps, the driver's skjoin or j11join:
+    their rows above) loaded, as Session.run imports them when a (re)join starts."""
+
+
+def _connected():
+    """The session connected: it drops the join steps (session.drop_join)."""
+    from broute import session
+    session.drop_join()
+
+
 def _screens():
     """One frame of each screen with a reading, and an error screen (advice, loaded and dropped)."""
     import app
@@ -364,8 +375,10 @@ STEPS = {
     "net": ("App._net: Net, Publisher, Hass, their tasks", _net, False),
     "detect": ("App._link: detect's driver (detect dropped)", _detect, False),
     "session": ("Session over the UART streams, scan cache", _session, False),
+    "join": ("session joining: join steps loaded", _join, False),
     "connect": ("MQTT connect: CONNECT, CONNACK, SUBSCRIBE", _connect, False),
     "burst": ("discovery burst: online and 10 messages", _burst, False),
+    "connected": ("session connected: join code dropped", _connected, False),
     "reading": ("a reading: model, costs, state message", _reading, False),
     "http": ("HTTP server, one /metrics request", _http, False),
     "screens": ("one frame of each screen, an error screen", _screens, False),
