@@ -79,9 +79,11 @@ class _Board:
         pwm.deinit()
         self._alert_task = None
 
+    def led(self, on):
+        self._led(on ^ self._LED_LOW)
+
     def facts(self):
-        mv = self.battery_mv()
-        usb = self.usb_present()
+        mv, usb = self._power()
         return (("Board", self.name),
                 ("Power", "%d.%02d V%s" % (mv // 1000, mv % 1000 // 10, ", USB" if usb else "")))
 
@@ -89,19 +91,15 @@ class _Board:
 class StickC(_Board):
     name = "StickC"
     panel = "st7735s"
+    _LED_LOW = 1  # GPIO10, active low
 
     def backlight(self, level):
         self.pmu.backlight(level)
         self.display.power(level > 0)
 
-    def led(self, on):
-        self._led(0 if on else 1)
-
-    def battery_mv(self):
-        return self.pmu.battery_mv()
-
-    def usb_present(self):
-        return self.pmu.usb_present()
+    def _power(self):
+        """(battery mV, USB present) for facts()."""
+        return self.pmu.battery_mv(), self.pmu.usb_present()
 
 
 class StickCPlus(StickC):
@@ -113,19 +111,15 @@ class StickCPlus(StickC):
 class StickCPlus2(_Board):
     name = "StickC Plus2"
     buzzer_pin = 2  # as on the Plus (docs/hardware.md section 3)
+    _LED_LOW = 0  # GPIO19, active high
 
     def backlight(self, level):
         self._bl.duty_u16(65535 * min(level, axp192.LEVELS) // axp192.LEVELS)
         self.display.power(level > 0)
 
-    def led(self, on):
-        self._led(1 if on else 0)
-
-    def battery_mv(self):
-        return self._adc.read_uv() * 2 // 1000  # divided by two on the board
-
-    def usb_present(self):
-        return None  # the Plus2 has no charger status line
+    def _power(self):
+        # the battery divided by two on the board; no charger status line
+        return self._adc.read_uv() * 2 // 1000, None
 
 
 def create(kind="stickc", hat_rx=26, hat_tx=0, buzzer=True):
