@@ -50,14 +50,6 @@ def topic_problem(text):
     return None
 
 
-def node_id(client_id):
-    """The client id as HA's discovery node id: [a-zA-Z0-9_-] only, others become _."""
-    out = ""
-    for c in client_id[:_MAX_TOPIC]:
-        out += c if c in _TOPIC_CHARS and c not in "/." else "_"
-    return out or "broute"
-
-
 def unload():
     """Forget broute.hassdisc as firmware/app.py drop() forgets a module: sys.modules and the
     package's attribute (or a later `from . import` would find the old module)."""
@@ -124,19 +116,13 @@ class Hass:
     def __init__(self, client_id, base=None, prefix="homeassistant", name="B-route meter",
                  model=None, hw=None, manufacturer="broute-stick", sw=VERSION,
                  offset_min=540, kwh_dp=2, expire_s=0):
-        self.node = node = node_id(client_id)
-        base = base or "broute/" + node
-        for what, t in (("base topic", base), ("discovery prefix", prefix)):
-            why = topic_problem(t)
-            if why:
-                raise HassError("%s %s" % (what, why))
-        self.prefix = prefix
-        self.state_topic = base + "/state"
-        self.status_topic = base + "/status"      # availability: retained OFFLINE will, ONLINE
-        self.ha_status_topic = prefix + "/status"  # HA says "online" here: publish discovery again
+        from .hassdisc import setup  # used once: not resident on the stick
+        try:
+            setup(self, client_id, base, prefix, (name, model, hw, manufacturer, sw, expire_s))
+        finally:
+            unload()
         self.offset_min = offset_min
         self.kwh_dp = kwh_dp                       # decimals of kWh figures (the meter's E1 step)
-        self.dev = (base, name, model, hw, manufacturer, sw, expire_s)  # broute.hassdisc's
         self._s = _Out(_STATE_SIZE)
 
     def count(self):

@@ -4,7 +4,8 @@ message (issue 10's heap budget: the ten entities' texts and the config message'
 ~3 KB the stick needs only when Home Assistant asks). Each message, topic included, is built in
 one buffer reused for all: what a message leaves behind is a few views (~160 B on the board).
 """
-from .hass import _Out, COUNT as _COUNT, VERSION  # hass's: broute.version is dropped at start-up
+from .hass import _Out, COUNT as _COUNT, VERSION, HassError, topic_problem, _TOPIC_CHARS
+# (VERSION is hass's: broute.version is dropped at start-up)
 
 # (state key, the entity's abbreviated JSON fields). HA's sensor rules (developers' docs,
 # sensor entity): power W measurement, current A measurement, energy kWh total_increasing (a
@@ -30,6 +31,31 @@ _ENTITIES = (
     b'rssi_dbm "name":"Link","dev_cla":"signal_strength","stat_cla":"measurement",'
     b'"unit_of_meas":"dBm","ent_cat":"diagnostic"\n'
 )
+
+def node_id(client_id):
+    """The client id as HA's discovery node id: [a-zA-Z0-9_-] only, others become _."""
+    out = ""
+    for c in client_id[:64]:  # hass._MAX_TOPIC
+        out += c if c in _TOPIC_CHARS and c not in "/." else "_"
+    return out or "broute"
+
+
+def setup(h, client_id, base, prefix, dev):
+    """Hass h's node id and topics (Hass.__init__, once: this module is dropped after);
+    HassError when the base topic or the discovery prefix cannot be used. `dev` is (name, model,
+    hw, manufacturer, sw, expire_s), the device block's."""
+    h.node = node = node_id(client_id)
+    base = base or "broute/" + node
+    for what, t in (("base topic", base), ("discovery prefix", prefix)):
+        why = topic_problem(t)
+        if why:
+            raise HassError("%s %s" % (what, why))
+    h.prefix = prefix
+    h.state_topic = base + "/state"
+    h.status_topic = base + "/status"      # availability: retained OFFLINE will, ONLINE
+    h.ha_status_topic = prefix + "/status"  # HA says "online" here: publish discovery again
+    h.dev = (base,) + dev
+
 
 def _entity(i):
     """(start of key, end of key, end of fields) of entity i in _ENTITIES."""

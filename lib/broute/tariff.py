@@ -23,14 +23,11 @@ _E = 100000  # units of 1e-5 yen in a yen: Wh x (yen / 100 per kWh)
 
 
 class Tariff:
-    """A validated tariff, as ints. Build it with broute.tariffcfg.load(obj)."""
-
-    def __init__(self, base, limits, rates, folded, own):
-        self.base = base        # 1/100 yen per month
-        self.limits = limits    # tuple of Wh where each tier ends; the last tier has none
-        self.rates = rates      # tuple of 1/100 yen per kWh, one per tier
-        self.folded = folded    # 1/100 yen per kWh: surcharges inside the energy charge, summed
-        self.own = own          # tuple of 1/100 yen per kWh: surcharges on lines of their own
+    """A validated tariff, as ints, made by broute.tariffcfg.load(obj) (which sets the fields:
+    no constructor kept resident). base: 1/100 yen per month; limits: tuple of Wh where each
+    tier ends, the last tier has none; rates: tuple of 1/100 yen per kWh, one per tier; folded:
+    1/100 yen per kWh, the surcharges inside the energy charge, summed; own: tuple of 1/100 yen
+    per kWh, the surcharges on lines of their own."""
 
 
 def _trunc(x):

@@ -103,4 +103,6 @@ def _parse(obj):
             own.append(rate)
         else:
             folded += rate
-    return Tariff(base, limits, rates, folded, tuple(own)), None
+    t = Tariff()
+    t.base, t.limits, t.rates, t.folded, t.own = base, limits, rates, folded, tuple(own)
+    return t, None
