@@ -85,7 +85,6 @@ class App:
         self.pub = None           # mqtt.Publisher when it has mqtt too
         self.tariff = None        # a loaded tariff (broute.tariff) when it has one
         self.web = None           # websrc.Source when it has http
-        self.readings = 0         # fresh readings since start (the web server's counter)
 
     # --- start-up ---------------------------------------------------------------------
     def _setup(self):
@@ -224,7 +223,8 @@ class App:
                 from broute import tariff
                 m.today_yen, m.month_yen = tariff.costs(self.tariff, r)
             self.restarts = 0
-            self.readings += 1
+            if self.web:
+                self.web.readings += 1
             m.set_reading(r.power_w, r.current_r_da, r.current_t_da, r.ticks)
             if self.pub:
                 self.pub.fresh = True  # published by its task: never from inside the session

@@ -19,7 +19,9 @@ class Source:
         self.offset_min = offset_min
         self.halves = HalfHours()   # one for all sessions: yesterday's survives a restart
         self.past = [0, 0, 0, 0]    # the ended sessions' rejoins, scans, resets, timeouts
-        self._s = None
+        self.session = None
+        self.reading = None
+        self.readings = 0           # fresh readings since start (App._on_session counts them)
         self._t = app.clock.ticks_ms()
         self._up = 0
         m = app.model
@@ -28,27 +30,16 @@ class Source:
 
     def attach(self, s):
         """A new session: the last one's recoveries are counted, the half hours fed by this one."""
-        old = self._s
+        old = self.session
         if old is not None:
             p = self.past
             p[0] += old.rejoins
             p[1] += old.scans
             p[2] += old.resets
             p[3] += old.timeouts
-        self._s = s
+        self.session = s
+        self.reading = s.reading
         s.reading.halves = self.halves
-
-    @property
-    def session(self):
-        return self._s
-
-    @property
-    def reading(self):
-        return None if self._s is None else self._s.reading
-
-    @property
-    def readings(self):
-        return self.app.readings
 
     def now_ms(self):
         return self.app.clock.ticks_ms()

@@ -98,9 +98,7 @@ class Server:
             h.feed(data)
         p = h.path
         if h.status != 200:
-            self._head(w, h.status, "text/plain", len(_REASONS[h.status]) + 1)
-            if not h.head_only:
-                w.write((_REASONS[h.status] + "\n").encode())
+            self._head(w, h.status, "text/plain", 0)  # the status line says it all
         elif p == 0:  # web.PAGE
             await self._file(w, h.head_only)
         else:
@@ -117,8 +115,7 @@ class Server:
             size = os.stat(self.page)[6]
             f = open(self.page, "rb")
         except OSError:
-            self._head(w, 404, "text/plain", 15)
-            w.write(b"no page here\r\n")
+            self._head(w, 404, "text/plain", 0)
             return
         with f:
             self._head(w, 200, _TYPES[0], size, self.page.endswith(".gz"))
