@@ -12,7 +12,7 @@ pytestmark = pytest.mark.skipif(shutil.which("node") is None,
                                        "WebAssembly port under Node.js 20")
 
 BOARD = "board: StickC, ST77xx band and strip, AXP192"
-NET = "App._net: Net, Publisher, Hass, their tasks"
+NET = "App._net: Net, Publisher, Hass, web source, tasks"
 BURST = "discovery burst: online and 10 messages"
 
 

@@ -11,10 +11,10 @@ Per row: `live`, what it leaves on the heap after a collection, and `peak`, an u
 the heap in use at its end: the heap collected before the step, plus everything the step's rows
 so far allocated (garbage included: the rows are collected between them only to measure `live`,
 and what each allocates does not depend on that). So a step's transients all count at once, on
-top of what the firmware holds then (config's code while startup still holds it, say). The
-firmware collects before a step in the tool's sense only where the GC would when the heap runs
-short; the one explicit collection inside a step (board.py's, before the display's buffers)
-starts the board's own row afresh. After each row (and once before them)
+top of what the firmware holds then (config's code while startup still holds it, say); the
+collection before each step stands for the one the GC makes when the heap runs short (the
+firmware's own, board_init's before the display's buffers, only lowers a step's real peak).
+After each row (and once before them)
 micropython.qstr_info() prints the qstr pools' size: mem32.py takes the interned names' share
 of each row from those lines. The wasm port collects only between two runPython calls, so
 mem32.mjs calls step() once per row and then report(); other ports run them all below. What the
@@ -164,7 +164,7 @@ def _config():
 
 
 def _board():
-    """startup.setup: the board (board.py collects first, then makes the display's buffers)."""
+    """startup.setup: the board (board_init wires it; the display's buffers)."""
     a = K["app"]
     cfg = a.cfg
     a.board = a.platform.board(K["kind"], cfg.uart_rx, cfg.uart_tx, cfg.buzzer)
@@ -231,7 +231,8 @@ def _tasks():
 
 
 def _net():
-    """App._net when config.json has wifi and mqtt: Net, Publisher, Hass and their tasks."""
+    """App._net when config.json has wifi, mqtt and http: Net, Publisher, Hass, websrc.Source
+    and their tasks."""
     a = K["app"]
     a._net(a.cfg)
 
@@ -362,34 +363,34 @@ def _screens():
     ui.update(now)
 
 
-# plan.json's step keys: (row label, function, whether the firmware collects before it)
+# plan.json's step keys: (row label, function)
 STEPS = {
-    "app": ("app.main(): App and Device", _app, False),
-    "startup": ("startup.read_config: config.json (config dropped)", _config, False),
-    "board": ("board: StickC, ST77xx band and strip, AXP192", _board, True),
-    "model": ("Model", _model, False),
-    "ui": ("Ui: theme, fonts, writers", _ui, False),
-    "setup_end": ("end of setup: tariff; tariffcfg, startup dropped", _setup_end, False),
-    "first_frame": ("first frame pushed (waiting screen)", _first_frame, False),
-    "tasks": ("App.run: buttons and the app's tasks", _tasks, False),
-    "net": ("App._net: Net, Publisher, Hass, their tasks", _net, False),
-    "detect": ("App._link: detect's driver (detect dropped)", _detect, False),
-    "session": ("Session over the UART streams, scan cache", _session, False),
-    "join": ("session joining: join steps loaded", _join, False),
-    "connect": ("MQTT connect: CONNECT, CONNACK, SUBSCRIBE", _connect, False),
-    "burst": ("discovery burst: online and 10 messages", _burst, False),
-    "connected": ("session connected: join code dropped", _connected, False),
-    "reading": ("a reading: model, costs, state message", _reading, False),
-    "http": ("HTTP server, one /metrics request", _http, False),
-    "screens": ("one frame of each screen, an error screen", _screens, False),
+    "app": ("app.main(): App and Device", _app),
+    "startup": ("startup.read_config: config.json checked", _config),
+    "board": ("board: StickC, ST77xx band and strip, AXP192", _board),
+    "model": ("Model", _model),
+    "ui": ("Ui: theme, fonts, writers", _ui),
+    "setup_end": ("end of setup: tariff; tariffcfg, startup dropped", _setup_end),
+    "first_frame": ("first frame pushed (waiting screen)", _first_frame),
+    "tasks": ("App.run: buttons and the app's tasks", _tasks),
+    "net": ("App._net: Net, Publisher, Hass, web source, tasks", _net),
+    "detect": ("App._link: detect's driver (detect dropped)", _detect),
+    "session": ("Session over the UART streams, scan cache", _session),
+    "join": ("session joining: join steps loaded", _join),
+    "connect": ("MQTT connect: CONNECT, CONNACK, SUBSCRIBE", _connect),
+    "burst": ("discovery burst: online and 10 messages", _burst),
+    "connected": ("session connected: join code dropped", _connected),
+    "reading": ("a reading: model, costs, state message", _reading),
+    "http": ("HTTP server, one /metrics request", _http),
+    "screens": ("one frame of each screen, an error screen", _screens),
 }
 # One row per module, then one per step; a row's first entry says whether it opens a step
 ROWS = []
 for _key, _mods in PLAN:
     for _i, _m in enumerate(_mods):
-        ROWS.append((_i == 0, _m, None, False))
-    _label, _fn, _fresh = STEPS[_key]
-    ROWS.append((not _mods, _label, _fn, _fresh))
+        ROWS.append((_i == 0, _m, None))
+    _label, _fn = STEPS[_key]
+    ROWS.append((not _mods, _label, _fn))
 N_STEPS = len(ROWS)
 _start = array("i", [0] * (N_STEPS + 1))  # heap in use before each row, after a collection
 _high = array("i", [0] * N_STEPS)         # heap in use at the end of each row, before one
@@ -403,7 +404,7 @@ def step():
     gc.collect()
     _start[i] = gc.mem_alloc()
     gc.disable()
-    _, name, fn, _ = ROWS[i]
+    _, name, fn = ROWS[i]
     if fn is None:
         __import__(name)
     else:
@@ -421,8 +422,8 @@ def report():
     rows = []
     top = 0
     for i in range(N_STEPS):
-        opens, name, _, fresh = ROWS[i]
-        if opens or fresh:
+        opens, name, _ = ROWS[i]
+        if opens:
             top = _start[i]  # collected before the step: what the firmware holds then
         top += _high[i] - _start[i]
         rows.append([name, _start[i + 1] - _start[i], top - base])
