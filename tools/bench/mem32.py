@@ -138,14 +138,15 @@ STEPS = (("app", ("app",)),
          ("connected", ()),
          ("reading", ()),
          ("screens", ("advice",)))
-NET_STEPS = ("net", "connect", "burst", "http")
+# the steps that run only when the config turns their module on
+NEEDS = {"net": "net", "connect": "mqtt", "burst": "mqtt", "http": "websrc"}
 
 
 def plan(sources, driver=SKSTACK, off=(), also=("asyncio",)):
     """[(step, [modules it imports, each after the ones it imports])] for measure.py. Names in
     `also` (not firmware) get a row where first imported. Modules in `off` (and what only they
-    import), and the steps of NET_STEPS when "net" is off, are left out: the config does not
-    turn them on. A module imported again after a drop has no second row."""
+    import), and the steps that NEEDS one of them, are left out: the config does not turn
+    them on. A module imported again after a drop has no second row."""
     done = []
     out = []
     named = [r for _, roots in STEPS for r in roots if ":" not in r] + [SKSTACK, J11]  # detect's
@@ -165,7 +166,7 @@ def plan(sources, driver=SKSTACK, off=(), also=("asyncio",)):
         rows.append(name)
 
     for step, roots in STEPS:
-        if step in NET_STEPS and "net" in off:
+        if NEEDS.get(step) in off:
             continue
         rows = []
         for root in roots:
