@@ -12,7 +12,6 @@ import os
 import re
 import struct
 import subprocess
-import sys
 import time
 import urllib.request
 
@@ -23,7 +22,7 @@ import run_host
 import simpty
 from broker import free_port
 from sim_meter import METER, Meter, scenario
-from test_serve import ROOT, env_for
+from test_web_pc import WebServe
 
 SCALE = "0.1"  # 10 simulated seconds a second: a reading a second, the meter's watts change each second
 TICK_S = 10    # the simulated load is constant over 10 s of meter time (tools/simulator/sim_load.py)
@@ -140,63 +139,42 @@ def test_page_from_the_emulated_stick(browser, tmp_path):
 
 
 def test_page_from_broute_serve(browser, tmp_path):
-    port = free_port()
-    with simpty.sim(tmp_path / "dongle", ["--time-scale", SCALE]) as pty:
-        err = open(tmp_path / "serve.log", "w")
-        serve = subprocess.Popen([sys.executable, "tools/broute.py", "serve", "--port", pty, "--http",
-                                  "127.0.0.1:%d" % port, "--time-scale", SCALE], cwd=ROOT, env=env_for(tmp_path),
-                                 stdout=subprocess.DEVNULL, stderr=err)
-        tab = None
+    with simpty.sim(tmp_path / "dongle", ["--time-scale", SCALE]) as pty, \
+            WebServe(tmp_path, pty, fast=["--time-scale", SCALE]) as serve:
+        serve.now(lambda d: d["power_w"] is not None)  # the page's first /api/history has a minute to draw
+        tab = Watched(browser, serve.url)
         try:
-            tab = Watched(browser, _when_serving("http://127.0.0.1:%d" % port, serve, tmp_path / "serve.log"))
             tab.check_updates_and_stays_home()
-            serve.terminate()
-            assert serve.wait(15) == 0
+            assert serve.stop() == 0
             tab.check_unreachable()
         finally:
-            if tab:
-                tab.close()
-            if serve.poll() is None:
-                serve.kill()
-                serve.wait(10)
-            err.close()
-    log = (tmp_path / "serve.log").read_text()
-    assert "Traceback" not in log, log
+            tab.close()
+        assert "Traceback" not in serve.log(), serve.log()
 
 
 def test_page_before_a_reading(browser, tmp_path):
     """No meter to be found: the page says there is no reading yet and what the link is doing,
     with no watts at all (never a made-up figure)."""
-    port = free_port()
-    with simpty.sim(tmp_path / "dongle", ["--time-scale", SCALE, "--scenario", "no-meter"]) as pty:
-        err = open(tmp_path / "serve.log", "w")
-        serve = subprocess.Popen([sys.executable, "tools/broute.py", "serve", "--port", pty, "--http",
-                                  "127.0.0.1:%d" % port, "--time-scale", SCALE], cwd=ROOT, env=env_for(tmp_path),
-                                 stdout=subprocess.DEVNULL, stderr=err)
-        tab = None
+    with simpty.sim(tmp_path / "dongle", ["--time-scale", SCALE, "--scenario", "no-meter"]) as pty, \
+            WebServe(tmp_path, pty, fast=["--time-scale", SCALE]) as serve:
+        tab = Watched(browser, serve.url)
         try:
-            tab = Watched(browser, _when_serving("http://127.0.0.1:%d" % port, serve, tmp_path / "serve.log",
-                                                 reading=False))
             tab.page.wait_for_function("document.getElementById('link').innerText == 'scanning'", timeout=15000)
             assert tab.page.inner_text("#w") == "--" and tab.page.inner_text("#msg") == "No reading yet"
             assert tab.page.inner_text("#age") == "no reading yet" and tab.page.inner_text("#tk") == "--"
         finally:
-            if tab:
-                tab.close()
-            serve.kill()
-            serve.wait(10)
-            err.close()
+            tab.close()
 
 
-def _when_serving(url, proc, log, timeout=60, reading=True):
-    """`url` once it serves /api/now, with watts when `reading` (so the page's first /api/history
-    has a minute to draw), else a failure with the process's log."""
+def _when_serving(url, proc, log, timeout=60):
+    """`url` once its /api/now has watts (so the page's first /api/history has a minute to draw),
+    else a failure with the process's log."""
     end = time.monotonic() + timeout
     while True:
         assert proc.poll() is None, "it ended (%s):\n%s" % (proc.returncode, log.read_text())
         try:
             with urllib.request.urlopen(url + "/api/now", timeout=2) as r:
-                if not reading or json.load(r)["power_w"] is not None:
+                if json.load(r)["power_w"] is not None:
                     return url
         except OSError:
             pass  # not serving yet

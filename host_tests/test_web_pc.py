@@ -34,6 +34,14 @@ def get(url, timeout=5):
         return e.code, e.headers, e.read()
 
 
+def get_or_none(url):
+    """The body of a GET, None when nothing answers."""
+    try:
+        return get(url, timeout=2)[2]
+    except OSError:
+        return None
+
+
 def half_hours(name="normal"):
     """The simulated meter's kWh bought per half hour at START: (yesterday's 48, today's 48, None
     where not yet), from its E2 counters of days 1 and 0 (0.1 kWh a count) and E0 for the half
@@ -52,15 +60,24 @@ def half_hours(name="normal"):
 
 
 class WebServe:
-    """`broute.py serve --http 127.0.0.1:<free port>` (and the given flags) as a child process."""
+    """`broute.py serve --http 127.0.0.1:<free port>` (and the given flags) as a child process,
+    once it serves. A port taken between free_port() and serve's bind (other tests run servers
+    too) is a race, not a finding: another port is tried."""
 
-    def __init__(self, tmp_path, pty, *flags):
-        self.url = "http://127.0.0.1:%d" % free_port()
+    def __init__(self, tmp_path, pty, *flags, fast=FAST):
         self.err_path = tmp_path / "serve.log"
-        self.err = open(self.err_path, "w")
-        self.p = subprocess.Popen([sys.executable, "tools/broute.py", "serve", "--port", pty,
-                                   "--http", self.url[7:]] + FAST + list(flags), cwd=ROOT,
-                                  env=env_for(tmp_path), stdout=subprocess.DEVNULL, stderr=self.err)
+        for _ in range(3):
+            self.url = "http://127.0.0.1:%d" % free_port()
+            self.err = open(self.err_path, "w")
+            self.p = subprocess.Popen([sys.executable, "tools/broute.py", "serve", "--port", pty,
+                                       "--http", self.url[7:]] + list(fast) + list(flags), cwd=ROOT,
+                                      env=env_for(tmp_path), stdout=subprocess.DEVNULL, stderr=self.err)
+            end = time.monotonic() + 30
+            while self.p.poll() is None and get_or_none(self.url + "/api/now") is None and time.monotonic() < end:
+                time.sleep(0.1)
+            if self.p.poll() is None or "cannot listen there" not in self.log():
+                return
+            self.err.close()
 
     def log(self):
         return self.err_path.read_text()
