@@ -1,5 +1,6 @@
 """The join steps leave RAM once the session is connected and come back for the next (re)join
-(session.JOIN_MODULES, drop_join): over SKSTACK and J11, through a rejoin."""
+(session.JOIN_MODULES, drop_join): over SKSTACK and J11, through a rejoin; the meter's facts'
+decoders (meterfacts.py) leave once the first answer is in."""
 import sys
 
 import broute
@@ -30,6 +31,10 @@ def test_skstack_join_modules_leave_once_connected_and_return_for_a_rejoin():
     assert run(s, clock, lambda: s.reading.seq >= 1, 100000)
     assert seen == [["broute.joinsteps", "broute.skjoin"]]
     assert _loaded() == [] and s._drv._jt is None and s.state == bstate.CONNECTED
+    # the meter's facts (D3, E1, D7, 9F: meterfacts.py) were read from the first answer, then dropped
+    assert s._tracker.known and s._tracker.unit and s._tracker.get_map
+    assert run(s, clock, lambda: s.reading.seq >= 2, clock.now + 100000)
+    assert "broute.meterfacts" not in sys.modules and "meterfacts" not in broute.__dict__
     mod.drop = 3  # the meter goes silent: resends, then a rejoin
     n = s.reading.seq
     assert run(s, clock, lambda: s.reading.seq >= n + 2, clock.now + 300000)

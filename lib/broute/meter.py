@@ -86,34 +86,32 @@ def cumulative(edt):
     return counter_at(edt, 0)
 
 
+# Read once per session, from the first answer after a join (D3, E1, D7, 9F): their decoders
+# are meterfacts.py's, imported for them and dropped by the serve step once they are in
+# (poll.py), so they are off the heap while the meter is polled. These names stay here.
+def _facts():
+    from . import meterfacts
+    return meterfacts
+
+
 def coefficient(edt):
     """D3: multiplier of the counters (a Get_SNA for D3 means 1)."""
-    check_len(edt, 4, "D3")
-    return uint(edt, 0, 4)
-
-
-def unit_exp(edt):
-    check_len(edt, 1, "E1")
-    c = edt[0]  # 00..04: 10**-code kWh; 0A..0D: 10**(code - 9) kWh (computed: a table is heap)
-    if c <= 4:
-        return -c
-    if 0x0A <= c <= 0x0D:
-        return c - 9
-    raise EchonetError("E1 unit code %02X is not defined" % c)
+    return _facts().coefficient(edt)
 
 
 def unit_kwh(edt):
     """E1: kWh per counter step."""
-    e = unit_exp(edt)
-    return 10.0 ** e if e >= 0 else 1.0 / 10 ** -e
+    return _facts().unit_kwh(edt)
 
 
 def digits(edt):
     """D7: effective digits; the counters wrap at 10 ** digits."""
-    check_len(edt, 1, "D7")
-    if not 1 <= edt[0] <= 8:
-        raise EchonetError("D7 effective digits %d is outside 1..8" % edt[0])
-    return edt[0]
+    return _facts().digits(edt)
+
+
+def property_map(edt):
+    """9D/9E/9F: the EPCs, from a list (< 16) or the 16-byte bitmap (>= 16)."""
+    return _facts().property_map(edt)
 
 
 def kwh(raw, coefficient, unit):
@@ -175,26 +173,6 @@ def history(edt, slots=_HISTORY_SLOTS):
     if day > 99:
         raise EchonetError("history day %d is outside 0..99" % day)
     return day, [counter_at(edt, 2 + 4 * i) for i in range(slots)]
-
-
-def property_map(edt):
-    """9D/9E/9F: the EPCs, from a list (< 16) or the 16-byte bitmap (>= 16)."""
-    if len(edt) < 1:
-        raise EchonetError("property map is empty")
-    count = edt[0]
-    if count < 16:
-        check_len(edt, 1 + count, "property map of %d" % count)
-        return bytes(sorted(edt[1:]))
-    check_len(edt, 17, "property map bitmap")
-    out = bytearray()
-    for epc in range(0x80, 0x100):
-        low = epc & 0x0F
-        bit = (epc >> 4) - 8
-        if edt[1 + low] & (1 << bit):
-            out.append(epc)
-    if len(out) != count:
-        raise EchonetError("property map bitmap holds %d EPCs, count says %d" % (len(out), count))
-    return bytes(out)
 
 
 def implausible(power_w, r_da, t_da, contract_a=None):

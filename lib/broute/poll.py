@@ -9,7 +9,7 @@ where each leads is session.py's `_MOVES` (docs/protocol.md section 5).
 from .echonet import EchonetError, METER, INF, INFC, GET_RES, GET_SNA, SET_RES, SETC_SNA
 from . import bstate
 from . import driver as dr
-from .compat import const, ticks_add
+from .compat import const, drop, ticks_add
 
 # The ladder's steps (`_step`, the rows of session.py's _MOVES), the levels of BrouteError
 # (its first columns: how far up the recovery ladder to go) and what the join steps end with.
@@ -94,8 +94,9 @@ class Poller:
         while True:
             t0 = self._clock.ticks_ms()
             if tr.known:
-                if energy is None:
+                if energy is None:  # the first answer came, with the meter's facts
                     energy, hist = _gets(tr)
+                    drop("broute.meterfacts")  # their decoders (meter.py), read once per session
                 if day != tr.days:  # a new meter day: energy next, its baselines asked again
                     day, tries, n = tr.days, 0, 0
                 if tries < _HISTORY_TRIES and tr.supports(0xE2):
