@@ -45,6 +45,7 @@ def drop_join():
     for name in JOIN_MODULES:
         drop(name)
 
+
 AUTH_FAILED = "B-route authentication failed: check ID and password"  # the meter refused (EVENT 24)
 JOIN_NO_ANSWER = "The meter did not answer the join"  # no EVENT 24/25 at all: out of reach
 NOT_FOUND = "No meter found"
