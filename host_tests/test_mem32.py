@@ -49,10 +49,10 @@ def test_modules_are_measured_where_the_firmware_imports_them():
     plan = dict(mem32.plan(sources))
     steps = [s for s, _ in mem32.plan(sources)]
     assert steps.index("startup") < steps.index("board") < steps.index("tasks") < \
-        steps.index("net") < steps.index("detect") < steps.index("burst")
+        steps.index("net") < steps.index("link") < steps.index("burst")
     assert {"config", "startup", "broute.hass", "broute.tariffcfg"} <= set(plan["startup"])
     assert "board" in plan["board"] and "board" not in plan["app"]
-    assert {"net", "mqtt"} <= set(plan["net"]) and "broute.skdriver" in plan["detect"]
+    assert {"net", "mqtt"} <= set(plan["net"]) and "broute.skdriver" in plan["link"]
     assert plan["burst"] == ["broute.hassdisc"]
     bare = dict(mem32.plan(sources, off=mem32.NET_OFF))
     assert "net" not in bare and "burst" not in bare

@@ -208,11 +208,24 @@ def _first_frame():
     a.ui.update(a.clock.ticks_ms())
 
 
-def _queue(coro):
-    """asyncio.create_task here: the coroutine kept, not run (the wasm port's asyncio would run
-    it on Node's loop between two steps). On the board a Task (~32 B) holds it."""
-    K["queue"].append(coro)
-    return coro
+class _Task:
+    """asyncio.create_task here: the coroutine kept as a Task would keep it, not run (the wasm
+    port's asyncio would run it on Node's loop between two steps)."""
+
+    def __init__(self, coro):
+        self.coro = coro
+        K["queue"].append(self)
+
+    def done(self):
+        return False
+
+    def cancel(self):
+        pass
+
+
+def _pause(ms):
+    """asyncio.sleep_ms for a coroutine driven here to its first wait, where it stays."""
+    yield
 
 
 def _tasks():
@@ -220,13 +233,13 @@ def _tasks():
     import asyncio
     from buttons import Button
     K["queue"] = []
-    asyncio.create_task = _queue
+    asyncio.create_task = _Task
     a = K["app"]
     ui = a.ui
     asyncio.create_task(a._draw())
     asyncio.create_task(Button(a.board.pin_a, ui.next_page, ui.step_brightness).run())
     asyncio.create_task(Button(a.board.pin_b, ui.flip).run())
-    asyncio.create_task(a._link())
+    K["link"] = asyncio.create_task(a._link())
     K["feed"] = a._feed()
 
 
@@ -237,34 +250,25 @@ def _net():
     a._net(a.cfg)
 
 
-def _detect():
-    """App._link: broute.detect finds the module family and its driver, then is dropped from
-    sys.modules and its package; App._link's frame still holds it in its local `detect` (the
-    coroutine runs for ever), so it is kept here as well."""
-    import app
-    from broute import detect
-    K["driver"] = detect.driver(detect.J11 if "broute.j11driver" in ORDER else detect.SKSTACK)
-    app.drop("broute.detect")
-    K["detect"] = detect
-
-
-def _session():
-    """App._link's Session over the UART's streams, with the scan cache, and its task."""
-    import app
+def _link():
+    """App._link as it runs, to its first wait: broute.detect (its on_board answering at once with
+    the family's driver: the UART is not probed here), dropped; then the Session over the UART's
+    streams, with the scan cache, and its task. The coroutine stays where the loop would keep it,
+    holding what its frame holds."""
     import asyncio
-    from broute import scancache
-    from broute.session import Session
-    a = K["app"]
-    cfg = a.cfg
-    cache = scancache.ScanCache(app.SCAN_CACHE) if cfg.scan_cache else scancache.MemoryCache()
-    poll_ms = cfg.poll_seconds * 1000
-    a.session = s = Session(_Stream(), _Stream(), cfg.broute_id, cfg.broute_password, cache,
-                            a.clock, a.log, poll_ms=poll_ms, contract_a=cfg.contract_amperes,
-                            driver=K.pop("driver"), reading_day=cfg.reading_day)
-    s.listener = a._on_session
-    if a.web:
-        a.web.attach(s)
-    asyncio.create_task(s.run())
+    from broute import detect
+    family = detect.J11 if "broute.j11driver" in ORDER else detect.SKSTACK
+
+    async def on_board(board, module, clock, log, silent=None):
+        return _Stream(), _Stream(), detect.driver(family)
+    detect.on_board = on_board
+    sleep = asyncio.sleep_ms
+    asyncio.sleep_ms = _pause
+    try:
+        if K["link"].coro.send(None) is not None:
+            raise RuntimeError("App._link did not stop at its watch")
+    finally:
+        asyncio.sleep_ms = sleep
 
 
 async def _connack(n, ms=0):
@@ -374,8 +378,7 @@ STEPS = {
     "first_frame": ("first frame pushed (waiting screen)", _first_frame),
     "tasks": ("App.run: buttons and the app's tasks", _tasks),
     "net": ("App._net: Net, Publisher, Hass, web source, tasks", _net),
-    "detect": ("App._link: detect's driver (detect dropped)", _detect),
-    "session": ("Session over the UART streams, scan cache", _session),
+    "link": ("App._link: detect (dropped), Session, its task", _link),
     "join": ("session joining: join steps loaded", _join),
     "connect": ("MQTT connect: CONNECT, CONNACK, SUBSCRIBE", _connect),
     "burst": ("discovery burst: online and 10 messages", _burst),
