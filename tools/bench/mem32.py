@@ -121,7 +121,7 @@ def _package(module):
 # JOIN_MODULES); "connected" drops them (session.drop_join) as the session does.
 DRIVER = "driver"
 STEPS = (("app", ("app",)),
-         ("startup", ("startup", "config:inner")),
+         ("startup", ("startup", "startup:inner", "config:inner")),
          ("board", ("board", "board:inner", "st77xx:inner")),
          ("model", ()),
          ("ui", ("ui:inner",)),
