@@ -303,6 +303,7 @@ def table(res):
                             "within" if r["total"] <= lim and r["peak"] <= plim else "OVER", lim, plim,
                             "" if lim == BUDGET else "; over the budgets by %d / %d B"
                             % (r["total"] - BUDGET, r["peak"] - PEAK_BUDGET)))
+            lines.append("  %-42s peak at: %s" % ("", max(r["rows"], key=lambda row: row[2])[0]))
     lines.append("32-bit: MicroPython %s WebAssembly port; 64-bit: unix port %s"
                  % (w["version"], u["version"] if u else "not run"))
     if w["late_imports"]:
