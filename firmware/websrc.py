@@ -19,6 +19,7 @@ class Source:
         self.offset_min = offset_min
         self.halves = HalfHours()   # one for all sessions: yesterday's survives a restart
         self.past = [0, 0, 0, 0]    # the ended sessions' rejoins, scans, resets, timeouts
+        self.srv = None             # the Server, kept for a crash-retried app's next run
         self.session = None
         self.reading = None
         self.readings = 0           # fresh readings since start (App._on_session counts them)
@@ -68,15 +69,17 @@ class Source:
 
 async def run(app, src, port):
     """Serve on the WiFi address while WiFi is up; a new address, a new server."""
-    import os
-    page = PAGES[1]
-    try:
-        os.stat(PAGES[0])
-        page = PAGES[0]
-    except OSError:
-        pass
-    srv = Server(src, page, drop=True)  # broute.web leaves the heap between requests
-    ip = None
+    srv = src.srv
+    if srv is None:
+        import os
+        page = PAGES[1]
+        try:
+            os.stat(PAGES[0])
+            page = PAGES[0]
+        except OSError:
+            pass
+        srv = src.srv = Server(src, page, drop=True)  # broute.web leaves the heap between requests
+    ip = None  # so the first look closes what a crashed app's last run left listening
     while True:
         m = app.model
         want = m.ip if m.wifi else None

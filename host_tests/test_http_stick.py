@@ -411,22 +411,33 @@ class App:
     def log(self, s):
         print(s)
 
-async def main():
-    app = App()
-    src = websrc.Source(app, 540)
+async def main(app, src, steps):
     asyncio.create_task(websrc.run(app, src, PORT))
-    for ip, up in (("127.0.0.1", True), ("127.0.0.2", True), ("127.0.0.2", False)):
+    for ip, up in steps:
         app.model.ip, app.model.wifi = ip, up
         print("STEP", ip, up)
         await asyncio.sleep(STEP_S)
-    print("DONE")
+    raise ValueError("crash")  # as an app crash ends its loop, its listener left open
 
-asyncio.run(main())
+app = App()
+src = websrc.Source(app, 540)
+try:
+    asyncio.run(main(app, src, (("127.0.0.1", True), ("127.0.0.2", True), ("127.0.0.2", False),
+                                ("127.0.0.1", True))))
+except ValueError:
+    pass
+asyncio.new_event_loop()  # app.main() retries the app in a new loop
+try:
+    asyncio.run(main(app, src, (("127.0.0.1", True),)))
+except ValueError:
+    pass
+print("DONE")
 """
 
 
 def test_the_server_follows_the_wifi_address(tmp_path):
-    """firmware/websrc.py: bound to the WiFi address, moved when it changes, closed while WiFi is down."""
+    """firmware/websrc.py: bound to the WiFi address, moved when it changes, closed while WiFi is
+    down, and listening again after an app crash (whose loop left the old listener open)."""
     port = free_port()
     script = tmp_path / "follow.py"
     script.write_text(_FOLLOW.replace("PORT", str(port)).replace("STEP_S", "7"))
@@ -442,7 +453,7 @@ def test_the_server_follows_the_wifi_address(tmp_path):
             except OSError:
                 return False
         seen, out = [], []
-        for step in range(3):
+        for step in range(5):
             line = proc.stdout.readline()
             while not line.startswith("STEP"):
                 assert line, "the script ended early"
@@ -450,7 +461,7 @@ def test_the_server_follows_the_wifi_address(tmp_path):
                 line = proc.stdout.readline()
             time.sleep(5.5)  # websrc looks every 5 s
             seen.append((at("127.0.0.1"), at("127.0.0.2")))
-        assert seen == [(True, False), (False, True), (False, False)]
+        assert seen == [(True, False), (False, True), (False, False), (True, False), (True, False)]
     finally:
         proc.kill()
         out = "".join(out) + proc.communicate()[0]

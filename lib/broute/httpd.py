@@ -47,10 +47,14 @@ class Server:
         self._srv = await asyncio.start_server(self._conn, host, port)
 
     async def close(self):
-        if self._srv:
-            self._srv.close()
-            await self._srv.wait_closed()
-            self._srv = None
+        """Stop listening (also a listener left by an event loop that ended: a crash-retried app)."""
+        s, self._srv = self._srv, None
+        if s:
+            s.close()
+            try:
+                await wait_ms(s.wait_closed(), 1000)  # CPython's waits for open connections too
+            except Exception:
+                pass
 
     async def _conn(self, r, w):
         if self.busy >= self.conns:
