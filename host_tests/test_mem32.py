@@ -71,8 +71,8 @@ def test_a_step_peak_counts_its_garbage_on_top_of_what_is_held(res):
 
 
 def test_wifi_and_mqtt_are_measured_each_in_rows_of_their_own(res):
-    """Issue 10: the start-up with WiFi, MQTT and a tariff on, each module in its own row, and
-    the objects, a discovery burst and a state message as steps; the burst and the state message
+    """Issues 10 and 11: the start-up with WiFi, MQTT, HTTP and a tariff on, each module in its own
+    row, and the objects, a discovery burst, an HTTP request and a state message as steps; these
     leave nothing, and the burst's transient is the texts' module, one buffer and a few views."""
     w = res["wasm"]
     rows = _rows(w)
@@ -87,6 +87,10 @@ def test_wifi_and_mqtt_are_measured_each_in_rows_of_their_own(res):
     held = sum(r[1] for r in w["rows"][:names.index("broute.hassdisc")])
     assert rows[BURST][2] - held < rows["broute.hassdisc"][1] + 4096, before
     assert rows["a reading: model, costs, state message"][1] <= 256
+    # issue 11: the server holds its 512-byte buffer; a request leaves nothing but interned names
+    assert rows["web server: websrc.run to its first wait"][1] >= 512
+    web = rows["broute.web"]
+    assert rows["HTTP server, one /metrics request"][1] + web[1] - web[3] <= 64
     assert mem32.NET["mqtt"]["password"] not in mem32.table(res)
 
 

@@ -130,6 +130,7 @@ STEPS = (("app", ("app",)),
          ("tasks", ()),
          ("net", ("net", "net:inner", "netonce:inner", "websrc")),
          ("link", ("broute.detect", DRIVER)),
+         ("web", ()),
          ("join", ("broute.session:inner", DRIVER + ":inner")),
          ("connect", ("mqtt:inner",)),
          ("burst", ("broute.hassdisc",)),
@@ -138,7 +139,7 @@ STEPS = (("app", ("app",)),
          ("reading", ()),
          ("screens", ("advice",)))
 # the steps that run only when the config turns their module on
-NEEDS = {"net": "net", "connect": "mqtt", "burst": "mqtt", "http": "websrc"}
+NEEDS = {"net": "net", "connect": "mqtt", "burst": "mqtt", "web": "websrc", "http": "websrc"}
 
 
 def plan(sources, driver=SKSTACK, off=(), also=("asyncio",)):

@@ -248,6 +248,8 @@ def _net():
     and their tasks."""
     a = K["app"]
     a._net(a.cfg)
+    if a.web:
+        K["web"] = K["queue"][-1]  # websrc.run's task, the last App._net makes
 
 
 def _link():
@@ -303,32 +305,62 @@ def _reading():
         p._put(0x30, p.state(), p.st)
 
 
-class _Sink:
-    """What httpd's body writer hands its buffer to (the StreamWriter: the socket takes it)."""
+def _web():
+    """websrc.run as it runs, to its first wait (WiFi not joined yet): the web server (issue 11,
+    broute.httpd.Server with its one buffer) as the firmware builds it."""
+    import asyncio
+    sleep = asyncio.sleep_ms
+    asyncio.sleep_ms = _pause
+    try:
+        if K["web"].coro.send(None) is not None:
+            raise RuntimeError("websrc.run did not stop at its wait")
+    finally:
+        asyncio.sleep_ms = sleep
+
+
+class _Client:
+    """A client's streams (the wasm port has no sockets): one request, then the end."""
+
+    def __init__(self, request):
+        self.request = request
+
+    async def read(self, n):
+        r, self.request = self.request, b""
+        return r
 
     def write(self, data):
         pass
 
+    async def drain(self):
+        pass
+
+    def close(self):
+        pass
+
+    async def wait_closed(self):
+        pass
+
+
+async def _at_once(coro, ms):
+    return await coro
+
 
 def _http():
-    """The web server (issue 11) as websrc.run builds it once WiFi is up (broute.httpd.Server,
-    its one buffer), then one request through its sans-I/O half as Server._serve takes it: the
-    head parsed, /metrics (the longest body) built through the buffer, broute.web dropped after
-    the connection as the server does with drop=True (the wasm port has no sockets)."""
-    import app
-    import websrc
-    from broute import web
-    a = K["app"]
-    K["srv"] = srv = websrc.Server(a.web, websrc.PAGES[0], drop=True)
-    h = web.Head()
-    h.feed(b"GET /metrics HTTP/1.1\r\nHost: 192.168.1.23\r\nUser-Agent: Prometheus/2.53.0\r\n"
-           b"Accept: text/plain;version=0.0.4\r\n\r\n")
-    w = _Sink()
-    srv._head(w, h.status, "text/plain")
-    o = web.Out(srv.buf, w.write)
-    web.BODIES[h.path](o, a.web)
-    o.flush()
-    app.drop("broute.web")
+    """One request, /metrics (the longest body), through the server's connection handler
+    (Server._conn: broute.web imported, the head parsed, the body built through the buffer,
+    broute.web dropped when the connection ends), its streams answering at once."""
+    from broute import httpd
+    srv = K["app"].web.srv
+    wait = httpd.wait_ms
+    httpd.wait_ms = _at_once  # the streams never wait: no timeout task
+    try:
+        _drive(srv._conn(_Client(b"GET /metrics HTTP/1.1\r\nHost: 192.168.1.23\r\n"
+                                 b"User-Agent: Prometheus/2.53.0\r\nAccept: text/plain\r\n\r\n"),
+                         _Client(b"")))
+    finally:
+        httpd.wait_ms = wait
+    if srv.served != 1:
+        raise RuntimeError("the request was not served")
 
 
 def _join():
@@ -379,6 +411,7 @@ STEPS = {
     "tasks": ("App.run: buttons and the app's tasks", _tasks),
     "net": ("App._net: Net, Publisher, Hass, web source, tasks", _net),
     "link": ("App._link: detect (dropped), Session, its task", _link),
+    "web": ("web server: websrc.run to its first wait", _web),
     "join": ("session joining: join steps loaded", _join),
     "connect": ("MQTT connect: CONNECT, CONNACK, SUBSCRIBE", _connect),
     "burst": ("discovery burst: online and 10 messages", _burst),
