@@ -279,42 +279,42 @@ def history(o, src):
 # sample: its labels and the index of its value in values() (27: broute_info's 1, labelled with
 # the firmware and module versions); a sample without a value is left out, and a family
 # without any (the Prometheus text format 0.0.4: # HELP and # TYPE once per family).
-_METRICS = b"""#power_watts gauge Power now (E7); negative: sold.
+_METRICS = b"""#power_watts gauge Power (E7); negative: sold.
  0
-#current_amperes gauge Current per phase now (E8).
+#current_amperes gauge Current per phase (E8).
 phase="r" 1
 phase="t" 2
-#energy_bought_kilowatt_hours_total counter The meter's cumulative energy bought (E0).
+#energy_bought_kilowatt_hours_total counter The meter's counter bought (E0).
  3
-#energy_sold_kilowatt_hours_total counter The meter's cumulative energy sold (E3).
+#energy_sold_kilowatt_hours_total counter The meter's counter sold (E3).
  4
-#energy_today_kilowatt_hours gauge Energy since 00:00, meter time.
+#energy_today_kilowatt_hours gauge Since 00:00.
 direction="bought" 5
 direction="sold" 7
-#energy_month_kilowatt_hours gauge Energy since the billing month began.
+#energy_month_kilowatt_hours gauge Since the billing month began.
 direction="bought" 8
 direction="sold" 9
-#cost_yen gauge Cost by the configured tariff.
+#cost_yen gauge By the configured tariff.
 period="today" 10
 period="month" 11
-#link_rssi_dbm gauge The meter link's signal strength.
+#link_rssi_dbm gauge Meter link RSSI.
  12
-#link_up gauge 1 while connected to the meter.
+#link_up gauge 1: connected to the meter.
  20
-#reading_age_seconds gauge Seconds since the last reading.
+#reading_age_seconds gauge Since the last reading.
  13
-#readings_total counter Fresh readings since start.
+#readings_total counter Fresh readings.
  21
-#recoveries_total counter Recoveries of the meter link since start, by kind.
+#recoveries_total counter Meter link recoveries.
 kind="rejoin" 22
 kind="rescan" 23
 kind="reset" 24
 kind="timeout" 25
-#free_heap_bytes gauge Free heap (gc.mem_free()).
+#free_heap_bytes gauge gc.mem_free().
  26
-#uptime_seconds gauge Seconds since start.
+#uptime_seconds gauge Since start.
  19
-#info gauge Firmware and module versions.
+#info gauge Versions.
  27
 """
 
