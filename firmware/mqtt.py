@@ -14,17 +14,13 @@ call).
 import asyncio
 from time import ticks_ms, ticks_diff
 from micropython import const
-from net import once
+from net import once, NetError
 from broute import hass
 
 _KEEPALIVE_S = const(60)     # netonce.py's too
 _WAIT_MS = const(10000)      # connect, CONNACK, a drain, the rest of a packet: each this long
 _BACKOFF_MS = (2000, 5000, 15000, 30000, 60000, 120000)
 _TURN_MS = const(200)        # the publisher looks for news this often
-
-
-class MqttError(Exception):
-    """The broker refused us, sent what MQTT does not allow, or went silent."""
 
 
 class Publisher:
@@ -103,7 +99,7 @@ class Publisher:
                     await self._drain()  # PINGREQ
                 await asyncio.sleep_ms(_TURN_MS)
             await reader  # raises what ended it
-            raise MqttError("the broker closed the connection")
+            raise NetError("the broker closed the connection")
         finally:
             reader.cancel()
 
@@ -162,7 +158,7 @@ class Publisher:
     async def _read(self, n, ms=_WAIT_MS):
         b = await asyncio.wait_for_ms(self.r.readexactly(n), ms)
         if len(b) < n:
-            raise MqttError("the broker closed the connection")
+            raise NetError("the broker closed the connection")
         return b
 
     def state(self):
@@ -187,7 +183,7 @@ class Publisher:
                 if d < 128:
                     break
                 if shift > 21:
-                    raise MqttError("bad packet length")
+                    raise NetError("bad packet length")
             body = await self._read(n) if n else b""
             if head[0] & 0xF0 == 0x30:
                 k = (body[0] << 8) + body[1]

@@ -15,7 +15,8 @@ _NTP_EVERY_S = const(21600)              # six hours: how long NTP is preferred 
 
 
 class NetError(Exception):
-    """A name did not resolve or a UDP question got no answer."""
+    """What the network did wrong, in the words the info screen shows: a name that did not
+    resolve, a UDP question with no answer, a broker that refused us, broke MQTT or went silent."""
 
 
 def once(name, *args):

@@ -59,8 +59,7 @@ def wifi_why(status):
 
 def why(e):
     """What went wrong with the broker, as the info screen says it."""
-    from mqtt import MqttError
-    if isinstance(e, MqttError):
+    if isinstance(e, NetError):
         return str(e)
     if isinstance(e, asyncio.TimeoutError):
         return "no answer"
@@ -80,7 +79,6 @@ def _str(b, s):
 async def connect(p):
     """Publisher p's connection once its stream is open: CONNECT (a retained "offline" will),
     CONNACK checked, SUBSCRIBE to Home Assistant's status topic (QoS 0)."""
-    from mqtt import MqttError
     c, h = p.cfg, p.hass
     user, password = c.get("user"), c.get("password")
     v = bytearray(b"\x00\x04MQTT\x04")
@@ -99,9 +97,9 @@ async def connect(p):
     del v, password  # the password leaves the heap's live set
     head = await p._read(4)  # CONNACK
     if head[0] != 0x20 or head[1] != 2:
-        raise MqttError("not an MQTT broker")
+        raise NetError("not an MQTT broker")
     if head[3]:
-        raise MqttError(_REFUSED[head[3] - 1] if head[3] <= 5 else "refused")
+        raise NetError(_REFUSED[head[3] - 1] if head[3] <= 5 else "refused")
     v = bytearray(b"\x00\x01")  # SUBSCRIBE, packet id 1, QoS 0
     _str(v, h.ha_status_topic)
     v.append(0)

@@ -176,3 +176,14 @@ def test_wifi_lost_and_regained_shows_on_the_model():
         network.UP = True
     assert seen == [(True, "127.0.0.1"), (False, None), (True, "127.0.0.1", True)], seen
     assert not [line for line in a.logs if "wifipassword" in line]
+
+
+def test_failures_are_told_in_words():
+    """What the info screen shows for a broker that cannot be reached: a name that does not
+    resolve says so (not the exception's class), a refused connection or a silence in words."""
+    import mqtt  # noqa: F401  (netonce.why is the publisher's)
+    assert net.once("why", net.NetError("broker.lan not found")) == "broker.lan not found"
+    assert net.once("why", OSError(111)) == "refused"
+    assert net.once("why", asyncio.TimeoutError()) == "no answer"
+    assert net.once("wifi_why", 202) == "wrong password"
+    assert "netonce" not in sys.modules
