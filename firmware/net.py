@@ -1,16 +1,13 @@
 """WiFi, in the one asyncio loop (issue 10: WiFi never blocks the display or the meter link).
-Loaded only when config.json has "wifi". `wlan.connect()` returns at once on the ESP32; joining
-is polled (docs/hardware.md section 4 has the measured stalls). What runs once per start,
-connection, clock setting or failure (the publisher's set-up, MQTT's connect and announce, NTP,
-DNS) is netonce.py's, loaded by once() for the call.
+Loaded only when config.json has "wifi". What runs once per start, join, connection, clock
+setting or failure (the radio's set-up, a join attempt, the publisher's set-up, MQTT's connect,
+NTP, DNS) is netonce.py's, loaded by once() for the call.
 """
 import asyncio
 import sys
 from time import ticks_ms, ticks_diff, ticks_add
 from micropython import const
 
-_JOIN_MS = const(20000)                  # one join attempt
-_BACKOFF_S = (10, 30, 60, 120, 300)      # between failed joins
 _NTP_EVERY_S = const(21600)              # six hours: how long NTP is preferred (docs/mqtt.md 4)
 
 
@@ -46,32 +43,16 @@ class Net:
         self.dns = None
 
     async def run(self):
-        import network
+        """Join (netonce.join, while not joined), show the address, set the clock by NTP every
+        six hours; look again every 2 s."""
         a = self.app
         m = a.model
-        wlan = network.WLAN(network.STA_IF)
-        wlan.active(True)
-        try:
-            wlan.config(pm=wlan.PM_NONE)  # power saving makes G37/G39 see ghost presses
-        except (AttributeError, ValueError):
-            pass
+        wlan = once("wlan")
         fails = 0
         due = ticks_ms()  # the next NTP question
         while True:
             if not wlan.isconnected():
-                self._show(False, None)
-                try:
-                    wlan.connect(self.wifi["ssid"], self.wifi.get("password", ""))
-                except OSError as e:  # the ESP32's "WiFi internal error" while it still tries
-                    a.log("wifi: %r" % e)
-                t0 = ticks_ms()
-                while not wlan.isconnected() and ticks_diff(ticks_ms(), t0) < _JOIN_MS:
-                    await asyncio.sleep_ms(250)
-                if not wlan.isconnected():
-                    m.wifi_why = once("wifi_why", wlan.status())
-                    a.log("wifi: %s %s" % (self.wifi["ssid"], m.wifi_why))
-                    m.changed()
-                    await asyncio.sleep(_BACKOFF_S[min(fails, len(_BACKOFF_S) - 1)])
+                if not await once("join", self, wlan, fails):
                     fails += 1
                     continue
             fails = 0

@@ -1,6 +1,6 @@
-"""The network's code that runs once per start, connection, clock setting or failure: the
-publisher's set-up, MQTT's CONNECT/CONNACK/SUBSCRIBE, NTP and DNS questions, the words for a
-failure. net.once() imports this module for one call and forgets it after (issue 10's heap budget: only the WiFi loop, the publishing loop and the state
+"""The network's code that runs once per start, join, connection, clock setting or failure: the
+radio's set-up, a WiFi join attempt, the publisher's set-up, MQTT's CONNECT/CONNACK/SUBSCRIBE,
+NTP and DNS questions, the words for a failure. net.once() imports this module for one call and forgets it after (issue 10's heap budget: only the WiFi loop, the publishing loop and the state
 message stay resident; docs/hardware.md section 4). Importing it takes a few ms, once per call.
 
 Why NTP and DNS are asked here and not by `ntptime.settime()` and `socket.getaddrinfo()`: the
@@ -15,6 +15,8 @@ from time import ticks_ms, ticks_diff
 from micropython import const
 from net import Net, NetError
 
+_JOIN_MS = const(20000)                  # one join attempt
+_BACKOFF_S = (10, 30, 60, 120, 300)      # between failed joins
 _NTP_DELTA = const(2208988800 - 946684800)  # NTP's 1900 epoch to 2000's (the stick's)
 _UDP_WAIT_MS = const(3000)
 _KEEPALIVE_S = const(60)  # mqtt.py's
@@ -52,9 +54,39 @@ def setup(app, cfg):
                                               model="M5StickC", offset_min=cfg.utc_offset_minutes))
 
 
-def wifi_why(status):
-    """network.WLAN.status() in words."""
-    return _WIFI.get(status, "not reachable")
+def wlan():
+    """The station interface, active, without power saving (it makes G37/G39 see ghost presses)."""
+    import network
+    w = network.WLAN(network.STA_IF)
+    w.active(True)
+    try:
+        w.config(pm=w.PM_NONE)
+    except (AttributeError, ValueError):
+        pass
+    return w
+
+
+async def join(n, w, fails):
+    """One join attempt of Net n on WLAN w: True once joined; else the reason shown and logged
+    and a pause (growing with `fails`) before the next. `wlan.connect()` returns at once on the
+    ESP32; joining is polled (docs/hardware.md section 4 has the measured stalls)."""
+    a = n.app
+    m = a.model
+    n._show(False, None)
+    try:
+        w.connect(n.wifi["ssid"], n.wifi.get("password", ""))
+    except OSError as e:  # the ESP32's "WiFi internal error" while it still tries
+        a.log("wifi: %r" % e)
+    t0 = ticks_ms()
+    while not w.isconnected() and ticks_diff(ticks_ms(), t0) < _JOIN_MS:
+        await asyncio.sleep_ms(250)
+    if w.isconnected():
+        return True
+    m.wifi_why = _WIFI.get(w.status(), "not reachable")
+    a.log("wifi: %s %s" % (n.wifi["ssid"], m.wifi_why))
+    m.changed()
+    await asyncio.sleep(_BACKOFF_S[min(fails, len(_BACKOFF_S) - 1)])
+    return False
 
 
 def why(e):
