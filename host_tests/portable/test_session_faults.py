@@ -98,3 +98,26 @@ def test_run_ends_at_its_limit_when_a_wait_jumps_past_it():
     mod.silent = True  # the session sits in 5 s command timeouts; the limit falls inside one
     assert not run(s, clock, lambda: False, 7500)
     assert 7500 <= clock.now < 20000, clock.now
+
+
+def test_recoveries_count_what_the_ladder_decided():
+    """[rejoin, rescan, reset]: none on a clean start (its start and scan are no recovery),
+    a rejoin after a silent meter, a reset after a silent module."""
+    s, mod, clock, states = _make()
+    assert run(s, clock, lambda: s.reading.seq >= 1, 100000)
+    assert s.recoveries == [0, 0, 0] and s.resets == 1 and s.scans == 1
+    mod.drop = 3
+    n = s.reading.seq
+    assert run(s, clock, lambda: s.reading.seq >= n + 1, clock.now + 300000)
+    assert s.recoveries[0] >= 1 and s.recoveries[0] == s.rejoins and s.recoveries[1:] == [0, 0]
+    s, mod, clock, states = _make()
+    mod.silent = True
+    assert run(s, clock, lambda: s.state == bstate.ERROR, 200000)
+    assert s.recoveries[0] == 0 and s.recoveries[2] >= 2
+
+
+def test_recoveries_count_a_rescan():
+    s, mod, clock, states = _make()
+    mod.refuse = "SKJOIN"
+    assert run(s, clock, lambda: s.state == bstate.ERROR, 900000)
+    assert s.recoveries[1] == 3 and s.recoveries[2] == 0

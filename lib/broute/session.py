@@ -9,6 +9,11 @@ Recovery (docs/protocol.md section 5): resend, then rejoin, then module reset, t
 with a growing backoff; `_MOVES` is the one table of where each step and failure leads. The
 serve step (one request per poll and its answer) and `_on` are poll.py's Poller, inherited.
 
+`recoveries` counts what the ladder decided on trouble, [rejoin, rescan, reset]: one per
+BrouteError handled (a module command failing unexpectedly counts as a reset), so the first
+start and the first scan are not recoveries (unlike `resets` and `scans`, which count every
+module start and scan). Web /metrics shows them (issue 11).
+
 The start, find and join steps are joinsteps.py's, with the driver's own (its `steps()`):
 `JOIN_MODULES` names those modules, imported when a (re)join starts, and `drop_join()` drops
 them (sys.modules and the package's attribute) once the session is connected, so that their
@@ -107,6 +112,7 @@ class Session(Poller):
         self.dialect = self.version = None
         self.sends = self.timeouts = self.rejoins = self.scans = self.resets = 0
         self.dropped = 0  # readings refused as implausible (corrupted on the way)
+        self.recoveries = [0, 0, 0]  # the ladder's recoveries: rejoin, rescan, reset
         self._frame = Frame()
         self._bld = Builder(64)
         self._infc_bld = Builder(64)
@@ -173,6 +179,7 @@ class Session(Poller):
         self._tid = -1
         self._paused = 0
         self._fails += 1
+        self.recoveries[e.level - 1] += 1  # REJOIN, RESCAN, RESET are 1, 2, 3 (poll.py)
         self.reason = e.reason
         self._say("trouble: %s" % e.reason)
         if e.level == RESCAN:
