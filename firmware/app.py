@@ -12,7 +12,7 @@ it would fail the same way after any number of resets.
 import asyncio
 import gc
 import sys
-from time import ticks_ms, ticks_diff
+from time import sleep_ms, ticks_ms, ticks_diff
 from micropython import const
 
 from broute import bstate
@@ -29,8 +29,7 @@ _STALL_MIN_MS = 300000      # connected but no reading for this long: restart th
 _STALL_POLLS = const(10)
 _RESTARTS_MAX = const(3)    # session restarts without a reading before the watchdog may act
 _CRASH_PAUSE_MS = 30000
-_CRASHES_MAX = const(5)     # app crashes in a row before machine.reset()
-_CRASH_FORGET_MS = 600000   # a run this long starts the crash count afresh
+CRASH_FORGET_MS = const(600000)  # a run this long starts the crash count afresh (crash.py)
 SCAN_CACHE = "scan.json"
 
 class Device:
@@ -160,7 +159,7 @@ class App:
             n += 1
             if n % 5 == 0:
                 gc.collect()  # in a quiet moment, not in the middle of a reading
-            if n == _CRASH_FORGET_MS // _FEED_MS and self.ui.resets:
+            if n == CRASH_FORGET_MS // _FEED_MS and self.ui.resets:
                 self.ui.resets = 0  # a long run: a crash reset may help again
                 self.ui.save()
 
@@ -243,46 +242,6 @@ class App:
             m.info = self._info + (("Module", "%s %s" % (s.dialect, s.version)),)
         m.changed()
 
-    # --- crash handling -----------------------------------------------------------------
-    def show_crash(self, e, n, final=False):
-        if self.model is None:
-            return
-        if final:
-            then = "Stopped resetting: power the stick off and on, or update it."
-        else:
-            then = "Restarting in %d s (%d of %d)." % (_CRASH_PAUSE_MS // 1000, n, _CRASHES_MAX)
-        self.model.set_error("Firmware error", "%s. %s" % (_short(e), then))
-        try:
-            self.ui.update(self.clock.ticks_ms())
-        except Exception:
-            pass
-
-    def may_reset(self):
-        """True once: a reset that was followed by the same crashes is not repeated."""
-        ui = self.ui
-        if ui is None or ui.resets:
-            return False
-        ui.resets = 1
-        ui.save()
-        return True
-
-    async def pause(self, ms):
-        """Wait between crash retries, feeding the watchdog if it is armed."""
-        start = ticks_ms()
-        while ticks_diff(ticks_ms(), start) < ms:
-            if self.wdt:
-                self.wdt.feed()
-            await asyncio.sleep_ms(min(_FEED_MS, ms))
-
-
-def read_config(path, log):
-    """startup.read_config, dropping the module after use (tools/bench/mem32.py measures this)."""
-    import startup
-    try:
-        return startup.read_config(path, log)
-    finally:
-        sys.modules.pop("startup", None)
-
 
 def drop(name):
     """Forget a module used once: sys.modules holds it, and a package's module is also an
@@ -308,12 +267,13 @@ def _help(reason):
 
 
 def _short(e):
+    """An exception in one line of at most 60 characters (the screen's, the log's)."""
     text = "%s: %s" % (type(e).__name__, e)
     return text[:60]
 
 
 def main(platform=None, path=None, log=print, clock=None):
-    """Run forever; retry a crashed app, reset only after repeated crashes, and only once."""
+    """Run forever; a crash is crash.py's to count, show and act on; retry after a pause."""
     app = App(platform or Device(), path, log, clock)
     crashes = 0
     while True:
@@ -324,21 +284,19 @@ def main(platform=None, path=None, log=print, clock=None):
             app.platform.park()
             raise
         except Exception as e:
-            if ticks_diff(ticks_ms(), started) > _CRASH_FORGET_MS:
-                crashes = 0  # only crashes in quick succession count towards a reset
-            crashes += 1
-            log("app crashed (%d of %d):" % (crashes, _CRASHES_MAX))
-            sys.print_exception(e)
-            if crashes >= _CRASHES_MAX:
-                if app.may_reset():
-                    log("too many crashes: resetting the board")
-                    app.platform.reset()
-                    return
-                log("too many crashes, and a reset did not help: retrying without one")
-                crashes = 0
-                app.show_crash(e, crashes, True)
-            else:
-                app.show_crash(e, crashes)
+            try:
+                import crash  # loaded per crash, dropped after
+                crashes = crash.handle(app, e, crashes, started)
+            except Exception:  # no heap even for that (MemoryError): retry, never reset
+                log("app crashed")
+            drop("crash")
+            if crashes is None:
+                return  # the board was reset
             asyncio.new_event_loop()
-            asyncio.run(app.pause(_CRASH_PAUSE_MS))
+            ms = _CRASH_PAUSE_MS
+            while ms > 0:  # the loop has ended: feed the watchdog, if armed, while waiting
+                if app.wdt:
+                    app.wdt.feed()
+                sleep_ms(min(_FEED_MS, ms))
+                ms -= _FEED_MS
         asyncio.new_event_loop()
