@@ -171,6 +171,32 @@ def test_repeated_crashes_reset_once_never_in_a_loop():
         app._CRASH_PAUSE_MS = 30000
 
 
+class _NoHeap:
+    """crash.py as a heap too full to run it would have it."""
+
+    def handle(self, a, e, crashes, started):
+        raise MemoryError
+
+
+def test_a_crash_handler_without_heap_retries_without_a_reset():
+    import sys
+    _config()
+    app._CRASH_PAUSE_MS = 1
+    try:
+        plat = Plat(fail_watchdog=6)
+        logs = []
+        sys.modules["crash"] = _NoHeap()  # for the first crash: main drops it after
+        try:
+            app.main(plat, PATH, logs.append)
+        except KeyboardInterrupt:
+            pass
+        # The first crash uncounted, five counted by crash.py: one reset, then a run.
+        assert logs.count("app crashed") == 1 and plat.resets == 1 and "crash" not in sys.modules
+        assert any("app crashed (5 of 5)" in line for line in logs), logs
+    finally:
+        app._CRASH_PAUSE_MS = 30000
+
+
 def test_join_without_answer_is_not_a_wrong_login():
     auth, gone = app._help(session.AUTH_FAILED), app._help(session.JOIN_NO_ANSWER)
     assert auth[0] == "Wrong B-route login" and gone[0] != auth[0]
