@@ -11,7 +11,7 @@ import sys
 
 from broute import driver as dr
 from broute import j11
-from broute import j11join
+from broute import j11ask
 from broute.j11driver import J11Driver
 
 
@@ -66,7 +66,7 @@ def _want(items):
 
 
 def test_the_published_requests_are_built_byte_for_byte():
-    b = j11join.Builder()
+    b = j11ask.Builder()
     assert bytes(b.frame(0x006B)) == VERSION_REQ
     assert bytes(b.frame(0x0001)) == _unhex("D0EA83FC 0001 0004 033E 0000")
     assert bytes(b.frame(0x005F, 5, 0, 5, 0)) == _unhex("D0EA83FC 005F 0008 03A0 000A 05000500")
@@ -275,8 +275,7 @@ def test_fuzz_the_driver_raises_nothing_but_driver_error():
         st = _Stream(data, r)
         d = J11Driver(st, st, _Clock(), lambda k, a: events.append(k) and False)
         d._ip, d._up, d._held = ip, True, True
-        m = d.steps()
-        for call in (lambda: d.wait(1000), lambda: m.scan(d, 4), lambda: d.send(b"\x10\x81"), lambda: m.join(
+        for call in (lambda: d.wait(1000), lambda: d.steps(1).scan(d, 4), lambda: d.send(b"\x10\x81"), lambda: d.steps(2).join(
                 d, {"channel": 0x3B, "pan_id": 1, "addr": "001D129012345678", "ip": ""})):
             try:  # send() checks it is joined when called, the others when awaited
                 asyncio.run(call())
@@ -289,7 +288,7 @@ def test_driver_keeps_rssi_and_version_from_the_published_frames():
     events = []
     st = _Stream(RESPONSES[6][0] + RESPONSES[9][0], _Rng(1))
     d = J11Driver(st, st, _Clock(), lambda k, a: events.append(k))
-    d.steps()  # the version is read while joining (j11join.take)
+    d.steps(0)  # the version is read while starting (j11ask.take, with j11start's)
     d._want = 0x206B
     asyncio.run(d.wait(10, 0x206B))
     assert d.version == "1.3.5514"
@@ -299,5 +298,5 @@ def test_driver_keeps_rssi_and_version_from_the_published_frames():
 
 def test_resolve_flips_the_universal_local_bit():
     d = J11Driver(_Stream(b"", _Rng(1)), _Stream(b"", _Rng(1)), _Clock(), None)
-    ip = asyncio.run(d.steps().resolve(d, "001D129012345678"))
+    ip = asyncio.run(d.steps(1).resolve(d, "001D129012345678"))
     assert ip == "FE80:0000:0000:0000:021D:1290:1234:5678"

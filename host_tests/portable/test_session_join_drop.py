@@ -1,12 +1,14 @@
-"""The join steps leave RAM once the session is connected and come back for the next (re)join
-(session.JOIN_MODULES, drop_join): over SKSTACK and J11, through a rejoin; the meter's facts'
-decoders (meterfacts.py) leave once the first answer is in."""
+"""Each join step's code is loaded for that step only and leaves RAM when it ends; none is
+loaded once the session is connected, and a rejoin loads the join step's again
+(session.JOIN_MODULES, drop_join): over SKSTACK and J11, with and without the scan cache;
+the meter's facts' decoders (meterfacts.py) leave once the first answer is in."""
 import sys
 
 import broute
 from broute import bstate
 from broute import session
 from broute.j11driver import J11Driver
+from broute.scancache import MemoryCache
 from session_fake import VClock, FakeModule, RBID, PWD, run
 from j11_fake import J11Module, link
 
@@ -17,10 +19,25 @@ def _loaded():
 
 
 def _watch(s):
-    """The join modules loaded at each JOINING state."""
+    """The join modules loaded as each step asks its driver for its own (steps(step))."""
     seen = []
-    s.listener = lambda kind: seen.append(_loaded()) if kind == "state" and s.state == bstate.JOINING else None
+    real = s._drv.steps
+
+    def steps(step=None):
+        m = real(step)
+        if step is not None:
+            seen.append(_loaded())
+        return m
+    s._drv.steps = steps
     return seen
+
+
+SK = [["broute.stepstart", "broute.skask", "broute.skstart"],
+      ["broute.stepfind", "broute.skask", "broute.skscan"],
+      ["broute.stepjoin", "broute.skask", "broute.skjoin"]]
+J11 = [["broute.stepstart", "broute.j11ask", "broute.j11start"],
+       ["broute.stepfind", "broute.j11ask", "broute.j11scan"],
+       ["broute.stepjoin", "broute.j11ask", "broute.j11join"]]
 
 
 def test_skstack_join_modules_leave_once_connected_and_return_for_a_rejoin():
@@ -29,7 +46,7 @@ def test_skstack_join_modules_leave_once_connected_and_return_for_a_rejoin():
     s = session.Session(mod, mod, RBID, PWD, clock=clock)
     seen = _watch(s)
     assert run(s, clock, lambda: s.reading.seq >= 1, 100000)
-    assert seen == [["broute.joinsteps", "broute.skjoin"]]
+    assert seen == SK
     assert _loaded() == [] and s._drv._jt is None and s.state == bstate.CONNECTED
     # the meter's facts (D3, E1, D7, 9F: meterfacts.py) were read from the first answer, then dropped
     assert s._tracker.known and s._tracker.unit and s._tracker.get_map
@@ -38,7 +55,7 @@ def test_skstack_join_modules_leave_once_connected_and_return_for_a_rejoin():
     mod.drop = 3  # the meter goes silent: resends, then a rejoin
     n = s.reading.seq
     assert run(s, clock, lambda: s.reading.seq >= n + 2, clock.now + 300000)
-    assert s.rejoins >= 1 and len(seen) >= 2 and seen[-1] == seen[0]
+    assert s.rejoins >= 1 and len(seen) >= 4 and seen[-1] == SK[2]
     assert _loaded() == [] and s._drv._jt is None
 
 
@@ -48,13 +65,23 @@ def test_j11_join_modules_leave_once_connected_and_return_for_a_rejoin():
     s = session.Session(mod, mod, RBID, PWD, clock=clock, driver=J11Driver)
     seen = _watch(s)
     assert run(s, clock, lambda: s.reading.seq >= 1, clock.now + 300000)
-    assert seen == [["broute.joinsteps", "broute.j11join"]]
+    assert seen == J11
     assert _loaded() == [] and s._drv._jt is None and s._drv._b is None  # nor the join's builder
     mod.at(3000, link(4))  # PANA session lost: rejoin
     mod.session = False
     assert run(s, clock, lambda: s.reading.seq >= 3, clock.now + 300000)
-    assert s.rejoins == 1 and len(seen) == 2 and seen[1] == seen[0] and _loaded() == []
+    assert s.rejoins == 1 and seen[3:] == [J11[2]] and _loaded() == []
     assert s.version  # read while joining, kept once the join steps left
+
+
+def test_a_cached_meter_loads_no_scan():
+    clock = VClock()
+    mod = FakeModule(clock)
+    cache = MemoryCache({"channel": 0x3B, "pan_id": 0x8888, "addr": "001D129012345678", "rssi": -55})
+    s = session.Session(mod, mod, RBID, PWD, cache=cache, clock=clock)
+    seen = _watch(s)
+    assert run(s, clock, lambda: s.reading.seq >= 1, 100000)
+    assert seen == [SK[0], SK[2]] and s.scans == 0 and _loaded() == []
 
 
 def test_drop_join_forgets_only_what_is_loaded():

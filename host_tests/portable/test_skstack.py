@@ -1,7 +1,7 @@
 """SKSTACK IP line parser and command builders, fed the way a UART delivers: in fragments."""
 from broute import skstack as sk
 from broute import skdriver as skcmd  # SKSENDTO's header lives in the SKSTACK driver
-from broute import skjoin  # the join's command lines in its join steps
+from broute import skask, skstart, skscan, skjoin  # the join's lines and commands, in its join steps
 
 IP_M = b"FE80:0000:0000:0000:021D:1290:1234:5678"
 IP_ME = b"FE80:0000:0000:0000:021D:1290:0003:C890"
@@ -27,9 +27,9 @@ def _drain(p, out, text=False):
         elif k in (sk.OK, sk.FAIL):
             out.append((k, p.code))
         elif k == sk.FIELD:
-            out.append((k,) + skjoin.field(p))
-        elif k == sk.OTHER and skjoin.kind(p) != sk.OTHER:
-            out.append((skjoin.kind(p),))
+            out.append((k,) + skscan.field(p))
+        elif k == sk.OTHER and skask.kind(p) != sk.OTHER:
+            out.append((skask.kind(p),))
         elif text and k != sk.GARBAGE:
             out.append((k, p.text()))
         else:
@@ -50,7 +50,7 @@ def _events(data, dialect=sk.SINGLE, chunk=5, size=1024):
 def test_answers_and_echo():
     for chunk in (1, 3, 64):
         ev, _ = _events(b"SKVER\r\nEVER 1.2.10\r\nOK\r\nSKSREG S2\r\nESREG 3B\r\nOK\r\nFAIL ER10\r\n", chunk=chunk)
-        assert ev == [(sk.ECHO,), (skjoin.EVER,), (sk.OK, -1), (sk.ECHO,), (sk.OTHER,), (sk.OK, -1),
+        assert ev == [(sk.ECHO,), (skask.EVER,), (sk.OK, -1), (sk.ECHO,), (sk.OTHER,), (sk.OK, -1),
                       (sk.FAIL, 10)], ev
 
 
@@ -87,7 +87,7 @@ def test_epandesc_fields():
     data = (b"EVENT 20 " + IP_M + b"\r\nEPANDESC\r\n  Channel:3B\r\n  Channel Page:09\r\n  Pan ID:8888\r\n"
             b"  Addr:001D129012345678\r\n  LQI:B2\r\n  PairID:0123ABCD\r\nEVENT 22 " + IP_M + b"\r\n")
     ev, _ = _events(data, chunk=4)
-    assert ev == [(sk.EVENT, 0x20, -1, -1), (skjoin.EPANDESC,), (sk.FIELD, b"Channel", 0x3B),
+    assert ev == [(sk.EVENT, 0x20, -1, -1), (skask.EPANDESC,), (sk.FIELD, b"Channel", 0x3B),
                   (sk.FIELD, b"Channel Page", 9), (sk.FIELD, b"Pan ID", 0x8888),
                   (sk.FIELD, b"Addr", 0x001D129012345678), (sk.FIELD, b"LQI", 0xB2),
                   (sk.FIELD, b"PairID", 0x0123ABCD), (sk.EVENT, 0x22, -1, -1)], ev
@@ -95,11 +95,11 @@ def test_epandesc_fields():
 
 def test_ll64_answer_and_einfo_dialect():
     ev, p = _events(IP_M + b"\r\n")
-    assert ev == [(skjoin.ADDR,)]
+    assert ev == [(skask.ADDR,)]
     p = sk.Parser()
     p.feed(b"EINFO " + IP_ME + b" 001D129000003C89 21 FFFF FFFE\r\nEINFO " + IP_ME + b" 001D129000003C89 21 FFFF 0\r\n")
-    assert p.next() == sk.OTHER and skjoin.kind(p) == skjoin.EINFO and skjoin.dialect_of_einfo(p) == sk.SINGLE
-    assert p.next() == sk.OTHER and skjoin.kind(p) == skjoin.EINFO and skjoin.dialect_of_einfo(p) == sk.DUAL
+    assert p.next() == sk.OTHER and skask.kind(p) == skask.EINFO and skstart.dialect_of_einfo(p) == sk.SINGLE
+    assert p.next() == sk.OTHER and skask.kind(p) == skask.EINFO and skstart.dialect_of_einfo(p) == sk.DUAL
 
 
 def test_garbage_and_overlong_lines_resynchronise():
@@ -127,11 +127,11 @@ def test_tok_eq_ignores_case():
 
 
 def test_command_builders():
-    assert skjoin.scan_line(sk.SINGLE, 6) == b"SKSCAN 2 FFFFFFFF 6\r\n"
-    assert skjoin.scan_line(sk.DUAL, 10) == b"SKSCAN 2 FFFFFFFF A 0\r\n"
-    assert skjoin.sreg(b"S2", 0x21, 2) == b"SKSREG S2 21\r\n"
-    assert skjoin.sreg(b"S3", 0x88, 4) == b"SKSREG S3 0088\r\n"
-    assert skjoin.setpwd(b"0123456789AB") == b"SKSETPWD C 0123456789AB\r\n"
+    assert skscan.scan_line(sk.SINGLE, 6) == b"SKSCAN 2 FFFFFFFF 6\r\n"
+    assert skscan.scan_line(sk.DUAL, 10) == b"SKSCAN 2 FFFFFFFF A 0\r\n"
+    assert skask.sreg(b"S2", 0x21, 2) == b"SKSREG S2 21\r\n"
+    assert skask.sreg(b"S3", 0x88, 4) == b"SKSREG S3 0088\r\n"
+    assert skstart.setpwd(b"0123456789AB") == b"SKSETPWD C 0123456789AB\r\n"
     st = skjoin.sendto(sk.SINGLE, IP_M)
     assert bytes(skcmd.header(st, 0x12)) == b"SKSENDTO 1 " + IP_M + b" 0E1A 1 0012 "
     assert bytes(skcmd.header(st, 0xAF)) == b"SKSENDTO 1 " + IP_M + b" 0E1A 1 00AF "  # patched again
@@ -139,9 +139,9 @@ def test_command_builders():
 
 
 def test_mask_hides_secrets():
-    assert "0123" not in skjoin.mask(skjoin.setpwd(b"0123456789AB"))
-    assert "0000" not in skjoin.mask(skjoin.setrbid(b"00112233445566778899AABBCCDDEEFF"))
-    assert skjoin.mask(b"SKVER\r\n") == "SKVER"
+    assert "0123" not in skask.mask(skstart.setpwd(b"0123456789AB"))
+    assert "0000" not in skask.mask(skstart.setrbid(b"00112233445566778899AABBCCDDEEFF"))
+    assert skask.mask(b"SKVER\r\n") == "SKVER"
 
 
 def test_line_after_a_dropped_overlong_one_survives_a_read_boundary():

@@ -2,24 +2,25 @@
 
 A driver owns one module family: its commands, event numbers and framing (skdriver.py:
 SKSTACK IP, both dialects; j11driver.py: ROHM's J11). The ladder never sees any of them. The
-driver class holds what a connected session uses; its join steps are in a module of their
-own, which `steps()` imports and returns (skjoin.py, j11join.py), so that they leave RAM once
-the session is connected (`steps(False)`, then session.drop_join()). The ladder awaits:
+driver class holds what a connected session uses; its join steps are in modules of their
+own, one per ladder step (poll.py's START, FIND, JOIN), which `steps(step)` imports and
+returns (skstart/skscan/skjoin.py, j11start/j11scan/j11join.py), so that each leaves RAM when
+its step ends (`steps()`, then session.drop_join()). The ladder awaits:
 
-  steps().reset(d)            reset the module (d: the driver)
-  steps().start(d)            identify it (sets `version`, `dialect`)
-  steps().credentials(d, rbid, password)  bytes, checked by the ladder
-  steps().scan(d, duration)   the best PAN found {"channel", "pan_id", "addr", "rssi"} or None:
-                              channel in SKSTACK's numbering 0x21-0x3C, addr the MAC in 16 hex
-                              digits, rssi in dBm; duration 4..8 in SKSTACK's scale
-  steps().resolve(d, addr)    the meter's IPv6 link-local address (str) from its MAC
-  steps().join(d, target)     JOINED, REFUSED (the meter said no) or NO_ANSWER
-  steps().end(d)              end the session the module may hold (nothing without one)
+  steps(START).reset(d)            reset the module (d: the driver)
+  steps(START).start(d)            identify it (sets `version`, `dialect`)
+  steps(START).credentials(d, rbid, password)  bytes, checked by the ladder
+  steps(FIND).scan(d, duration)    the best PAN found {"channel", "pan_id", "addr", "rssi"} or
+                                   None: channel in SKSTACK's numbering 0x21-0x3C, addr the MAC
+                                   in 16 hex digits, rssi in dBm; duration 4..8 in SKSTACK's scale
+  steps(FIND).resolve(d, addr)     the meter's IPv6 link-local address (str) from its MAC
+  steps(JOIN).join(d, target)      JOINED, REFUSED (the meter said no) or NO_ANSWER
+  steps(JOIN).end(d)               end the session the module may hold (nothing without one)
   send(frame)                 one UDP frame to the joined meter; False: the radio could not send it
   wait(deadline)              read until on_event returns true (True) or the deadline (None)
 
-While the join steps are loaded, their `take(d, k, p)` sees each parsed item first (the
-driver's `_jt`) and keeps what only a join brings (versions, scan results, join answers).
+While a join step is loaded, its `take(d, k, p)` sees each parsed item first (the driver's
+`_jt`) and keeps what only that step brings (versions, scan results, join answers).
 The attributes `version` and `dialect` (set by start) and `rssi` (dBm, None until known; the
 ladder sets it from a cached scan) are read by the ladder. It learns what happens on the link
 through `on_event(kind, arg)`, called from inside those coroutines (an exception raised there

@@ -13,15 +13,15 @@ What J11 does not report (docs/j11.md section 5): the start of a re-authenticati
 is known; a send refused for it is a 2008 whose result is not "sent", so send() returns False
 and the ladder backs off). RATE and RATE_OFF are therefore never raised. Nothing here writes
 the module's flash: 005F's setting is volatile. Here is what a connected session uses; the
-join steps (reset, start, credentials, scan, resolve, join, end) are j11join.py's, loaded by
-`steps()` for a (re)join only.
+join steps are loaded by `steps()` one ladder step at a time: j11start.py (reset, start,
+credentials), j11scan.py (scan, resolve), j11join.py (join, end), each with j11ask.py.
 """
 from . import driver as dr
 from . import j11
 from .compat import Port, const
 
-# the request and notifications a connected session sees (docs/j11.md section 3; j11join.py
-# has the join's); a response's code is its request's | 0x2000
+# the request and notifications a connected session sees (docs/j11.md section 3; j11ask.py
+# and the join steps have the join's); a response's code is its request's | 0x2000
 _SEND = const(0x0008)
 _N_UDP, _N_BOOT, _N_LINK, _N_PANA = const(0x6018), const(0x6019), const(0x601A), const(0x6028)
 _R_BADSUM = const(0x2FFF)   # the module got our request with a bad checksum
@@ -51,7 +51,7 @@ class J11Driver:
         self._held = False     # B-route operation may be running (0058 ends it)
         self._want = _W_NONE
         self._hard = hard_reset
-        self._b = None         # the join's request builder (j11join.Builder) while joining
+        self._b = None         # the join's request builder (j11ask.Builder) while joining
         self.dialect = "j11"
         self._best = None
         self.bad = self.hard_resets = 0
@@ -59,19 +59,26 @@ class J11Driver:
         self._ip = None        # the joined meter's IPv6 address (16 bytes)
         self._udp = None       # its j11.UdpHead
         self._up = False       # joined: a 601A 03/04 or a failed 6028 now means LOST
-        self._jt = None        # j11join.take while (re)joining (steps())
+        self._jt = None        # the join step's take while (re)joining (steps())
 
     # --- the interface (driver.py) --------------------------------------------------------
-    def steps(self, on=True):
-        """The join steps (j11join.py), loaded for a (re)join; steps(False) lets them go."""
-        if not on:
+    def steps(self, step=None):
+        """The join step `step`'s module (poll.py's START, FIND, JOIN: j11start.py, j11scan.py,
+        j11join.py), loaded for that step with the request builder; steps() lets them go
+        (session.drop_join drops the modules)."""
+        if step is None:
             self._jt = self._b = None
             return None
-        from . import j11join
-        self._jt = j11join.take
-        if self._b is None:
-            self._b = j11join.Builder()
-        return j11join
+        if step == 0:
+            from . import j11start as m
+        elif step == 1:
+            from . import j11scan as m
+        else:
+            from . import j11join as m
+        from .j11ask import Builder
+        self._jt = m.take
+        self._b = Builder()
+        return m
 
     def send(self, data):
         """0008 to the joined meter: the header built at join, then the data as it is; False
@@ -88,13 +95,13 @@ class J11Driver:
 
     # --- exchanges ----------------------------------------------------------------------
     def _err(self, code):
-        """The waiter's timeout (driver.py); j11join.py words the join's refusals."""
+        """The waiter's timeout (driver.py); j11ask.py words the join's refusals."""
         return dr.DriverError(code, "%s: no answer" % self._name)
 
     # --- what the module says -------------------------------------------------------------
     def _take(self, k, p):
         """One frame: the answer the exchange waits for goes to `_ans`, the rest to on_event,
-        whose answer is returned. While joining, j11join.take sees each frame first."""
+        whose answer is returned. While joining, the step's take (steps()) sees each frame first."""
         j = self._jt
         if j is not None and j(self, k, p):
             return
@@ -115,7 +122,7 @@ class J11Driver:
                     return
             self.rssi = p.s8(24)
             return self.on_event(dr.FRAME, p.view(27, n))
-        if c == w:  # 2008 (j11join.take has the join's answers): whether the radio sent it
+        if c == w:  # 2008 (the step's take has the join's answers): whether the radio sent it
             self._ans = p.u8(0) == _OK and p.u8(1) == 0
             return
         if w >> 12 == 2 and (c == _R_BADSUM or c == _R_UNKNOWN):

@@ -20,7 +20,7 @@ SERVE = const(3)   # poll the meter
 REJOIN = const(1)
 RESCAN = const(2)
 RESET = const(3)
-READY = const(4)   # what START, FIND and JOIN end with (joinsteps.py)
+READY = const(4)   # what START, FIND and JOIN end with (stepstart.py, stepfind.py, stepjoin.py)
 FOUND = const(5)
 JOINED = const(6)
 

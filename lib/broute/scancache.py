@@ -1,10 +1,12 @@
 """The last scan result (channel, pan_id, addr as 16 hex digits, rssi in dBm) in a small JSON file, so a warm start can join without scanning.
 
 Written only when the content changes (the board's flash wears out; a reading never writes).
-What a valid result is, is joinsteps.valid's: the cache is read only while (re)joining.
+What a valid result is, is scanvalid.py's, loaded only while the file is read.
 """
 import json
 import os
+
+from .compat import drop
 
 _MAX_BYTES = 512  # a real cache is about 130 bytes; more is a broken file, not worth the heap
 
@@ -12,7 +14,7 @@ _MAX_BYTES = 512  # a real cache is about 130 bytes; more is a broken file, not 
 class ScanCache:
     def __init__(self, path):
         self._path = path
-        self._last = None
+        self._last = None  # what the file holds as last read or written ({}: no file); None: not read
 
     def load(self):
         """The cached dict, or None when there is none; a file that is not a valid scan
@@ -21,13 +23,16 @@ class ScanCache:
             with open(self._path, "rb") as f:
                 text = f.read(_MAX_BYTES + 1)
         except OSError:
+            self._last = {}
             return None
         try:
             d = json.loads(text) if len(text) <= _MAX_BYTES else None
         except ValueError:
             d = None
-        from .joinsteps import valid  # read only while (re)joining: the check leaves RAM with it
-        if not valid(d):
+        from .scanvalid import valid  # read once per find step: the check leaves RAM at once
+        ok = valid(d)
+        drop("broute.scanvalid")
+        if not ok:
             self.clear()
             return None
         self._last = d
@@ -43,7 +48,7 @@ class ScanCache:
         self._last = dict(d)
 
     def clear(self):
-        self._last = None
+        self._last = {}
         try:
             os.remove(self._path)
         except OSError:

@@ -14,17 +14,19 @@ BrouteError handled (a module command failing unexpectedly counts as a reset), s
 start and the first scan are not recoveries (unlike `resets` and `scans`, which count every
 module start and scan). Web /metrics shows them (issue 11).
 
-The start, find and join steps are joinsteps.py's, with the driver's own (its `steps()`):
-`JOIN_MODULES` names those modules, imported when a (re)join starts, and `drop_join()` drops
-them (sys.modules and the package's attribute) once the session is connected, so that their
-code is off the heap while the meter is polled; the next recovery imports them again.
+Each join step is a module of its own, loaded for that step only: the ladder's (stepstart.py,
+stepfind.py, stepjoin.py) and the driver's (its `steps(step)`: skstart/skscan/skjoin.py with
+skask.py, or j11start/j11scan/j11join.py with j11ask.py; the scan only when the scan cache has
+no meter). `JOIN_MODULES` names them all; `drop_join()` drops those loaded (sys.modules and the
+package's attribute) when a step ends, so at most one step's code is on the heap while
+joining, and none while the meter is polled.
 """
 from .echonet import Frame, Builder, Tids
 from . import bstate
 from . import driver as dr
 from .compat import Clock, const, drop
 from .reading import Reading, Tracker
-from .poll import Poller, BrouteError, START, SERVE, RESCAN, RESET, REJOIN
+from .poll import Poller, BrouteError, START, FIND, SERVE, RESCAN, RESET, REJOIN
 
 POLL_MIN_MS = 5000          # the meter answers nothing faster usefully (docs/protocol.md section 5)
 _BACKOFF_MAX = const(300000)
@@ -39,10 +41,12 @@ _MOVES = (b"--01--"    # START:  RESET -> START, READY -> FIND
           b"2-0---")   # SERVE:  REJOIN -> JOIN, RESET -> START
 #          REJOIN RESCAN RESET READY FOUND JOINED
 
-# The modules only (re)joining uses: the ladder's join steps and each driver's (its steps()).
-# Imported when a (re)join starts, dropped by drop_join() once the session is connected, so
-# their code is off the heap while the meter is polled.
-JOIN_MODULES = ("broute.joinsteps", "broute.skjoin", "broute.j11join")
+# The modules only (re)joining uses, one ladder step's at a time: the ladder's and each
+# driver's (its steps()). Dropped by drop_join() when a step ends, so their code is off the
+# heap while the meter is polled.
+JOIN_MODULES = ("broute.stepstart", "broute.stepfind", "broute.stepjoin",
+                "broute.skask", "broute.skstart", "broute.skscan", "broute.skjoin",
+                "broute.j11ask", "broute.j11start", "broute.j11scan", "broute.j11join")
 
 
 def drop_join():
@@ -152,8 +156,6 @@ class Session(Poller):
             e = None
             try:
                 if st == SERVE:
-                    self._drv.steps(False)  # connected: the join steps leave RAM
-                    drop_join()
                     await self._serve()
                 else:
                     ev = await self._joining(st)
@@ -161,6 +163,8 @@ class Session(Poller):
                 e = BrouteError(RESET, "Wi-SUN module: %s" % x)
             except BrouteError as x:
                 e = x
+            self._drv.steps()  # the step's code leaves RAM; its next turn imports it again
+            drop_join()
             if e:
                 ev = e.level
             st = _MOVES[st * 6 + ev - 1] - 48
@@ -171,9 +175,14 @@ class Session(Poller):
                 await self._recover(e)
 
     def _joining(self, st):
-        """Step `st`'s coroutine (joinsteps.py, imported for it; no reference kept here)."""
-        from .joinsteps import step
-        return step(self, st)
+        """Step `st`'s coroutine (its module imported for it; no reference kept here)."""
+        if st == START:
+            from .stepstart import step
+        elif st == FIND:
+            from .stepfind import step
+        else:
+            from .stepjoin import step
+        return step(self)
 
     async def _recover(self, e):
         self._tid = -1

@@ -5,8 +5,9 @@ command and names in `_want` the answer that ends it; `wait` reads until `_ans` 
 ends it, or the deadline passes. Everything else on the line goes to the ladder's `on_event`:
 ERXUDP from the joined meter, EVENT 24-33 outside an exchange, and any echo once echo is off
 (SKSREG SFE 0 is volatile, so an echo means the module restarted and forgot the credentials).
-Here is what a connected session uses; the join steps (reset, start, credentials, scan,
-resolve, join, end) are skjoin.py's, loaded by `steps()` for a (re)join only.
+Here is what a connected session uses; the join steps are loaded by `steps()` one ladder step
+at a time: skstart.py (reset, start, credentials), skscan.py (scan, resolve), skjoin.py (join,
+end), each with skask.py (a command and its answer).
 """
 from . import driver as dr
 from . import skstack as sk
@@ -23,7 +24,7 @@ _EV_REAUTH = const(0x29)     # the session's lifetime is over: re-authenticating
 _EV_LIMIT = const(0x32)      # the ARIB transmit-time limit is reached
 _EV_LIMIT_OFF = const(0x33)  # and lifted
 
-# what ends the exchange under way (`_want`); skjoin.py waits for the join's
+# what ends the exchange under way (`_want`); skask.py, skscan.py, skjoin.py wait for the join's
 _W_LADDER = const(-1)  # the ladder's wait(): on_event returned true (driver.wait)
 _W_OK = const(1)      # OK (FAIL raises)
 _W_ADDR = const(2)    # the SKLL64 address line (FAIL raises)
@@ -67,17 +68,23 @@ class SkDriver:
         self._quiet = False  # echo is off: an echo now means the module restarted
         self._ip = self._tx = self._pd = self._best = None
         self._pana = 0       # PANA packets from the meter during SKJOIN
-        self._jt = None      # skjoin.take while (re)joining (steps())
+        self._jt = None      # the join step's take while (re)joining (steps())
 
     # --- the interface (driver.py) --------------------------------------------------------
-    def steps(self, on=True):
-        """The join steps (skjoin.py), loaded for a (re)join; steps(False) lets them go."""
-        if not on:
+    def steps(self, step=None):
+        """The join step `step`'s module (poll.py's START, FIND, JOIN: skstart.py, skscan.py,
+        skjoin.py), loaded for that step; steps() lets it go (session.drop_join drops it)."""
+        if step is None:
             self._jt = None
             return None
-        from . import skjoin
-        self._jt = skjoin.take
-        return skjoin
+        if step == 0:
+            from . import skstart as m
+        elif step == 1:
+            from . import skscan as m
+        else:
+            from . import skjoin as m
+        self._jt = m.take
+        return m
 
     def send(self, data):
         """SKSENDTO to the joined meter, the raw bytes right after the length, no CRLF
@@ -91,13 +98,13 @@ class SkDriver:
 
     # --- exchanges ----------------------------------------------------------------------
     def _err(self, code):
-        w = self._name  # a name, or a command line masked (skjoin.mask)
+        w = self._name  # a name, or a command line masked (skask.mask)
         return dr.DriverError(code, "%s: no answer" % w if code == dr.TIMEOUT else "%s: FAIL ER%02d" % (w, code))
 
     # --- what the module says -------------------------------------------------------------
     def _take(self, k, p):
         """One line from the module: answers go to `_ans`, the rest to on_event, whose
-        answer is returned. While joining, skjoin.take sees each line first."""
+        answer is returned. While joining, the step's take (steps()) sees each line first."""
         j = self._jt
         if j is not None and j(self, k, p):
             return
