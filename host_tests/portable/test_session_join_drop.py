@@ -2,6 +2,8 @@
 loaded once the session is connected, and a rejoin loads the join step's again
 (session.JOIN_MODULES, drop_join): over SKSTACK and J11, with and without the scan cache;
 the meter's facts' decoders (meterfacts.py) leave once the first answer is in."""
+import json
+import os
 import sys
 
 import broute
@@ -82,6 +84,32 @@ def test_a_cached_meter_loads_no_scan():
     seen = _watch(s)
     assert run(s, clock, lambda: s.reading.seq >= 1, 100000)
     assert seen == [SK[0], SK[2]] and s.scans == 0 and _loaded() == []
+
+
+def _gone(name):
+    return name not in sys.modules and name[7:] not in broute.__dict__
+
+
+def test_the_checks_leave_once_used():
+    """The credential rules (credcheck.py) leave once the Session has checked them, the scan
+    cache's check of its file (scanvalid.py) once the find step has read it."""
+    from broute import scancache
+    from test_scancache import GOOD, _path
+    path = _path()
+    with open(path, "w") as f:
+        f.write(json.dumps(GOOD))
+    assert session.id_problem("0" * 32) is None  # the old path (firmware/config.py) loads them...
+    assert not _gone("broute.credcheck")
+    clock = VClock()
+    mod = FakeModule(clock)
+    s = session.Session(mod, mod, RBID, PWD, cache=scancache.ScanCache(path), clock=clock)
+    assert _gone("broute.credcheck")  # ...and the Session drops them
+    seen = _watch(s)
+    try:
+        assert run(s, clock, lambda: s.reading.seq >= 1, 100000)
+    finally:
+        os.remove(path)
+    assert seen == [SK[0], SK[2]] and s.scans == 0 and _gone("broute.scanvalid") and _loaded() == []
 
 
 def test_drop_join_forgets_only_what_is_loaded():

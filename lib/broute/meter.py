@@ -86,32 +86,12 @@ def cumulative(edt):
     return counter_at(edt, 0)
 
 
-# Read once per session, from the first answer after a join (D3, E1, D7, 9F): their decoders
-# are meterfacts.py's, imported for them and dropped by the serve step once they are in
-# (poll.py), so they are off the heap while the meter is polled. These names stay here.
-def _facts():
+def __getattr__(name):
+    """coefficient, unit_kwh, digits, property_map: read once per session (D3, E1, D7, 9F),
+    their decoders are meterfacts.py's, which the Tracker (reading.py) imports and the serve
+    step drops once they are in (poll.py); kept importable from here for the PC tools."""
     from . import meterfacts
-    return meterfacts
-
-
-def coefficient(edt):
-    """D3: multiplier of the counters (a Get_SNA for D3 means 1)."""
-    return _facts().coefficient(edt)
-
-
-def unit_kwh(edt):
-    """E1: kWh per counter step."""
-    return _facts().unit_kwh(edt)
-
-
-def digits(edt):
-    """D7: effective digits; the counters wrap at 10 ** digits."""
-    return _facts().digits(edt)
-
-
-def property_map(edt):
-    """9D/9E/9F: the EPCs, from a list (< 16) or the 16-byte bitmap (>= 16)."""
-    return _facts().property_map(edt)
+    return getattr(meterfacts, name)
 
 
 def kwh(raw, coefficient, unit):

@@ -1,8 +1,8 @@
 """The meter's facts read once per session: D3 coefficient, E1 unit, D7 digits, 9D/9E/9F property maps.
 
-meter.py keeps their names and forwards here (ECHONET Appendix 3.3.25, as meter.py): the Tracker
-(reading.py) decodes them from the first answer after a join, then the serve step drops this
-module (poll.py), so it is off the heap while the meter is polled.
+ECHONET Appendix 3.3.25, as meter.py: the Tracker (reading.py) decodes them from the first
+answer after a join, then the serve step drops this module (poll.py), so it is off the heap
+while the meter is polled. meter.py forwards their names here for the PC tools.
 """
 from .echonet import EchonetError
 from .meter import check_len, uint

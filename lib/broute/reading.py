@@ -140,18 +140,20 @@ class Tracker:
         return fresh
 
     def _other(self, epc, edt, f):
-        if epc == _D3:
-            self.coefficient = meter.coefficient(edt)
+        if epc == _D3 or epc == _E1 or epc == _D7 or epc == _9F:
+            # the meter's facts, once per session: their decoders leave RAM once they are in (poll.py)
+            from . import meterfacts as mf
+            if epc == _9F:
+                self.get_map = mf.property_map(edt)
+                return
+            if epc == _D3:
+                self.coefficient = mf.coefficient(edt)
+            elif epc == _E1:
+                self.unit = mf.unit_kwh(edt)
+                self.known = True
+            else:
+                self.digits = mf.digits(edt)
             self._stale = True
-        elif epc == _E1:
-            self.unit = meter.unit_kwh(edt)
-            self.known = True
-            self._stale = True
-        elif epc == _D7:
-            self.digits = meter.digits(edt)
-            self._stale = True
-        elif epc == _9F:
-            self.get_map = meter.property_map(edt)
         elif epc == _E2 or epc == _E4:
             self._history(edt, 1 if epc == _E4 else 0)
         elif epc == _EA or epc == _EB:

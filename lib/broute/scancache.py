@@ -6,8 +6,6 @@ What a valid result is, is scanvalid.py's, loaded only while the file is read.
 import json
 import os
 
-from .compat import drop
-
 _MAX_BYTES = 512  # a real cache is about 130 bytes; more is a broken file, not worth the heap
 
 
@@ -29,10 +27,8 @@ class ScanCache:
             d = json.loads(text) if len(text) <= _MAX_BYTES else None
         except ValueError:
             d = None
-        from .scanvalid import valid  # read once per find step: the check leaves RAM at once
-        ok = valid(d)
-        drop("broute.scanvalid")
-        if not ok:
+        from .scanvalid import valid  # the ladder's find step drops it once read (stepfind.py)
+        if not valid(d):
             self.clear()
             return None
         self._last = d

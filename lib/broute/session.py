@@ -63,26 +63,11 @@ NO_MODULE = "Wi-SUN module not answering"
 ADDR_REFUSED = "Meter address refused: the Wi-SUN module takes no meter found, power it off and on"
 
 
-def id_problem(v):
-    """Why `v` cannot be a B-route ID (32 hex digits, either case: callers upper-case it), or
-    None; never shows `v`. A mistyped ID only looks like "no meter" (docs/protocol.md section 2)."""
-    return text_problem(v, 32, "32 hex digits", "F")
-
-
-def password_problem(v):
-    """Why `v` cannot be a B-route password (12 letters and digits, docs/protocol.md section 2), or None."""
-    return text_problem(v, 12, "12 characters long", "Z")
-
-
-def text_problem(v, n, what, top):
-    """Why `v` is not `n` characters of the digits 0-9 and letters A-`top` (either case), or None."""
-    if not isinstance(v, str):
-        return "must be text in quotes, " + what
-    if len(v) != n:
-        return "must be %s (got %d)" % (what, len(v))
-    for c in v:
-        if not ("0" <= c <= "9" or "A" <= c <= top or "a" <= c <= top.lower()):
-            return "must be %s: only the digits 0-9 and letters A-%s" % (what, top)
+def __getattr__(name):
+    """id_problem, password_problem, text_problem: credcheck.py's, for code that still
+    imports them from here (it stays loaded until a Session is made, which drops it)."""
+    from . import credcheck
+    return getattr(credcheck, name)
 
 
 class Session(Poller):
@@ -93,12 +78,17 @@ class Session(Poller):
         billing month's first day (1: the calendar month; 2-28: the meter-reading day)."""
         if type(reading_day) is not int or not 1 <= reading_day <= 28:
             raise ValueError("reading_day must be 1 to 28")
-        why = id_problem(rbid)
+        from . import credcheck  # once: the rules leave RAM again
+        why = credcheck.id_problem(rbid)
         if why:
-            raise ValueError("B-route ID " + why)
-        why = password_problem(password)
+            why = "ID " + why
+        else:
+            why = credcheck.password_problem(password)
+            if why:
+                why = "password " + why
+        drop("broute.credcheck")
         if why:
-            raise ValueError("B-route password " + why)
+            raise ValueError("B-route " + why)
         self._rbid, self._pw = rbid.upper().encode(), password.encode()
         self._cache, self._log = cache, log
         self._clock = clock or Clock()

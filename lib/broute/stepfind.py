@@ -6,6 +6,7 @@ session.drop_join() drops them when the step ends. It ends with FOUND or raises 
 (docs/protocol.md section 5).
 """
 from . import bstate
+from .compat import drop
 from .poll import BrouteError, FIND, FOUND, RESET
 from .session import NOT_FOUND
 
@@ -16,6 +17,7 @@ async def step(s):
     if s._target is not None:  # kept across a module reset
         return FOUND
     c = s._cache.load() if s._cache else None
+    drop("broute.scanvalid")  # the cache's check of its file (scancache.py): read, not needed again
     if c:
         s._target, s._from_cache = c, True
         s._drv.rssi = c.get("rssi")
