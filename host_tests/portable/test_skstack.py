@@ -31,7 +31,7 @@ def _drain(p, out, text=False):
         elif k == sk.OTHER and skask.kind(p) != sk.OTHER:
             out.append((skask.kind(p),))
         elif text and k != sk.GARBAGE:
-            out.append((k, p.text()))
+            out.append((k, skscan.text(p)))
         else:
             out.append((k,))
 

@@ -17,7 +17,7 @@ def scan_line(dialect, duration):
 
 def field(p):
     """(name, value) of parser `p`'s FIELD line "  Name:Value" (EPANDESC's): the name as bytes
-    (allocated: the scan only), the value as a hex number (-1 when it is none); p.text() is
+    (allocated: the scan only), the value as a hex number (-1 when it is none); text(p) is
     then the value's text."""
     b, s, t = p.buf, p._ls, p._le
     while b[s] == 32:
@@ -25,6 +25,14 @@ def field(p):
     c = b.find(b":", s, t)
     p._ls = c + 1
     return bytes(b[s:c]), p._hex(c + 1, t)
+
+
+def text(p):
+    """Parser `p`'s current line (or field value) as str (allocates: the scan only)."""
+    try:
+        return str(bytes(p._mv[p._ls:p._le]), "ascii")
+    except UnicodeError:
+        return "<binary>"
 
 
 async def scan(d, dur):
@@ -62,7 +70,7 @@ def take(d, k, p):
             elif f == b"Pan ID":
                 pd["pan_id"] = v
             elif f == b"Addr":
-                pd["addr"] = p.text().strip().upper()
+                pd["addr"] = text(p).strip().upper()
             elif f == b"LQI":
                 pd["lqi"] = v
         return True

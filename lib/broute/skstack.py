@@ -24,8 +24,8 @@ FAIL = const(2)
 EVENT = const(3)
 ERXUDP = const(4)
 # 5-8 and 11: EVER, EINFO, EPANDESC, the SKLL64 address, which only a join brings, come as
-# OTHER; skjoin.kind tells them apart, only while joining
-FIELD = const(9)      # an indented "Key:Value" line of EPANDESC (skjoin.field reads it)
+# OTHER; skask.kind tells them apart, only while joining
+FIELD = const(9)      # an indented "Key:Value" line of EPANDESC (skscan.field reads it)
 ECHO = const(10)      # our own command echoed (may hold a secret: never log it)
 OTHER = const(12)     # a well-formed line nobody here needs
 GARBAGE = const(13)   # noise, a broken ERXUDP or an over-long line (dropped)
@@ -240,7 +240,7 @@ class Parser:
             self.side = self.tok_hex(3) if self.dialect == DUAL else -1
             self.param = self.tok_hex(pi)
             return EVENT if self.code >= 0 else self._junk()
-        if b[s] == _SP:  # an EPANDESC field: read by skjoin.field, only while joining
+        if b[s] == _SP:  # an EPANDESC field: read by skscan.field, only while scanning
             return FIELD if b.find(b":", s, t) > 0 else self._junk()
         if self._at(s, t, b"SK") or self._at(s, t, b"ROPT") or self._at(s, t, b"WOPT"):
             return ECHO
@@ -285,11 +285,4 @@ class Parser:
             if c != r and (c | 0x20) != (r | 0x20):
                 return False
         return True
-
-    def text(self):
-        """The current line (or field value) as str (allocates: start-up and errors only)."""
-        try:
-            return str(bytes(self._mv[self._ls:self._le]), "ascii")
-        except UnicodeError:
-            return "<binary>"
 
