@@ -288,6 +288,7 @@ def _briefly(a, ms=50):
         await asyncio.sleep_ms(ms)
         t.cancel()
     asyncio.run(go(a))
+    asyncio.new_event_loop()  # the app's other tasks end too: none runs into the next effect
 
 
 WIFI = {"ssid": "home", "password": "wifipassword"}
@@ -347,6 +348,30 @@ def effect_utc_offset_minutes():
         assert a.model.clock(t) in (86400 + offset * 60, 86400 + offset * 60 - 1)
 
 
+
+def effect_http():
+    sys.modules.pop("websrc", None)
+    a = _app(wifi=WIFI)
+    _briefly(a)
+    assert a.web is None and "websrc" not in sys.modules  # no server, nor its code on the heap
+    port = 28765
+    a = _app(wifi=WIFI, http={"port": port})
+    got = []
+
+    async def go():
+        t = asyncio.create_task(a.run())
+        await asyncio.sleep_ms(100)
+        r, w = await asyncio.open_connection("127.0.0.1", port)  # served on the WiFi address
+        w.write(b"GET /api/now HTTP/1.1\r\nHost: stick\r\n\r\n")
+        await w.drain()
+        got.append(await r.read(12))
+        w.close()
+        await a.web.srv.close()
+        t.cancel()
+    asyncio.run(go())
+    asyncio.new_event_loop()  # the app's other tasks (WiFi, link, server) end here
+    assert got == [b"HTTP/1.1 200"], got
+
 EFFECTS = {
     "broute_id": effect_broute_id, "broute_password": effect_broute_password,
     "board": effect_board, "uart_rx": effect_uart_rx, "uart_tx": effect_uart_tx,
@@ -355,7 +380,7 @@ EFFECTS = {
     "poll_seconds": effect_poll_seconds, "rotation": effect_rotation,
     "brightness": effect_brightness, "buzzer": effect_buzzer, "scan_cache": effect_scan_cache,
     "wifi": effect_wifi, "mqtt": effect_mqtt, "tariff": effect_tariff,
-    "reading_day": effect_reading_day, "utc_offset_minutes": effect_utc_offset_minutes,
+    "http": effect_http, "reading_day": effect_reading_day, "utc_offset_minutes": effect_utc_offset_minutes,
 }
 
 
