@@ -1,8 +1,8 @@
 """The meter's facts read once per session: D3 coefficient, E1 unit, D7 digits, 9D/9E/9F property maps.
 
 ECHONET Appendix 3.3.25, as meter.py: the Tracker (reading.py) decodes them from the first
-answer after a join, then the serve step drops this module (poll.py), so it is off the heap
-while the meter is polled. meter.py forwards their names here for the PC tools.
+answer after a join, the serve step builds its Gets from them (`gets`) and drops this module
+(poll.py), so it is off the heap while the meter is polled. meter.py forwards their names here for the PC tools.
 """
 from .echonet import EchonetError
 from .meter import check_len, uint
@@ -56,3 +56,21 @@ def property_map(edt):
     if len(out) != count:
         raise EchonetError("property map bitmap holds %d EPCs, count says %d" % (len(out), count))
     return bytes(out)
+
+
+def gets(tr):
+    """The energy Get (E7 E8 E0, and E3 EA EB where the meter has them: EA dates the energy,
+    so a midnight is seen and its 00:00 baselines taken even when pushes are missed) and
+    the history Get (EA, then E2 and E4 of the day E5 chose), from the property map: built
+    once per session by the serve step (poll.py)."""
+    e, h = bytearray(b"\xE7\xE8\xE0"), bytearray(b"\xEA\xE2")
+    sold = tr.supports(0xE3)
+    if sold:
+        e.append(0xE3)
+    if tr.supports(0xEA):
+        e.append(0xEA)
+    if sold and tr.supports(0xEB):
+        e.append(0xEB)
+    if sold and tr.supports(0xE4):
+        h.append(0xE4)
+    return bytes(e), bytes(h)

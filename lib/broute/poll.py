@@ -41,23 +41,6 @@ _GET_FIRST = b"\xD3\xE1\xD7\x9F\xE7\xE8\xE0\xE3\x98\x97\xEA\xE2"
 _GET_POWER = b"\xE7\xE8"
 
 
-def _gets(tr):
-    """The energy Get (E7 E8 E0, and E3 EA EB where the meter has them: EA dates the energy,
-    so a midnight is seen and its 00:00 baselines taken even when pushes are missed) and
-    the history Get (EA, then E2 and E4 of the day E5 chose), built once per session."""
-    e, h = bytearray(b"\xE7\xE8\xE0"), bytearray(b"\xEA\xE2")
-    sold = tr.supports(0xE3)
-    if sold:
-        e.append(0xE3)
-    if tr.supports(0xEA):
-        e.append(0xEA)
-    if sold and tr.supports(0xEB):
-        e.append(0xEB)
-    if sold and tr.supports(0xE4):
-        h.append(0xE4)
-    return bytes(e), bytes(h)
-
-
 class BrouteError(Exception):
     """Session trouble: `level` is how far up the recovery ladder to go; `alarm` asks for a human."""
 
@@ -95,8 +78,9 @@ class Poller:
             t0 = self._clock.ticks_ms()
             if tr.known:
                 if energy is None:  # the first answer came, with the meter's facts
-                    energy, hist = _gets(tr)
-                    drop("broute.meterfacts")  # their decoders (meter.py), read once per session
+                    from .meterfacts import gets  # loaded by the Tracker for them (reading.py)
+                    energy, hist = gets(tr)
+                    drop("broute.meterfacts")  # read once per session
                 if day != tr.days:  # a new meter day: energy next, its baselines asked again
                     day, tries, n = tr.days, 0, 0
                 if tries < _HISTORY_TRIES and tr.supports(0xE2):
