@@ -4,10 +4,8 @@ objects."""
 import gc
 import sys
 import machine
-from machine import Pin
 from micropython import const
 import axp192
-import board
 import st77xx_init  # held for the start-up: the display's constructor and reset() use it
 from st77xx import ST77xx
 
@@ -15,6 +13,10 @@ _SPI_HZ = const(27_000_000)
 
 
 def create(kind, hat_rx, hat_tx, buzzer):
+    # board (the caller) and machine.Pin here, not at the top: this module then imports where
+    # machine has no Pin (the unix port, host_tests/test_mip.py), as every module but board does
+    import board
+    Pin = machine.Pin
     try:
         i2c = machine.I2C(0, scl=Pin(22), sda=Pin(21), freq=400_000)
         if axp192.ADDR in i2c.scan():
@@ -39,6 +41,7 @@ def create(kind, hat_rx, hat_tx, buzzer):
 
 def _display(b, dc, rst, panel, hat_rx, hat_tx, buzzer):
     gc.collect()  # the display's buffers first, while the heap is unfragmented
+    Pin = machine.Pin
     spi = machine.SPI(1, baudrate=_SPI_HZ, polarity=0, phase=0,
                       sck=Pin(13), mosi=Pin(15), miso=None)
     b.display = ST77xx(spi, Pin(dc, Pin.OUT), Pin(5, Pin.OUT, value=1),
