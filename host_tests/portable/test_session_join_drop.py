@@ -98,12 +98,12 @@ def test_the_checks_leave_once_used():
     path = _path()
     with open(path, "w") as f:
         f.write(json.dumps(GOOD))
-    assert session.id_problem("0" * 32) is None  # the old path (firmware/config.py) loads them...
-    assert not _gone("broute.credcheck")
+    assert session.id_problem("0" * 32) is None  # the old path (firmware/config.py)...
+    assert _gone("broute.credcheck")  # ...leaves nothing loaded
     clock = VClock()
     mod = FakeModule(clock)
     s = session.Session(mod, mod, RBID, PWD, cache=scancache.ScanCache(path), clock=clock)
-    assert _gone("broute.credcheck")  # ...and the Session drops them
+    assert _gone("broute.credcheck")  # nor the Session's own check
     seen = _watch(s)
     try:
         assert run(s, clock, lambda: s.reading.seq >= 1, 100000)

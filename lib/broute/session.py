@@ -65,9 +65,12 @@ ADDR_REFUSED = "Meter address refused: the Wi-SUN module takes no meter found, p
 
 def __getattr__(name):
     """id_problem, password_problem, text_problem: credcheck.py's, for code that still
-    imports them from here (it stays loaded until a Session is made, which drops it)."""
+    imports them from here; the module leaves sys.modules at once (what holds the function
+    holds its code, freed with it)."""
     from . import credcheck
-    return getattr(credcheck, name)
+    f = getattr(credcheck, name)
+    drop("broute.credcheck")
+    return f
 
 
 class Session(Poller):
