@@ -98,12 +98,11 @@ def test_the_checks_leave_once_used():
     path = _path()
     with open(path, "w") as f:
         f.write(json.dumps(GOOD))
-    assert session.id_problem("0" * 32) is None  # the old path (firmware/config.py)...
-    assert _gone("broute.credcheck")  # ...leaves nothing loaded
+    assert session.id_problem("0" * 32) is None  # the old path loads them...
     clock = VClock()
     mod = FakeModule(clock)
     s = session.Session(mod, mod, RBID, PWD, cache=scancache.ScanCache(path), clock=clock)
-    assert _gone("broute.credcheck")  # nor the Session's own check
+    assert _gone("broute.credcheck")  # ...and the Session drops them
     seen = _watch(s)
     try:
         assert run(s, clock, lambda: s.reading.seq >= 1, 100000)

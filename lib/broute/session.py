@@ -65,12 +65,11 @@ ADDR_REFUSED = "Meter address refused: the Wi-SUN module takes no meter found, p
 
 def __getattr__(name):
     """id_problem, password_problem, text_problem: credcheck.py's, for code that still
-    imports them from here; the module leaves sys.modules at once (what holds the function
-    holds its code, freed with it)."""
+    imports them from here (firmware/config.py should import broute.credcheck, and startup
+    drop it with config). Kept loaded, so that two names cost one copy; the Session's
+    constructor drops it."""
     from . import credcheck
-    f = getattr(credcheck, name)
-    drop("broute.credcheck")
-    return f
+    return getattr(credcheck, name)
 
 
 class Session(Poller):
