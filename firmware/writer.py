@@ -69,37 +69,3 @@ class Writer:
                             break
             self._ink = (top, bottom)
         return self._ink
-
-    def wrap(self, text, width):
-        """Split text into lines that fit width pixels, words joined by one space (for error
-        advice, once). Measured a character at a time and cut out of text, so the lines are
-        the only new strings."""
-        font, lines = self.font, []
-        sp = font.width(32)
-        n, i, start = len(text), 0, -1  # the line so far: text[start:end], w pixels
-        while True:
-            while i < n and text[i].isspace():
-                i += 1
-            if i == n:
-                break
-            j, ww = i, 0
-            while j < n and not text[j].isspace():
-                ww += font.width(ord(text[j]))
-                j += 1
-            if start >= 0 and w + sp + ww > width:
-                lines.append(_line(text, start, end, plain))
-                start = -1
-            if start < 0:
-                start, w, plain = i, ww, True
-            else:
-                w += sp + ww
-                plain = plain and i == end + 1 and text[end] == " "
-            end = i = j
-        if start >= 0:
-            lines.append(_line(text, start, end, plain))
-        return lines
-
-
-def _line(text, start, end, plain):
-    """text[start:end] with its words joined by one space (plain: they already are)."""
-    return text[start:end] if plain else " ".join(text[start:end].split())

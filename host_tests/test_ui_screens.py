@@ -174,10 +174,11 @@ sys.path[0:0] = ["firmware", "lib", "tools/emulation"]
 from emu_board import EmuBoard
 from fontfile import Font, folder
 from writer import Writer
+from ui_error import wrap
 w = Writer(EmuBoard("stickc", screen=False).display, Font(folder() + "/small.bin"))
 width = w.width("Move the stick")
 for text in ("Move the stick closer to the meter", "Move  the\\nstick closer", "x " + "y" * 40 + " z", "  "):
-    lines = w.wrap(text, width)
+    lines = wrap(w, text, width)
     print("|".join(lines), all(w.width(s) <= width or " " not in s for s in lines))
 """
 

@@ -164,7 +164,8 @@ def test_writer_width_and_colour():
     w.text(0, 0, "88", 0)  # index 0 on a filled background: still transparent
     colours = set(fb.pixel(x, y) for x in range(end) for y in range(w.height))
     assert colours == {0, 15}
-    assert w.wrap("aaa bbb ccc", w.width("aaa bbb")) == ["aaa bbb", "ccc"]
+    from ui_error import wrap  # the error page's, the one page with advice to wrap
+    assert wrap(w, "aaa bbb ccc", w.width("aaa bbb")) == ["aaa bbb", "ccc"]
 
 
 def _ink_cols(fb, y0, y1, bg):
@@ -204,7 +205,8 @@ def test_error_pages_are_balanced():
     step = t.small.height - 1
     per_page = (t.h - t.bar_h - 1) // step
     words = 1
-    while len(t.small.wrap("word " * words, t.w - 6)) <= per_page:
+    from ui_error import wrap
+    while len(wrap(t.small, "word " * words, t.w - 6)) <= per_page:
         words += 1
     m.set_error("Fix config.json", "word " * words)
     counts = []
