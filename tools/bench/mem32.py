@@ -42,13 +42,14 @@ BUDGET = 88 * 1024
 # total, not the ~110 KB the heap reaches after its one growth: 96 KB leaves WiFi its room.
 PEAK_BUDGET = 96 * 1024
 
-# Issue 10's target is BUDGET and PEAK_BUDGET with WiFi, MQTT and a tariff on too; not met
-# yet (docs/hardware.md section 4). Until it is, the stick without them (the firmware of
-# issue 9) is gated against BUDGET/PEAK_BUDGET, and with them against these ceilings, its
-# measured figures (94.1 KB, peak 108.9 KB) rounded up to the next KB plus 1 KB, so it
-# cannot grow unseen while the gap closes.
-NET_CEILING = 96 * 1024
-NET_PEAK_CEILING = 110 * 1024
+# Issue 10's target is BUDGET and PEAK_BUDGET with everything on: WiFi, MQTT, a tariff and issue
+# 11's web server. Not met yet (docs/hardware.md section 4): measured 92,288 B total (90.1 KB),
+# peak 107,248 B (104.7 KB, an HTTP request while the session joins; all the join steps' modules
+# counted at once). Until it is, the stick without them is gated against BUDGET/PEAK_BUDGET, and
+# with them against these ceilings, the measured figures rounded up to the next KB plus 1 KB, so
+# it cannot grow unseen while the gap closes.
+NET_CEILING = 92 * 1024
+NET_PEAK_CEILING = 106 * 1024
 
 # The start-up with WiFi and MQTT on (issue 10), the example's tariff too; without them,
 # these modules are never imported (each is imported inside a function, only when configured).
