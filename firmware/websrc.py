@@ -18,7 +18,7 @@ class Source:
         self.app = app
         self.offset_min = offset_min
         self.halves = HalfHours()   # one for all sessions: yesterday's survives a restart
-        self.past = [0, 0, 0, 0]    # the ended sessions' rejoins, scans, resets, timeouts
+        self.past = [0, 0, 0, 0]    # the ended sessions' recoveries (rejoin, rescan, reset), timeouts
         self.srv = None             # the Server, kept for a crash-retried app's next run
         self.session = None
         self.reading = None
@@ -34,9 +34,8 @@ class Source:
         old = self.session
         if old is not None:
             p = self.past
-            p[0] += old.rejoins
-            p[1] += old.scans
-            p[2] += old.resets
+            for i in range(3):
+                p[i] += old.recoveries[i]
             p[3] += old.timeouts
         self.session = s
         self.reading = s.reading

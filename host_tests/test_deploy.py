@@ -44,6 +44,10 @@ def test_fresh_deploy_lands_every_file_and_the_board_imports_it(board, tmp_path)
     # the web page, gzip-compressed at the root (firmware/websrc.py streams it as it is)
     with open(os.path.join(deploy.ROOT, "lib", "broute", "page.html"), "rb") as f:
         assert gzip.decompress((board.dir / "page.html.gz").read_bytes()) == f.read()
+    # the web bodies' text, beside broute/web.mpy, which reads it from flash
+    with open(os.path.join(deploy.ROOT, "lib", "broute", "web.tpl"), "rb") as f:
+        assert (board.dir / "lib" / "broute" / "web.tpl").read_bytes() == f.read()
+    assert "lib/broute/web.tpl" in (board.dir / deploy.MANIFEST).read_text().split()
     for name in fonts:
         assert (board.dir / "fonts" / name).read_bytes() == \
             open(os.path.join(deploy.ROOT, "firmware", "fonts", name), "rb").read()

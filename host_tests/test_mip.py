@@ -63,12 +63,14 @@ def test_the_manifest_lays_out_the_board_as_deploy_does():
         assert not dest.startswith("/") and ".." not in dest.split("/"), dest
     # The modules deploy compiles to /lib/<path>.mpy, here as /lib/<path>.py.
     modules = {"lib/%s.py" % mpycompile.board_path(mod) for mod in mpycompile.board_sources()}
-    assert {d for d in dests if d.startswith("lib/")} == modules
+    # and broute.web's text beside it, as deploy puts it (deploy.TEMPLATE)
+    assert {d for d in dests if d.startswith("lib/")} == modules | {"lib/broute/web.tpl"}
     fonts = sorted(n for n in os.listdir(os.path.join(ROOT, "firmware", "fonts")) if n.endswith(".bin"))
     assert fonts and sorted(d[6:] for d in dests if d.startswith("fonts/")) == fonts
     assert dests[-2:] == ["boot.py", "main.py"]  # last: a half-done install never starts the app
     assert ["page.html", "lib/broute/page.html"] in m["urls"]  # the web page, served as is
-    assert len(dests) == len(modules) + len(fonts) + 3
+    assert ["lib/broute/web.tpl", "lib/broute/web.tpl"] in m["urls"]
+    assert len(dests) == len(modules) + len(fonts) + 4
 
 
 def _board(port, *args):
@@ -95,7 +97,7 @@ def test_mip_install_from_the_checkout_gives_a_board_that_runs(board):
     # Every module imports from lib/ (on the ESP32 /lib is on sys.path); board.py gets as far as
     # the pins, which the unix port's machine module lacks.
     mods = sorted(d[4:-3].replace("/__init__", "").replace("/", ".") for d, _ in urls
-                  if d.startswith("lib/"))
+                  if d.startswith("lib/") and d.endswith(".py"))
     code = ("import sys\nsys.path.insert(0, 'lib')\n"
             "for m in %r:\n"
             " try:\n  __import__(m)\n except ImportError as e:\n  print('FAIL', m, e)\n"

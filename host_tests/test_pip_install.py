@@ -41,6 +41,15 @@ def test_pip_install_gives_a_broute_command_with_only_pyserial_and_paho(tmp_path
                        capture_output=True, text=True, cwd=cwd,
                        env=dict(os.environ, BROUTE_ID="0" * 28 + "ABCD", BROUTE_PASSWORD="ABCDEFGHIJ12"))
     assert s.returncode == 5 and "no such serial port" in s.stderr.lower(), s.stderr  # paho-mqtt imported
+    # the web page and the bodies' text are package data, beside broute.web (--http serves them)
+    for name in ("page.html", "web.tpl"):
+        got = subprocess.run([str(venv / "bin" / "python"), "-c",
+                              "import broute.web, os; print(open(os.path.join("
+                              "os.path.dirname(broute.web.__file__), %r), 'rb').read().hex())" % name],
+                             capture_output=True, text=True, cwd=cwd)
+        assert got.returncode == 0, got.stderr
+        with open(os.path.join(ROOT, "lib", "broute", name), "rb") as f:
+            assert bytes.fromhex(got.stdout.strip()) == f.read(), name
     listed = subprocess.run([str(venv / "bin" / "pip"), "list", "--format=freeze"], capture_output=True, text=True)
     names = sorted(line.split("==")[0].lower() for line in listed.stdout.split())
     assert "pyserial" in names and "paho-mqtt" in names and "broute-stick" in names

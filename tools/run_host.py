@@ -242,6 +242,7 @@ def compile_mpy(out):
     """Bytecode .mpy of lib/ and firmware/ for the unix port: the heap then holds what the
     board's would (no compiler at import), apart from 64-bit pointers."""
     mpycompile.compile_board(out, march=None)
+    shutil.copyfile(os.path.join(ROOT, deploy.TEMPLATE), os.path.join(out, "broute", "web.tpl"))  # beside web.mpy
     return out
 
 

@@ -97,7 +97,8 @@ class _Session:
     state = bstate.CONNECTED
     dialect = "skstack"
     version = "1.2.10"
-    rejoins, scans, resets, timeouts = 1, 2, 3, 4
+    recoveries = [1, 2, 3]  # rejoin, rescan, reset
+    timeouts = 4
 
     def rssi_dbm(self):
         return -61
@@ -143,6 +144,14 @@ class Source:
         return None if slot > 20 else 0.125 * (slot + 1) + day
 
 
+def _now(o, src):
+    web.fill(o, src, web.NOW_TPL)
+
+
+def _metrics_body(o, src):
+    web.fill(o, src, web.METRICS_TPL)
+
+
 def _build(f, src, size=16):
     """A body through a small buffer, so it is handed over in many pieces."""
     parts = []
@@ -154,7 +163,7 @@ def _build(f, src, size=16):
 
 
 def test_now():
-    d = json.loads(_build(web.now, Source()))
+    d = json.loads(_build(_now, Source()))
     keys = ["power_w", "current_r_a", "current_t_a", "energy_kwh", "energy_rev_kwh", "today_kwh",
             "time", "today_rev_kwh", "month_kwh", "month_rev_kwh", "today_yen", "month_yen",
             "rssi_dbm", "age_s", "level", "contract_a", "link", "module", "firmware", "uptime_s"]
@@ -172,24 +181,24 @@ def test_now_levels_and_nothing_yet():
     src = Source()
     r = src.reading
     r.current_r_da = 250
-    assert json.loads(_build(web.now, src))["level"] == "near"
+    assert json.loads(_build(_now, src))["level"] == "near"
     r.current_t_da = 300
-    assert json.loads(_build(web.now, src))["level"] == "over"
+    assert json.loads(_build(_now, src))["level"] == "over"
     r.current_r_da = r.current_t_da = None
     r.power_w = 2700  # no currents: from the power, 100 V per ampere
-    assert json.loads(_build(web.now, src))["level"] == "near"
+    assert json.loads(_build(_now, src))["level"] == "near"
     r.power_w = -300
-    assert json.loads(_build(web.now, src))["level"] == "export"
+    assert json.loads(_build(_now, src))["level"] == "export"
     src.reading.seq = 0  # no reading yet: every figure null, never a stale one
     src.session.version = None
     src.yen = (None, None)
-    d = json.loads(_build(web.now, src))
+    d = json.loads(_build(_now, src))
     for k in ("power_w", "current_r_a", "energy_kwh", "today_kwh", "time", "month_kwh", "age_s",
               "level", "today_yen", "module"):
         assert d[k] is None, k
     assert d["link"] == "connected" and d["rssi_dbm"] == -61
     src.session = None
-    d = json.loads(_build(web.now, src))
+    d = json.loads(_build(_now, src))
     assert d["link"] == "starting" and d["rssi_dbm"] is None
     _Session.version = "1.2.10"
 
@@ -206,7 +215,7 @@ def _metrics(src):
     """{(name, labels): value} and the family names, checking HELP and TYPE come first."""
     out = {}
     fams = []
-    for line in _build(web.metrics, src, 64).split("\n"):
+    for line in _build(_metrics_body, src, 64).split("\n"):
         if line.startswith("# HELP "):
             fams.append(line.split()[2])
         elif line.startswith("# TYPE "):
@@ -248,6 +257,17 @@ def test_metrics_leave_out_what_is_unknown():
     assert m["broute_link_up"] == 0 and m["broute_readings_total"] == 0
     assert m['broute_recoveries_total{kind="reset"}'] == 30
     assert m['broute_info{firmware="%s"}' % VERSION] == 1
+
+
+def test_template_lines_fit_the_buffer():
+    """web.tpl is read a line at a time into web._IN: every line ends in a newline and fits,
+    and its two sections (NOW_TPL, METRICS_TPL) each begin with an "@" line."""
+    with open(web.TPL, "rb") as f:
+        data = f.read()
+    lines = data.split(b"\n")
+    assert lines[-1] == b""
+    assert max(len(line) + 1 for line in lines) <= len(web._IN)
+    assert [line[:8] for line in lines if line[:1] == b"@"] == [b"@now: /a", b"@metrics"]
 
 
 # --- the server on loopback ------------------------------------------------------------------

@@ -109,7 +109,10 @@ class Server:
             self._head(w, 200, _TYPES[p])
             if not h.head_only:
                 o = web.Out(self.buf, w.write)
-                web.BODIES[p](o, self.source)
+                if p == web.HISTORY:
+                    web.history(o, self.source)
+                else:
+                    web.fill(o, self.source, p == web.METRICS)  # NOW_TPL or METRICS_TPL
                 o.flush()
         await wait_ms(w.drain(), IO_MS)
 

@@ -2,16 +2,18 @@
 head parser (`Head`) and the bodies of /api/now, /api/history and /metrics, written into an `Out`
 that hands its buffer to a sink whenever it fills, so no body is ever whole in RAM, and numbers
 are written as digits straight into it (a request's garbage on the stick: docs/http.md section 4).
+The bodies' constant text (JSON keys, metric names, HELP and TYPE) is web.tpl beside this module,
+read from flash per request (`fill`), not held in the heap as bytes constants would be.
 
 The builders ask a "source" object for the device's figures; the stick's is firmware/websrc.py,
 the PC's is broute serve's. A source has:
 
     session        the current broute.session.Session, or None: its state, rssi_dbm(), dialect,
-                   version, and its recovery counters rejoins, scans, resets, timeouts
+                   version, recoveries ([rejoin, rescan, reset]: the ladder's) and timeouts
     reading        the Reading that session fills (broute.reading), or None; while its `seq` is 0
                    (no fresh reading in it) its figures are all null
     readings       fresh readings since start, over all sessions (int)
-    past           [rejoins, scans, resets, timeouts] of the sessions that ended before this one
+    past           [rejoin, rescan, reset, timeout] of the sessions that ended before this one
     contract_a     the contract's amperes; warn_percent: "near" from this share of it (ints)
     offset_min     the local time's offset from UTC, minutes (540: Japan)
     now_ms()       the session clock's ticks_ms(), the clock of Reading.ticks
@@ -99,23 +101,25 @@ class Head:
             if not 65 <= b[i] <= 90:  # methods are upper-case tokens
                 return 400
         q = b.find(b"?", a + 1, z)
-        path = bytes(b[a + 1:z if q < 0 else q])
+        e = z if q < 0 else q  # the path's end
         for i in range(z + 1, k):
             if b[i] < 33 or b[i] > 126:
                 return 400
-        m = bytes(b[:a])
-        if m != b"GET" and m != b"HEAD":
+        # compared in place: a slice of the line would be a request's garbage
+        self.head_only = a == 4 and b.find(b"HEAD") == 0
+        if not self.head_only and (a != 3 or b.find(b"GET") != 0):
             return 405
-        self.head_only = m == b"HEAD"
-        if path in _PATHS:
-            self.path = _PATHS.index(path)
-            return 200
+        for i in range(4):
+            if e - a - 1 == len(_PATHS[i]) and b.find(_PATHS[i], a + 1, e) == a + 1:
+                self.path = i
+                return 200
         return 404
 
 
 class Out:
     """Bytes written into one reused buffer; `sink(memoryview)` takes the buffer each time it is
-    full and at `flush()` (the sink must use or copy the bytes before returning)."""
+    full and at `flush()` (the sink must use or copy the bytes before returning). Bytes are
+    copied one by one: a memoryview slice would be garbage (16 B on the ESP32) per piece."""
 
     def __init__(self, buf, sink):
         self.buf = buf
@@ -123,18 +127,18 @@ class Out:
         self.n = 0
         self.sink = sink
 
-    def put(self, b):
-        """bytes, a memoryview or (ASCII) str: MicroPython's str has the buffer protocol."""
-        if isinstance(b, str):
-            b = memoryview(b) if _MP else b.encode()
-        i = 0
-        while i < len(b):
-            k = min(len(self.buf) - self.n, len(b) - i)
-            self.mv[self.n:self.n + k] = b[i:i + k] if i or k < len(b) else b
-            self.n += k
-            i += k
-            if self.n == len(self.buf):
+    def put(self, b, i=0, e=-1):
+        """bytes or a bytearray, or its part [i:e]."""
+        buf = self.buf
+        n = self.n
+        for j in range(i, len(b) if e < 0 else e):
+            buf[n] = b[j]
+            n += 1
+            if n == len(buf):
+                self.n = n
                 self.flush()
+                n = 0
+        self.n = n
 
     def ch(self, c):
         self.buf[self.n] = c
@@ -157,16 +161,18 @@ class Out:
         int, rounded to 2 or 3 decimals: no float is printed, the ESP32's print 12345.6 as
         12345.599), TEXT (a JSON string, a Prometheus label value); None is null."""
         if v is None:
-            self.put("null")
+            self.put(b"null")
         elif kind == TEXT:
             self.ch(34)
-            self.put(v if '"' not in v and "\\" not in v else v.replace("\\", "").replace('"', ""))
+            for c in v:
+                if c != '"' and c != "\\":  # nothing that could end the string
+                    self.ch(ord(c))
             self.ch(34)
         else:
             dp = 1 if kind == TENTHS else kind - 1 if kind > TENTHS else 0
             p = 10 ** dp
             if kind > TENTHS:
-                v = int(v * p + (0.5 if v >= 0 else -0.5))
+                v = round(v * p)  # one float made, not two (16 B each on the ESP32)
             if v < 0:
                 self.ch(45)  # -
                 v = -v
@@ -180,12 +186,6 @@ class Out:
             self.sink(self.mv[:self.n])
             self.n = 0
 
-
-try:  # MicroPython: a str is a buffer, put() takes it without a copy
-    memoryview("a")
-    _MP = True
-except TypeError:
-    _MP = False
 
 INT = const(0)
 TENTHS = const(1)
@@ -218,53 +218,92 @@ def level(src, r):
     return "over" if pct >= 100 else "near" if pct >= src.warn_percent else "normal"
 
 
-# /api/now's keys in order, broute read --json's first (tools/reader/broute_read.py): values()'s
-# first twenty, of these kinds; then link up, readings, the four recoveries, the free heap
-_NOW = ("power_w", "current_r_a", "current_t_a", "energy_kwh", "energy_rev_kwh", "today_kwh",
-        "time", "today_rev_kwh", "month_kwh", "month_rev_kwh", "today_yen", "month_yen", "rssi_dbm",
-        "age_s", "level", "contract_a", "link", "module", "firmware", "uptime_s")
+# The kinds of values()'s figures, in its order (the template's $A to $Z, then $[)
 _KINDS = b"\x00\x01\x01\x03\x03\x03\x05\x03\x03\x03\x00\x00\x00\x00\x05\x00\x05\x05\x05\x00\x00\x00\x00\x00\x00\x00\x00"
 
 
-def values(src):
-    """Every figure served, unformatted (None: unknown), in _NOW's order then link up, readings,
-    the four recoveries and the free heap (the indices _METRICS names)."""
+def values(src, time=True):
+    """Every figure served, unformatted (None: unknown): /api/now's in its order, then link up,
+    readings, the four recoveries and the free heap (web.tpl names them $A to $Z, then $[).
+    The time's text only with `time` (/metrics has none: its string would be garbage)."""
     s = src.session
     r = src.reading
     if r is not None and not r.seq:
         r = None  # a Reading with no fresh reading in it: nothing to show, never a stale figure
     v = [None] * 10 if r is None else [
         r.power_w, r.current_r_da, r.current_t_da, r.energy_kwh, r.energy_rev_kwh, r.today_kwh,
-        local_time(r.time, src.offset_min), r.today_rev_kwh, r.month_kwh, r.month_rev_kwh]
+        local_time(r.time, src.offset_min) if time else None, r.today_rev_kwh, r.month_kwh, r.month_rev_kwh]
     ty, my = src.costs()
     p = src.past
+    c = s.recoveries if s else (0, 0, 0)  # the ladder's rejoins, rescans, resets
     v += [ty, my, s.rssi_dbm() if s else None,
           None if r is None else ticks_diff(src.now_ms(), r.ticks) // 1000,
           None if r is None else level(src, r), src.contract_a,
           bstate.name(s.state) if s else "starting",
           None if s is None or not s.version else "%s %s" % (s.dialect, s.version),
           VERSION, src.uptime_s(), 1 if s and s.state == bstate.CONNECTED else 0, src.readings,
-          p[0] + (s.rejoins if s else 0), p[1] + (s.scans if s else 0),
-          p[2] + (s.resets if s else 0), p[3] + (s.timeouts if s else 0), src.heap()]
+          p[0] + c[0], p[1] + c[1], p[2] + c[2], p[3] + (s.timeouts if s else 0), src.heap()]
     return v
 
 
-def now(o, src):
-    """/api/now's JSON object."""
-    v = values(src)
-    for i in range(len(_NOW)):
-        o.put(',"' if i else '{"')
-        o.put(_NOW[i])
-        o.put('":')
-        o.val(v[i], _KINDS[i])
-    o.ch(125)  # }
+# The bodies' text (web.tpl, beside this module: on the stick's flash, not in its heap), read a
+# line at a time into _IN (no line is longer), its sections (NOW_TPL, METRICS_TPL) each after an "@" line
+TPL = __file__[:__file__.rfind("/") + 1] + "web.tpl"
+_IN = bytearray(128)
+NOW_TPL = const(0)
+METRICS_TPL = const(1)
+
+
+def fill(o, src, section):
+    """Section `section` of web.tpl written with values(src): NOW_TPL (/api/now's JSON object)
+    or METRICS_TPL (the Prometheus text format 0.0.4: # HELP and # TYPE once per family, a
+    sample without a value left out, and a family without any). "$X" is figure X ($A the
+    first), a line beginning "?XY " is kept when X or Y is known, "!X " when X is not."""
+    v = values(src, section == NOW_TPL)
+    b = _IN
+    at = i = n = 0
+    k = -1
+    with open(TPL, "rb") as f:
+        while True:
+            e = b.find(b"\n", i, n)
+            if e < 0:  # the next lines from the line that did not end in b
+                at += i
+                f.seek(at)
+                n = f.readinto(b)
+                i = 0
+                e = b.find(b"\n", 0, n)
+                if e < 0:
+                    return  # the file's end
+            c = b[i]
+            if c == 64:  # @: a section's head
+                k += 1
+                if k > section:
+                    return
+            elif k == section:
+                if c == 63 or c == 33:  # ? !
+                    s = b.find(b" ", i)
+                    known = False
+                    for j in range(i + 1, s):
+                        if v[b[j] - 65] is not None:
+                            known = True
+                    i = s + 1 if known == (c == 63) else e + 1  # past e: the line left out
+                while i <= e:
+                    d = b.find(b"$", i, e)
+                    if d < 0:
+                        o.put(b, i, e + 1)
+                        break
+                    o.put(b, i, d)
+                    x = b[d + 1] - 65  # $A: 0 ... $Z: 25, $[: 26
+                    o.val(v[x], _KINDS[x])
+                    i = d + 2
+            i = e + 1
 
 
 def history(o, src):
     """/api/history: the last hour's minute averages (oldest first), today's and yesterday's
     half hours bought."""
     for k in range(3):
-        o.put(('{"minutes":[', '],"today":[', '],"yesterday":[')[k])
+        o.put((b'{"minutes":[', b'],"today":[', b'],"yesterday":[')[k])
         for i in range(60 if k == 0 else 48):
             if i:
                 o.ch(44)  # ,
@@ -272,96 +311,5 @@ def history(o, src):
                 o.val(src.half_hour(k - 1, i), KWH3)
             else:
                 o.val(src.minute(59 - i), INT)
-    o.put("]}")
+    o.put(b"]}")
 
-
-# /metrics: "#name type help" begins a family (broute_ before each name), then one line per
-# sample: its labels and the index of its value in values() (27: broute_info's 1, labelled with
-# the firmware and module versions); a sample without a value is left out, and a family
-# without any (the Prometheus text format 0.0.4: # HELP and # TYPE once per family).
-_METRICS = b"""#power_watts gauge Power (E7); negative: sold.
- 0
-#current_amperes gauge Current per phase (E8).
-phase="r" 1
-phase="t" 2
-#energy_bought_kilowatt_hours_total counter The meter's counter bought (E0).
- 3
-#energy_sold_kilowatt_hours_total counter The meter's counter sold (E3).
- 4
-#energy_today_kilowatt_hours gauge Since 00:00.
-direction="bought" 5
-direction="sold" 7
-#energy_month_kilowatt_hours gauge Since the billing month began.
-direction="bought" 8
-direction="sold" 9
-#cost_yen gauge By the configured tariff.
-period="today" 10
-period="month" 11
-#link_rssi_dbm gauge Meter link RSSI.
- 12
-#link_up gauge 1: connected to the meter.
- 20
-#reading_age_seconds gauge Since the last reading.
- 13
-#readings_total counter Fresh readings.
- 21
-#recoveries_total counter Meter link recoveries.
-kind="rejoin" 22
-kind="rescan" 23
-kind="reset" 24
-kind="timeout" 25
-#free_heap_bytes gauge gc.mem_free().
- 26
-#uptime_seconds gauge Since start.
- 19
-#info gauge Versions.
- 27
-"""
-
-
-def metrics(o, src):
-    """/metrics in the Prometheus text format 0.0.4, walked over _METRICS without splitting it."""
-    v = values(src)
-    t = _METRICS
-    mv = memoryview(t)
-    i = a = b = 0  # the line; the family's name
-    h = -1  # the end of the family's header line while it is not written yet
-    while i < len(t):
-        e = t.find(b"\n", i)
-        if t[i] == 35:  # #
-            h, a, b = e, i + 1, t.find(b" ", i)
-        else:
-            sp = t.find(b" ", i)
-            k = 0
-            for j in range(sp + 1, e):
-                k = k * 10 + t[j] - 48
-            x = 1 if k == 27 else v[k]
-            if x is not None:
-                if h >= 0:
-                    c = t.find(b" ", b + 1)
-                    for part in (b"# HELP broute_", mv[a:b], mv[c:h], b"\n# TYPE broute_", mv[a:c],
-                                 b"\n"):
-                        o.put(part)
-                    h = -1
-                o.put(b"broute_")
-                o.put(mv[a:b])
-                if k == 27:
-                    o.put(b'{firmware="')
-                    o.put(VERSION)
-                    if v[17]:
-                        o.put(b'",module=')
-                        o.val(v[17], TEXT)
-                    else:
-                        o.ch(34)
-                    o.ch(125)
-                elif sp > i:
-                    o.ch(123)  # {
-                    o.put(mv[i:sp])
-                    o.ch(125)  # }
-                o.ch(32)
-                o.val(x, 0 if k > 19 else _KINDS[k])
-                o.ch(10)
-        i = e + 1
-
-
-BODIES = (None, now, history, metrics)  # by path; the page is a file

@@ -3,7 +3,8 @@
     python tools/build/deploy.py --port /dev/ttyUSB0 [--config my-config.json] [--no-reset]
 
 Board layout: boot.py and main.py at the root, the portable package as lib/broute/*.mpy and
-every firmware module as lib/<name>.mpy (on the ESP32 /lib is on sys.path), the font files as fonts/<name>.bin (firmware/fontfile.py
+every firmware module as lib/<name>.mpy (on the ESP32 /lib is on sys.path), the web bodies' text
+as lib/broute/web.tpl (beside web.mpy, which reads it), the font files as fonts/<name>.bin (firmware/fontfile.py
 reads them from /fonts), the web page gzip-compressed as page.html.gz and config.json at the root
 (docs/http.md). The board hashes its own files in
 one `mpremote exec`, so unchanged files are not rewritten (flash wear, and speed).
@@ -33,6 +34,7 @@ TOP = ("boot.py", "main.py")
 FONTS = "fonts"  # firmware/fonts/*.bin -> fonts/*.bin on the board
 MANIFEST = "lib/deployed.txt"
 PAGE = "page.html.gz"  # lib/broute/page.html as the stick serves it (firmware/websrc.py)
+TEMPLATE = "lib/broute/web.tpl"  # the web bodies' text, read from flash beside broute.web (docs/http.md)
 _OWNED = ("lib/", FONTS + "/")  # folders whose files the manifest lists
 ARCHES = {"xtensawin": 10, "x64": 2, "x86": 1, "armv7m": 5, "rv32imc": 11}
 
@@ -110,6 +112,9 @@ def build(out, march="xtensawin"):
     for name in TOP:
         with open(os.path.join(ROOT, name), "rb") as f:
             files[name] = f.read()
+    shutil.copyfile(os.path.join(ROOT, TEMPLATE), os.path.join(out, TEMPLATE))
+    with open(os.path.join(out, TEMPLATE), "rb") as f:
+        files[TEMPLATE] = f.read()
     os.makedirs(os.path.join(out, FONTS), exist_ok=True)
     for name in sorted(os.listdir(os.path.join(ROOT, "firmware", FONTS))):
         if name.endswith(".bin"):

@@ -49,7 +49,7 @@ def version():
 
 def urls():
     """[[destination on the board, source in the tree], ...] in install order."""
-    pairs = [[src, src] for src in _files(os.path.join("lib", "broute"), ".py")]
+    pairs = [[src, src] for src in _files(os.path.join("lib", "broute"), (".py", ".tpl"))]  # web.tpl: broute.web's text
     pairs += [["lib/" + src[len("firmware/"):], src] for src in _files("firmware", ".py", (FONTS,))]
     pairs += [["fonts/" + src[len("firmware/fonts/"):], src] for src in _files(FONTS, ".bin")]
     pairs.append([PAGE, "lib/broute/page.html"])  # mip copies as is: firmware/websrc.py serves it plain
