@@ -48,13 +48,3 @@ def put_age(buf, pos, seconds):
     if seconds < 3600:
         return put_str(buf, put_int(buf, pos, seconds // 60), b"m")
     return put_str(buf, put_int(buf, pos, seconds // 3600), b"h")
-
-
-def put_hhmm(buf, pos, stamp):
-    """The time of day of a local stamp (seconds) as 09:05."""
-    for v in (stamp // 3600 % 24, stamp // 60 % 60):
-        buf[pos] = 48 + v // 10
-        buf[pos + 1] = 48 + v % 10
-        buf[pos + 2] = 58  # ':'
-        pos += 3
-    return pos - 1

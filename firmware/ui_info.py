@@ -1,6 +1,5 @@
-"""The info page: ui_screens.info_rows() with the board's facts. Imported while the page is
-shown (ui.Ui.page)."""
-from ui_screens import info_rows
+"""The info page: the board's facts, the app's (model.info) and the links' rows. Imported while
+the page is shown (ui.Ui.page)."""
 from ui_theme import BG, FG, DIM
 
 TICK_MS = 5000  # rows that do not fit turn as pages this often: ui.Ui redraws on this tick
@@ -28,3 +27,16 @@ def draw(ui, now_ms):
         t.fb.fill_rect(t.w - vw - 4, y, vw + 4, s.height, BG)  # long values win
         s.text(t.w - 2 - vw, y, value, FG)
         y += s.height
+
+
+def info_rows(m, extra=()):
+    """The info screen's (label, value) rows: the board's facts (extra), the app's
+    (model.info), then the radio link."""
+    rows = extra + m.info
+    if m.rssi_dbm is not None:
+        rows += (("Link", "%d dBm" % m.rssi_dbm),)
+    if m.wifi is not None:
+        rows += (("IP", m.ip) if m.ip else ("WiFi", m.wifi_why),)
+    if m.mqtt is not None:
+        rows += (("MQTT", m.net_why),)
+    return rows

@@ -88,16 +88,3 @@ def draw_main(t, m, now_ms):
 def title(t, text, colour=BAR):
     t.fb.fill_rect(0, 0, t.w, t.bar_h, colour)
     t.small.text(3, 1, text, FG)
-
-
-def info_rows(m, extra=()):
-    """The info screen's (label, value) rows: the board's facts (extra), the app's
-    (model.info), then the radio link."""
-    rows = extra + m.info
-    if m.rssi_dbm is not None:
-        rows += (("Link", "%d dBm" % m.rssi_dbm),)
-    if m.wifi is not None:
-        rows += (("IP", m.ip) if m.ip else ("WiFi", m.wifi_why),)
-    if m.mqtt is not None:
-        rows += (("MQTT", m.net_why),)
-    return rows

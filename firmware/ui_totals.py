@@ -25,7 +25,7 @@ def draw(ui, now_ms):
     title(t, "Energy, kWh")
     c = m.clock(now_ms)  # the local time (HH:MM) when it is known (model.clock)
     if c is not None:
-        right(t.small, t.w - 3, 1, t.buf, FG, ui_fmt.put_hhmm(t.buf, 0, c))
+        right(t.small, t.w - 3, 1, t.buf, FG, _put_hhmm(t.buf, 0, c))
     s = t.small
     step = (t.h - t.bar_h) // 4
     y = t.bar_h + (step - s.height) // 2 + 1
@@ -34,3 +34,13 @@ def draw(ui, now_ms):
     _row(t, y + step, x, "Month", m.month_kwh10, m.month_yen)
     _row(t, y + 2 * step, t.w - 2, "Bought", m.energy_kwh10)  # the meter's counters: wide
     _row(t, y + 3 * step, t.w - 2, "Sold", m.energy_rev_kwh10)
+
+
+def _put_hhmm(buf, pos, stamp):
+    """The time of day of a local stamp (seconds) as 09:05."""
+    for v in (stamp // 3600 % 24, stamp // 60 % 60):
+        buf[pos] = 48 + v // 10
+        buf[pos + 1] = 48 + v % 10
+        buf[pos + 2] = 58  # ':'
+        pos += 3
+    return pos - 1

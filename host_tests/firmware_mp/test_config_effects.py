@@ -11,7 +11,6 @@ sys.modules["machine"] = fm
 import app  # noqa: E402
 from broute import scancache  # noqa: E402
 from ui import INFO  # noqa: E402
-import ui_screens  # noqa: E402
 from ui_theme import level, L_OK, L_WARN  # noqa: E402
 
 ID = "00112233445566778899aabbccddeeff"
@@ -413,7 +412,8 @@ def _info_fits(module):
     a.model.rssi_dbm = -60
     a.model.info = a.model.info + (("Module", module),)
     assert a.model.info[0] == ("Firmware", VERSION)
-    rows = ui_screens.info_rows(a.model, a.board.facts())  # what draw_info draws
+    import ui_info
+    rows = ui_info.info_rows(a.model, a.board.facts())  # what the info page draws
     assert ("Firmware", VERSION) in rows and rows[-1] == ("Link", "-60 dBm")
     s, w = a.ui.theme.small, a.board.display.width
     assert len(rows) * s.height <= a.board.display.height  # no row cut off at the bottom

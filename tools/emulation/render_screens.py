@@ -25,7 +25,7 @@ from broute import bstate  # noqa: E402
 from broute import session as S  # noqa: E402
 from emu_board import EmuBoard  # noqa: E402
 from ui import MAIN, HISTORY, TOTALS, INFO  # noqa: E402
-from ui_screens import info_rows  # noqa: E402
+from ui_info import info_rows  # noqa: E402
 
 ID = "00112233445566778899AABBCCDDEEFF"
 PW = "0123456789AB"
