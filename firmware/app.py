@@ -18,7 +18,7 @@ from micropython import const
 from broute import bstate
 from broute import scancache
 from buttons import Button
-from broute.compat import Clock
+from broute.compat import Clock, drop
 from broute.session import NO_MODULE, Session
 
 WDT_MS = const(60000)       # hardware watchdog timeout: far above any single step
@@ -173,6 +173,7 @@ class App:
                 lambda: self.model.set_error(*_help(NO_MODULE)))  # while none answers
         finally:
             drop("broute.detect")
+        del detect  # this frame lives for ever: its local would keep the module
         cache = scancache.ScanCache(SCAN_CACHE) if cfg.scan_cache else scancache.MemoryCache()
         poll_ms = cfg.poll_seconds * 1000
         stall_ms = max(_STALL_MIN_MS, _STALL_POLLS * poll_ms)
@@ -241,15 +242,6 @@ class App:
         if s.version and m.info is self._info:
             m.info = self._info + (("Module", "%s %s" % (s.dialect, s.version)),)
         m.changed()
-
-
-def drop(name):
-    """Forget a module used once: sys.modules holds it, and a package's module is also an
-    attribute of the package (docs/hardware.md section 4)."""
-    sys.modules.pop(name, None)
-    pkg, _, mod = name.rpartition(".")
-    if pkg in sys.modules:
-        delattr(sys.modules[pkg], mod)
 
 
 def later(a, b):

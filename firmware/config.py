@@ -5,7 +5,8 @@ screen and the serial log can tell the user what to fix. The B-route ID and
 password never appear in a message, a repr or a summary.
 """
 import json
-from broute.session import POLL_MIN_MS, id_problem, password_problem
+from broute.session import POLL_MIN_MS
+from broute.credcheck import id_problem, password_problem
 
 PATH = "config.json"
 MAX_BYTES = 8192   # twice a filled-in example (its notes, wifi, mqtt, a tariff); a bigger file is a mistake, and its text

@@ -5,12 +5,12 @@ Nothing here raises: whatever fails is shown on the screen, as it would fail the
 after any number of resets; without a display, the serial log says it.
 """
 import sys
-import config
 import model as vm
 from ui import Ui
 import ui_init  # noqa: F401  held for the start-up: Ui's constructor runs it, then drops it
 from broute.version import VERSION
-from app import _short, drop
+from app import _short
+from broute.compat import drop
 
 
 def setup(a):
@@ -57,7 +57,9 @@ def setup(a):
 
 def read_config(path, log):
     """(Config or None, board kind, None or the error screen's (title, text)); path None
-    is config.PATH. A Config keeps nothing of the config module, which is dropped here."""
+    is config.PATH. A Config keeps nothing of the config module, which is dropped here
+    (imported here, not at the top: a global would keep it alive until setup ends)."""
+    import config
     path = path or config.PATH
     try:
         cfg = config.load(path)
@@ -75,6 +77,7 @@ def read_config(path, log):
         log("config: " + config.summary(cfg))
         kind, problem = cfg.board, None
     del sys.modules["config"]
+    drop("broute.credcheck")  # config's ID and password rules: used once
     if "broute.tariffcfg" in sys.modules:  # config's tariff check: used once
         drop("broute.tariffcfg")
     return cfg, kind, problem

@@ -208,17 +208,17 @@ def test_uart_tx_takes_only_a_free_hat_or_grove_pin_other_than_rx():
 
 
 def test_credentials_follow_the_session_rule():
-    """One rule (lib/session.py): the config takes what the session takes, nothing else."""
-    from broute import session
+    """One rule (lib/broute/credcheck.py): the config takes what the session takes, nothing else."""
+    from broute import credcheck, session
     for pw in ("0123456789ab", "0123456789A", "0123456789AB!", "0123 56789AB", "0123456789A\u00e9", 12):
-        ok = session.password_problem(pw) is None
+        ok = credcheck.password_problem(pw) is None
         assert ok == (pw == "0123456789ab"), pw
         try:
             config.validate(_good(broute_password=pw))
             assert ok, pw
         except config.ConfigError as e:
             assert not ok and e.key == "broute_password", pw
-    assert session.id_problem(_ID.lower()) is None and session.id_problem(_ID[:-1] + "g")
+    assert credcheck.id_problem(_ID.lower()) is None and credcheck.id_problem(_ID[:-1] + "g")
     assert config.validate(_good(poll_seconds=session.POLL_MIN_MS // 1000)).poll_seconds * 1000 == session.POLL_MIN_MS
     assert _error(_good(poll_seconds=session.POLL_MIN_MS // 1000 - 1)).key == "poll_seconds"
 

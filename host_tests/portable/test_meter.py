@@ -1,6 +1,6 @@
 """Smart meter property decoders: real frames, sentinels, units and counter arithmetic."""
 import eldecode
-from broute import meter
+from broute import meter, meterfacts
 from broute.echonet import EchonetError, Frame
 from broute.meter import NO_DATA, OVERFLOW, UNDERFLOW
 from corpus import FRAMES, SENTINELS, FULL_GET_MAP
@@ -54,10 +54,10 @@ def test_units_table():
     want = {0x00: 1, 0x01: 0.1, 0x02: 0.01, 0x03: 0.001, 0x04: 0.0001,
             0x0A: 10, 0x0B: 100, 0x0C: 1000, 0x0D: 10000}
     for code, mult in want.items():
-        got = meter.unit_kwh(bytes([code]))
+        got = meterfacts.unit_kwh(bytes([code]))
         assert abs(got - mult) <= mult * 1e-6, (code, got)
     try:
-        meter.unit_kwh(b"\x05")
+        meterfacts.unit_kwh(b"\x05")
     except EchonetError:
         return
     assert False
@@ -92,7 +92,7 @@ def test_history_with_no_data_slots():
 
 
 def test_property_map_list_form():
-    assert meter.property_map(_h("04E8E780E0")) == bytes([0x80, 0xE0, 0xE7, 0xE8])
+    assert meterfacts.property_map(_h("04E8E780E0")) == bytes([0x80, 0xE0, 0xE7, 0xE8])
 
 
 def test_property_map_bitmap_form_round_trip():
@@ -100,10 +100,10 @@ def test_property_map_bitmap_form_round_trip():
     bitmap[0] = len(FULL_GET_MAP)
     for epc in FULL_GET_MAP:
         bitmap[1 + (epc & 0x0F)] |= 1 << ((epc >> 4) - 8)
-    assert meter.property_map(bitmap) == FULL_GET_MAP
+    assert meterfacts.property_map(bitmap) == FULL_GET_MAP
     bitmap[0] = 16  # the count must match the bits
     try:
-        meter.property_map(bitmap)
+        meterfacts.property_map(bitmap)
     except EchonetError:
         return
     assert False

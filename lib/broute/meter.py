@@ -86,14 +86,6 @@ def cumulative(edt):
     return counter_at(edt, 0)
 
 
-def __getattr__(name):
-    """coefficient, unit_kwh, digits, property_map: read once per session (D3, E1, D7, 9F),
-    their decoders are meterfacts.py's, which the Tracker (reading.py) imports and the serve
-    step drops once they are in (poll.py); kept importable from here for the PC tools."""
-    from . import meterfacts
-    return getattr(meterfacts, name)
-
-
 def kwh(raw, coefficient, unit):
     """raw x D3 x E1, divided rather than multiplied by fractions so 0.1 steps stay exact."""
     if raw is NO_DATA:

@@ -63,15 +63,6 @@ NO_MODULE = "Wi-SUN module not answering"
 ADDR_REFUSED = "Meter address refused: the Wi-SUN module takes no meter found, power it off and on"
 
 
-def __getattr__(name):
-    """id_problem, password_problem, text_problem: credcheck.py's, for code that still
-    imports them from here (firmware/config.py should import broute.credcheck, and startup
-    drop it with config). Kept loaded, so that two names cost one copy; the Session's
-    constructor drops it."""
-    from . import credcheck
-    return getattr(credcheck, name)
-
-
 class Session(Poller):
     def __init__(self, reader, writer, rbid, password, cache=None, clock=None, log=None,
                  poll_ms=10000, energy_every=10, contract_a=None, driver=None, reading_day=1):

@@ -121,6 +121,12 @@ def _package(module):
 # burst and a first web request come while the session's join steps are loaded (session.py's
 # JOIN_MODULES); "connected" drops them (session.drop_join) as the session does.
 DRIVER = "driver"
+# The session loads one ladder step's modules at a time (session.py's docstring): the step set
+# with the most code, measured on its own (32-bit): SKSTACK's scan (stepfind, skask, skscan:
+# 3,440 B; start 3,136, join 3,344), J11's join (stepjoin, j11ask, j11join: 3,456 B; start
+# 2,880, scan 3,328). "DRIVER:join" stands for it.
+JOIN_SET = {"broute.skdriver": ("broute.stepfind", "broute.skscan"),
+            "broute.j11driver": ("broute.stepjoin", "broute.j11join")}
 STEPS = (("app", ("app",)),
          ("startup", ("startup", "startup:inner", "config:inner")),
          ("board", ("board", "board:inner", "st77xx:inner")),
@@ -132,7 +138,7 @@ STEPS = (("app", ("app",)),
          ("net", ("net", "net:inner", "netonce:inner", "websrc")),
          ("link", ("broute.detect", DRIVER)),
          ("web", ()),
-         ("join", ("broute.session:inner", DRIVER + ":inner")),
+         ("join", (DRIVER + ":join",)),
          ("connect", ("mqtt:inner",)),
          ("burst", ("broute.hassdisc",)),
          ("http", ("broute.web",)),
@@ -173,7 +179,9 @@ def plan(sources, driver=SKSTACK, off=(), also=("asyncio",)):
         for root in roots:
             if root.startswith(DRIVER):
                 root = driver + root[len(DRIVER):]
-            if root.endswith(":inner"):
+            if root.endswith(":join"):
+                names = JOIN_SET[driver]
+            elif root.endswith(":inner"):
                 root = root[:-6]
                 names = [n for n in (_imports(sources[root], _package(root))[1] if root in sources else [])
                          if n not in named]

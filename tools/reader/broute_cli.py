@@ -16,7 +16,7 @@ import sys
 
 from broute import echonet
 import eldecode
-from broute import meter
+from broute import meter, meterfacts
 from broute.echonet import EchonetError
 from broute.version import VERSION
 
@@ -123,11 +123,11 @@ def _scale(f, coefficient, unit_code):
     """Coefficient and unit for kWh: from the frame itself, else from the command line."""
     i = f.find(0xD3)
     if i >= 0 and f.pdc(i):
-        coefficient = meter.coefficient(f.edt(i))
+        coefficient = meterfacts.coefficient(f.edt(i))
     i = f.find(0xE1)
-    unit = meter.unit_kwh(bytes([unit_code])) if unit_code is not None else None
+    unit = meterfacts.unit_kwh(bytes([unit_code])) if unit_code is not None else None
     if i >= 0 and f.pdc(i):
-        unit = meter.unit_kwh(f.edt(i))
+        unit = meterfacts.unit_kwh(f.edt(i))
     return None if unit is None else (coefficient, unit)
 
 

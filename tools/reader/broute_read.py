@@ -21,7 +21,8 @@ from broute import detect
 from broute.compat import Clock
 from broute.scancache import MemoryCache, ScanCache
 from broute.session import ADDR_REFUSED, AUTH_FAILED, JOIN_NO_ANSWER, NO_MODULE, NOT_FOUND, POLL_MIN_MS
-from broute.session import Session, id_problem, password_problem
+from broute.session import Session
+from broute.credcheck import id_problem, password_problem
 from broute.version import VERSION
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_AUTH, EXIT_METER, EXIT_PORT = 0, 1, 2, 3, 4, 5

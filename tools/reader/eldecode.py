@@ -4,8 +4,8 @@ The PC command line and the tests use it; the firmware does not import it, so it
 board no RAM. The decoders the firmware needs live in meter.
 """
 from broute.echonet import EchonetError, METER, NODE_PROFILE
-from broute.meter import check_len, uint, counter_at, date_time, coefficient, cumulative, current_da, digits, fixed_time, \
-    history, power_w, property_map, unit_kwh
+from broute.meter import check_len, uint, counter_at, date_time, cumulative, current_da, fixed_time, history, power_w
+from broute.meterfacts import coefficient, digits, property_map, unit_kwh
 
 ESV_NAMES = {
     0x60: "SetI", 0x61: "SetC", 0x62: "Get", 0x63: "INF_REQ", 0x6E: "SetGet",
