@@ -10,6 +10,12 @@ from broute.compat import ticks_ms, ticks_add
 from broute.reading import Reading
 from broute.version import VERSION
 
+# broute.web's private consts (not in the module's globals on the stick: they cost heap there)
+PAGE, NOW, HISTORY, METRICS = 0, 1, 2, 3  # Head.path: docs/http.md's paths in their order
+LINE_MAX, HEAD_MAX = 128, 1024            # docs/http.md section 2's caps
+INT, TENTHS, KWH2, KWH3, TEXT = 0, 1, 3, 4, 5  # Out.val's kinds
+NOW_TPL, METRICS_TPL = 0, 1               # web.tpl's sections
+
 
 def _head(data, step=0):
     h = web.Head()
@@ -23,12 +29,12 @@ def _head(data, step=0):
 
 
 def test_head_paths_and_methods():
-    for path, i in ((b"/", web.PAGE), (b"/api/now", web.NOW), (b"/api/history", web.HISTORY),
-                    (b"/metrics", web.METRICS), (b"/api/now?t=12", web.NOW)):
+    for path, i in ((b"/", PAGE), (b"/api/now", NOW), (b"/api/history", HISTORY),
+                    (b"/metrics", METRICS), (b"/api/now?t=12", NOW)):
         h = _head(b"GET " + path + b" HTTP/1.1\r\nHost: x\r\nAccept: */*\r\n\r\n", 1)
         assert (h.status, h.path, h.head_only) == (200, i, False), path
     h = _head(b"HEAD /metrics HTTP/1.0\n\n")  # bare line feeds are taken too
-    assert (h.status, h.path, h.head_only) == (200, web.METRICS, True)
+    assert (h.status, h.path, h.head_only) == (200, METRICS, True)
     assert _head(b"GET /nope HTTP/1.1\r\n\r\n").status == 404
     assert _head(b"GET /api/now/ HTTP/1.1\r\n\r\n").status == 404
     assert _head(b"POST /api/now HTTP/1.1\r\nContent-Length: 0\r\n\r\n").status == 405
@@ -52,7 +58,7 @@ def test_head_garbage_is_400_at_once():
 
 
 def test_head_caps():
-    h = _head(b"GET /" + b"a" * web.LINE_MAX + b" HTTP/1.1\r\n\r\n")
+    h = _head(b"GET /" + b"a" * LINE_MAX + b" HTTP/1.1\r\n\r\n")
     assert h.status == 414
     h = web.Head()
     assert not h.feed(b"GET / HTTP/1.1\r\n")
@@ -62,7 +68,7 @@ def test_head_caps():
         done = h.feed(big)
         if done:
             break
-    assert done and h.status == 431 and h.n == web.HEAD_MAX + 1
+    assert done and h.status == 431 and h.n == HEAD_MAX + 1
     h = _head(b"\xff" * 2000)  # no line end at all
     assert h.status == 414
 
@@ -76,16 +82,16 @@ def _val(v, kind):
 
 
 def test_values_as_text_and_time():
-    assert _val(None, web.INT) == "null" and _val(None, web.TEXT) == "null"
-    assert _val(-350, web.INT) == "-350" and _val(0, web.INT) == "0" and _val(1000, web.INT) == "1000"
-    assert _val(25, web.TENTHS) == "2.5" and _val(5, web.TENTHS) == "0.5"
-    assert _val(-5, web.TENTHS) == "-0.5" and _val(-10, web.TENTHS) == "-1.0"
-    assert _val(12345.6, web.KWH2) == "12345.60"  # not 12345.599 on a single-precision float
-    assert _val(12345, web.KWH2) == "12345.00"  # an int kWh (E1 of 1 kWh) is no count of hundredths
-    assert _val(0.0049, web.KWH3) == "0.005" and _val(0.0, web.KWH3) == "0.000"
-    assert _val(-0.25, web.KWH2) == "-0.25"
-    assert _val("skstack 1.2.10", web.TEXT) == '"skstack 1.2.10"'
-    assert _val('a"b\\c', web.TEXT) == '"abc"'  # nothing that could end the string
+    assert _val(None, INT) == "null" and _val(None, TEXT) == "null"
+    assert _val(-350, INT) == "-350" and _val(0, INT) == "0" and _val(1000, INT) == "1000"
+    assert _val(25, TENTHS) == "2.5" and _val(5, TENTHS) == "0.5"
+    assert _val(-5, TENTHS) == "-0.5" and _val(-10, TENTHS) == "-1.0"
+    assert _val(12345.6, KWH2) == "12345.60"  # not 12345.599 on a single-precision float
+    assert _val(12345, KWH2) == "12345.00"  # an int kWh (E1 of 1 kWh) is no count of hundredths
+    assert _val(0.0049, KWH3) == "0.005" and _val(0.0, KWH3) == "0.000"
+    assert _val(-0.25, KWH2) == "-0.25"
+    assert _val("skstack 1.2.10", TEXT) == '"skstack 1.2.10"'
+    assert _val('a"b\\c', TEXT) == '"abc"'  # nothing that could end the string
     assert web.local_time(None, 540) is None
     # 2026-11-26 11:53:08 local, seconds since 2000-01-01
     s = (9826 * 86400) + 11 * 3600 + 53 * 60 + 8
@@ -145,11 +151,11 @@ class Source:
 
 
 def _now(o, src):
-    web.fill(o, src, web.NOW_TPL)
+    web.fill(o, src, NOW_TPL, bytearray(LINE_MAX))
 
 
 def _metrics_body(o, src):
-    web.fill(o, src, web.METRICS_TPL)
+    web.fill(o, src, METRICS_TPL, bytearray(LINE_MAX))
 
 
 def _build(f, src, size=16):
@@ -260,13 +266,13 @@ def test_metrics_leave_out_what_is_unknown():
 
 
 def test_template_lines_fit_the_buffer():
-    """web.tpl is read a line at a time into web._IN: every line ends in a newline and fits,
-    and its two sections (NOW_TPL, METRICS_TPL) each begin with an "@" line."""
+    """web.tpl is read a line at a time into the request's line buffer (LINE_MAX bytes):
+    every line ends in a newline and fits, and its two sections (NOW_TPL, METRICS_TPL) each begin with an "@" line."""
     with open(web.TPL, "rb") as f:
         data = f.read()
     lines = data.split(b"\n")
     assert lines[-1] == b""
-    assert max(len(line) + 1 for line in lines) <= len(web._IN)
+    assert max(len(line) + 1 for line in lines) <= LINE_MAX
     assert [line[:8] for line in lines if line[:1] == b"@"] == [b"@now: /a", b"@metrics"]
 
 

@@ -103,16 +103,16 @@ class Server:
         p = h.path
         if h.status != 200:
             self._head(w, h.status, "text/plain", 0)  # the status line says it all
-        elif p == 0:  # web.PAGE
+        elif p == 0:  # the page
             await self._file(w, h.head_only)
         else:
             self._head(w, 200, _TYPES[p])
             if not h.head_only:
                 o = web.Out(self.buf, w.write)
-                if p == web.HISTORY:
+                if p == 2:  # /api/history (web.Head.path: the index in web's _PATHS)
                     web.history(o, self.source)
                 else:
-                    web.fill(o, self.source, p == web.METRICS)  # NOW_TPL or METRICS_TPL
+                    web.fill(o, self.source, p == 3, h.line)  # /metrics: web.tpl's second section
                 o.flush()
         await wait_ms(w.drain(), IO_MS)
 

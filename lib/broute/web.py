@@ -32,13 +32,19 @@ from . import bstate
 from .version import VERSION
 
 # The paths (Head.path), the contract of docs/http.md
-PAGE = const(0)
-NOW = const(1)
-HISTORY = const(2)
-METRICS = const(3)
+_PAGE = const(0)
+_NOW = const(1)
+_HISTORY = const(2)
+_METRICS = const(3)
 _PATHS = (b"/", b"/api/now", b"/api/history", b"/metrics")
-LINE_MAX = const(128)   # a request line longer than this: 414 (every path served is short)
-HEAD_MAX = const(1024)  # the whole head (request line and headers): 431 beyond
+_LINE_MAX = const(128)   # a request line longer than this: 414 (every path served is short)
+_HEAD_MAX = const(1024)  # the whole head (request line and headers): 431 beyond
+# The kinds of value Out.val writes (_KINDS)
+_INT = const(0)
+_TENTHS = const(1)
+_KWH2 = const(3)
+_KWH3 = const(4)
+_TEXT = const(5)
 # gmtime's epoch is 2000 on the ESP32 and 1970 elsewhere (as in broute.hass)
 _SHIFT = 0 if gmtime(0)[0] == 2000 else 946684800
 
@@ -46,10 +52,10 @@ _SHIFT = 0 if gmtime(0)[0] == 2000 else 946684800
 class Head:
     """One request's head, fed as it arrives (`feed`). `status` is 0 until the head is decided:
     200 (serve `path`), 400 (malformed), 404, 405 (not GET/HEAD), 414, 431. `head_only` for HEAD.
-    Only the request line is kept (LINE_MAX bytes); the headers are counted, not stored."""
+    Only the request line is kept (_LINE_MAX bytes); the headers are counted, not stored."""
 
     def __init__(self):
-        self.line = bytearray(LINE_MAX)
+        self.line = bytearray(_LINE_MAX)
         self.k = 0          # bytes of the request line so far; -1: in the headers
         self.n = 0          # bytes of the head so far
         self.nl = 0         # line ends in a row (a blank line ends the head)
@@ -62,7 +68,7 @@ class Head:
         """Take the next bytes; True once `status` is decided (the rest is not looked at)."""
         for c in data:
             self.n += 1
-            if self.n > HEAD_MAX:
+            if self.n > _HEAD_MAX:
                 self.status = 431
                 return True
             if self.k >= 0:
@@ -73,7 +79,7 @@ class Head:
                         return True
                     self.k = -1
                     self.nl = 1
-                elif self.k >= LINE_MAX:
+                elif self.k >= _LINE_MAX:
                     self.status = 414
                     return True
                 else:
@@ -157,21 +163,21 @@ class Out:
             d //= 10
 
     def val(self, v, kind):
-        """Value `v` of a kind (_KINDS): INT, TENTHS (an int of 0.1 A), KWH2 or KWH3 (a float or
+        """Value `v` of a kind (_KINDS): _INT, _TENTHS (an int of 0.1 A), _KWH2 or _KWH3 (a float or
         int, rounded to 2 or 3 decimals: no float is printed, the ESP32's print 12345.6 as
-        12345.599), TEXT (a JSON string, a Prometheus label value); None is null."""
+        12345.599), _TEXT (a JSON string, a Prometheus label value); None is null."""
         if v is None:
             self.put(b"null")
-        elif kind == TEXT:
+        elif kind == _TEXT:
             self.ch(34)
             for c in v:
                 if c != '"' and c != "\\":  # nothing that could end the string
                     self.ch(ord(c))
             self.ch(34)
         else:
-            dp = 1 if kind == TENTHS else kind - 1 if kind > TENTHS else 0
+            dp = 1 if kind == _TENTHS else kind - 1 if kind > _TENTHS else 0
             p = 10 ** dp
-            if kind > TENTHS:
+            if kind > _TENTHS:
                 v = round(v * p)  # one float made, not two (16 B each on the ESP32)
             if v < 0:
                 self.ch(45)  # -
@@ -186,12 +192,6 @@ class Out:
             self.sink(self.mv[:self.n])
             self.n = 0
 
-
-INT = const(0)
-TENTHS = const(1)
-KWH2 = const(3)
-KWH3 = const(4)
-TEXT = const(5)
 
 
 def local_time(s, offset_min):
@@ -230,37 +230,36 @@ def values(src, time=True):
     r = src.reading
     if r is not None and not r.seq:
         r = None  # a Reading with no fresh reading in it: nothing to show, never a stale figure
-    v = [None] * 10 if r is None else [
-        r.power_w, r.current_r_da, r.current_t_da, r.energy_kwh, r.energy_rev_kwh, r.today_kwh,
-        local_time(r.time, src.offset_min) if time else None, r.today_rev_kwh, r.month_kwh, r.month_rev_kwh]
     ty, my = src.costs()
     p = src.past
     c = s.recoveries if s else (0, 0, 0)  # the ladder's rejoins, rescans, resets
-    v += [ty, my, s.rssi_dbm() if s else None,
-          None if r is None else ticks_diff(src.now_ms(), r.ticks) // 1000,
-          None if r is None else level(src, r), src.contract_a,
-          bstate.name(s.state) if s else "starting",
-          None if s is None or not s.version else "%s %s" % (s.dialect, s.version),
-          VERSION, src.uptime_s(), 1 if s and s.state == bstate.CONNECTED else 0, src.readings,
-          p[0] + c[0], p[1] + c[1], p[2] + c[2], p[3] + (s.timeouts if s else 0), src.heap()]
-    return v
+    # one list (r and r.x: None without a reading), not one joined from two: a request's garbage
+    return [r and r.power_w, r and r.current_r_da, r and r.current_t_da, r and r.energy_kwh,
+            r and r.energy_rev_kwh, r and r.today_kwh,
+            local_time(r.time, src.offset_min) if r and time else None, r and r.today_rev_kwh,
+            r and r.month_kwh, r and r.month_rev_kwh, ty, my, s.rssi_dbm() if s else None,
+            r and ticks_diff(src.now_ms(), r.ticks) // 1000, r and level(src, r), src.contract_a,
+            bstate.name(s.state) if s else "starting",
+            None if s is None or not s.version else "%s %s" % (s.dialect, s.version),
+            VERSION, src.uptime_s(), 1 if s and s.state == bstate.CONNECTED else 0, src.readings,
+            p[0] + c[0], p[1] + c[1], p[2] + c[2], p[3] + (s.timeouts if s else 0), src.heap()]
 
 
 # The bodies' text (web.tpl, beside this module: on the stick's flash, not in its heap), read a
-# line at a time into _IN (no line is longer), its sections (NOW_TPL, METRICS_TPL) each after an "@" line
+# line at a time (no line is longer than _LINE_MAX) into the request's Head.line, done with by then;
+# its sections (_NOW_TPL, _METRICS_TPL) each after an "@" line
 TPL = __file__[:__file__.rfind("/") + 1] + "web.tpl"
-_IN = bytearray(128)
-NOW_TPL = const(0)
-METRICS_TPL = const(1)
+_NOW_TPL = const(0)
+_METRICS_TPL = const(1)
 
 
-def fill(o, src, section):
-    """Section `section` of web.tpl written with values(src): NOW_TPL (/api/now's JSON object)
-    or METRICS_TPL (the Prometheus text format 0.0.4: # HELP and # TYPE once per family, a
-    sample without a value left out, and a family without any). "$X" is figure X ($A the
-    first), a line beginning "?XY " is kept when X or Y is known, "!X " when X is not."""
-    v = values(src, section == NOW_TPL)
-    b = _IN
+def fill(o, src, section, b):
+    """Section `section` of web.tpl written with values(src): _NOW_TPL (/api/now's JSON object)
+    or _METRICS_TPL (the Prometheus text format 0.0.4: # HELP and # TYPE once per family, a
+    sample without a value left out, and a family without any), read through bytearray `b`
+    (_LINE_MAX bytes or more). "$X" is figure X ($A the first), a line beginning "?XY " is
+    kept when X or Y is known, "!X " when X is not."""
+    v = values(src, section == _NOW_TPL)
     at = i = n = 0
     k = -1
     with open(TPL, "rb") as f:
@@ -308,8 +307,8 @@ def history(o, src):
             if i:
                 o.ch(44)  # ,
             if k:
-                o.val(src.half_hour(k - 1, i), KWH3)
+                o.val(src.half_hour(k - 1, i), _KWH3)
             else:
-                o.val(src.minute(59 - i), INT)
+                o.val(src.minute(59 - i), _INT)
     o.put(b"]}")
 
