@@ -267,7 +267,8 @@ def test_metrics_leave_out_what_is_unknown():
 
 def test_template_lines_fit_the_buffer():
     """web.tpl is read a line at a time into the request's line buffer (LINE_MAX bytes):
-    every line ends in a newline and fits, and its two sections (NOW_TPL, METRICS_TPL) each begin with an "@" line."""
+    every line ends in a newline and fits, and its two sections (NOW_TPL, METRICS_TPL) each
+    begin with an "@" line."""
     with open(web.TPL, "rb") as f:
         data = f.read()
     lines = data.split(b"\n")

@@ -69,8 +69,39 @@ class Server:
             await _close(w)
             return
         self.busy += 1
-        try:
-            await self._serve(r, w)
+        try:  # one coroutine per connection (each is a request's garbage): the request served here
+            from . import web
+            h = web.Head()
+            end = ticks_add(ticks_ms(), HEAD_MS)
+            while not h.status:
+                left = ticks_diff(end, ticks_ms())
+                try:
+                    if left <= 0:
+                        raise asyncio.TimeoutError
+                    data = await wait_ms(r.read(_READ), left)
+                except asyncio.TimeoutError:
+                    h.status = 408
+                    break
+                if not data:
+                    break  # the client went before its head ended: nothing to answer
+                h.feed(data)
+            p = h.path
+            if not h.status:
+                pass
+            elif h.status != 200:
+                self._head(w, h.status, "text/plain", 0)  # the status line says it all
+            elif p == 0:  # the page
+                await self._file(w, h.head_only)
+            else:
+                self._head(w, 200, _TYPES[p])
+                if not h.head_only:
+                    o = web.Out(self.buf, w.write)
+                    if p == 2:  # /api/history (web.Head.path: the index in web's _PATHS)
+                        web.history(o, self.source)
+                    else:
+                        web.fill(o, self.source, p == 3, h.line)  # /metrics: web.tpl's second section
+                    o.flush()
+            await wait_ms(w.drain(), IO_MS)
             self.served += 1
         except Exception:  # a timeout, a reset, a broken pipe: the client's trouble, not ours
             self.dropped += 1
@@ -83,38 +114,6 @@ class Server:
                     delattr(sys.modules["broute"], "web")
                 except (KeyError, AttributeError):
                     pass
-
-    async def _serve(self, r, w):
-        from . import web
-        h = web.Head()
-        end = ticks_add(ticks_ms(), HEAD_MS)
-        while not h.status:
-            left = ticks_diff(end, ticks_ms())
-            try:
-                if left <= 0:
-                    raise asyncio.TimeoutError
-                data = await wait_ms(r.read(_READ), left)
-            except asyncio.TimeoutError:
-                h.status = 408
-                break
-            if not data:
-                return  # the client went before its head ended
-            h.feed(data)
-        p = h.path
-        if h.status != 200:
-            self._head(w, h.status, "text/plain", 0)  # the status line says it all
-        elif p == 0:  # the page
-            await self._file(w, h.head_only)
-        else:
-            self._head(w, 200, _TYPES[p])
-            if not h.head_only:
-                o = web.Out(self.buf, w.write)
-                if p == 2:  # /api/history (web.Head.path: the index in web's _PATHS)
-                    web.history(o, self.source)
-                else:
-                    web.fill(o, self.source, p == 3, h.line)  # /metrics: web.tpl's second section
-                o.flush()
-        await wait_ms(w.drain(), IO_MS)
 
     async def _file(self, w, head_only):
         import os

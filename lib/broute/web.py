@@ -101,7 +101,8 @@ class Head:
             k -= 1
         a = b.find(b" ", 0, k)
         z = b.find(b" ", a + 1, k)
-        if a < 1 or z < 0 or k - z != 9 or b[z + 1:z + 8] != b"HTTP/1." or b[a + 1] != 47:  # /
+        if a < 1 or z < 0 or k - z != 9 or b[a + 1] != 47 or \
+                b.find(b"HTTP/1.", z + 1, k) != z + 1:  # compared in place: a slice is garbage
             return 400
         for i in range(a):
             if not 65 <= b[i] <= 90:  # methods are upper-case tokens
@@ -152,16 +153,6 @@ class Out:
         if self.n == len(self.buf):
             self.flush()
 
-    def digits(self, v, width=1):
-        """The decimal digits of int v >= 0, at least `width` of them."""
-        d = 1
-        while d * 10 <= v or width > 1:
-            d *= 10
-            width -= 1
-        while d:
-            self.ch(48 + v // d % 10)
-            d //= 10
-
     def val(self, v, kind):
         """Value `v` of a kind (_KINDS): _INT, _TENTHS (an int of 0.1 A), _KWH2 or _KWH3 (a float or
         int, rounded to 2 or 3 decimals: no float is printed, the ESP32's print 12345.6 as
@@ -182,10 +173,14 @@ class Out:
             if v < 0:
                 self.ch(45)  # -
                 v = -v
-            self.digits(v // p)
-            if dp:
-                self.ch(46)  # .
-                self.digits(v % p, dp)
+            d = p  # from the units digit's place at least: 0.05, not .05
+            while d * 10 <= v:
+                d *= 10
+            while d:
+                self.ch(48 + v // d % 10)
+                if d == p > 1:
+                    self.ch(46)  # . after the units digit
+                d //= 10
 
     def flush(self):
         if self.n:
