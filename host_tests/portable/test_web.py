@@ -14,7 +14,6 @@ from broute.version import VERSION
 PAGE, NOW, HISTORY, METRICS = 0, 1, 2, 3  # Head.path: docs/http.md's paths in their order
 LINE_MAX, HEAD_MAX = 128, 1024            # docs/http.md section 2's caps
 INT, TENTHS, KWH2, KWH3, TEXT = 0, 1, 3, 4, 5  # Out.val's kinds
-NOW_TPL, METRICS_TPL = 0, 1               # web.tpl's sections
 
 
 def _head(data, step=0):
@@ -151,11 +150,15 @@ class Source:
 
 
 def _now(o, src):
-    web.fill(o, src, NOW_TPL, bytearray(LINE_MAX))
+    web.fill(o, src, NOW, bytearray(LINE_MAX))
+
+
+def _history(o, src):
+    web.fill(o, src, HISTORY, bytearray(LINE_MAX))
 
 
 def _metrics_body(o, src):
-    web.fill(o, src, METRICS_TPL, bytearray(LINE_MAX))
+    web.fill(o, src, METRICS, bytearray(LINE_MAX))
 
 
 def _build(f, src, size=16):
@@ -210,7 +213,7 @@ def test_now_levels_and_nothing_yet():
 
 
 def test_history():
-    d = json.loads(_build(web.history, Source()))
+    d = json.loads(_build(_history, Source()))
     assert len(d["minutes"]) == 60 and len(d["today"]) == 48 and len(d["yesterday"]) == 48
     assert d["minutes"][59] == 1000 and d["minutes"][0] == 1059 and d["minutes"][56] is None
     assert d["today"][0] == 0.125 and d["today"][20] == 2.625 and d["today"][21] is None
@@ -267,14 +270,14 @@ def test_metrics_leave_out_what_is_unknown():
 
 def test_template_lines_fit_the_buffer():
     """web.tpl is read a line at a time into the request's line buffer (LINE_MAX bytes):
-    every line ends in a newline and fits, and its two sections (NOW_TPL, METRICS_TPL) each
-    begin with an "@" line."""
+    every line ends in a newline and fits, and its sections, in Head.path's order, each begin
+    with an "@" line."""
     with open(web.TPL, "rb") as f:
         data = f.read()
     lines = data.split(b"\n")
     assert lines[-1] == b""
     assert max(len(line) + 1 for line in lines) <= LINE_MAX
-    assert [line[:8] for line in lines if line[:1] == b"@"] == [b"@now: /a", b"@metrics"]
+    assert [line[:8] for line in lines if line[:1] == b"@"] == [b"@now: /a", b"@history", b"@metrics"]
 
 
 # --- the server on loopback ------------------------------------------------------------------

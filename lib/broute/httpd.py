@@ -96,10 +96,7 @@ class Server:
                 self._head(w, 200, _TYPES[p])
                 if not h.head_only:
                     o = web.Out(self.buf, w.write)
-                    if p == 2:  # /api/history (web.Head.path: the index in web's _PATHS)
-                        web.history(o, self.source)
-                    else:
-                        web.fill(o, self.source, p == 3, h.line)  # /metrics: web.tpl's second section
+                    web.fill(o, self.source, p, h.line)  # its section of web.tpl
                     o.flush()
             await wait_ms(w.drain(), IO_MS)
             self.served += 1
@@ -107,7 +104,11 @@ class Server:
             self.dropped += 1
         finally:
             self.busy -= 1
-            await _close(w)
+            try:  # _close's, inline: its coroutine would be a request's garbage
+                w.close()
+                await wait_ms(w.wait_closed(), 1000)
+            except Exception:
+                pass
             if self.drop and not self.busy:
                 sys.modules.pop("broute.web", None)  # as firmware/app.py's drop()
                 try:

@@ -31,11 +31,9 @@ from .compat import const, ticks_diff
 from . import bstate
 from .version import VERSION
 
-# The paths (Head.path), the contract of docs/http.md
-_PAGE = const(0)
+# The paths (Head.path: the index in _PATHS), the contract of docs/http.md
 _NOW = const(1)
 _HISTORY = const(2)
-_METRICS = const(3)
 _PATHS = (b"/", b"/api/now", b"/api/history", b"/metrics")
 _LINE_MAX = const(128)   # a request line longer than this: 414 (every path served is short)
 _HEAD_MAX = const(1024)  # the whole head (request line and headers): 431 beyond
@@ -242,21 +240,20 @@ def values(src, time=True):
 
 # The bodies' text (web.tpl, beside this module: on the stick's flash, not in its heap), read a
 # line at a time (no line is longer than _LINE_MAX) into the request's Head.line, done with by then;
-# its sections (_NOW_TPL, _METRICS_TPL) each after an "@" line
+# its sections, each after an "@" line, in the order of Head.path's: /api/now, /api/history, /metrics
 TPL = __file__[:__file__.rfind("/") + 1] + "web.tpl"
-_NOW_TPL = const(0)
-_METRICS_TPL = const(1)
 
 
-def fill(o, src, section, b):
-    """Section `section` of web.tpl written with values(src): _NOW_TPL (/api/now's JSON object)
-    or _METRICS_TPL (the Prometheus text format 0.0.4: # HELP and # TYPE once per family, a
-    sample without a value left out, and a family without any), read through bytearray `b`
-    (_LINE_MAX bytes or more). "$X" is figure X ($A the first), a line beginning "?XY " is
-    kept when X or Y is known, "!X " when X is not."""
-    v = values(src, section == _NOW_TPL)
-    at = i = n = 0
-    k = -1
+def fill(o, src, path, b):
+    """The body of `path` (Head.path: _NOW, _HISTORY or _METRICS), its section of web.tpl read
+    through bytearray `b` (_LINE_MAX bytes or more) and written with values(src): /api/now's
+    JSON object, /api/history's, /metrics (the Prometheus text format 0.0.4: # HELP and # TYPE
+    once per family, a sample without a value left out, and a family without any). "$X" is
+    figure X ($A the first), "$a" the last hour's minute averages (oldest first), "$b" and "$c"
+    today's and yesterday's half hours bought; a line beginning "?XY " is kept when X or Y is
+    known, "!X " when X is not."""
+    v = None if path == _HISTORY else values(src, path == _NOW)
+    at = i = n = k = 0
     with open(TPL, "rb") as f:
         while True:
             e = b.find(b"\n", i, n)
@@ -271,9 +268,9 @@ def fill(o, src, section, b):
             c = b[i]
             if c == 64:  # @: a section's head
                 k += 1
-                if k > section:
+                if k > path:
                     return
-            elif k == section:
+            elif k == path:
                 if c == 63 or c == 33:  # ? !
                     s = b.find(b" ", i)
                     known = False
@@ -287,23 +284,17 @@ def fill(o, src, section, b):
                         o.put(b, i, e + 1)
                         break
                     o.put(b, i, d)
-                    x = b[d + 1] - 65  # $A: 0 ... $Z: 25, $[: 26
-                    o.val(v[x], _KINDS[x])
+                    x = b[d + 1] - 65  # $A: 0 ... $Z: 25, $[: 26; $a: 32 ... $c: 34
+                    if x < 32:
+                        o.val(v[x], _KINDS[x])
+                    else:  # a series: 60 minutes (watts) or 48 half hours (kWh) of a day
+                        x -= 33
+                        for j in range(60 if x < 0 else 48):
+                            if j:
+                                o.ch(44)  # ,
+                            if x < 0:
+                                o.val(src.minute(59 - j), _INT)
+                            else:
+                                o.val(src.half_hour(x, j), _KWH3)
                     i = d + 2
             i = e + 1
-
-
-def history(o, src):
-    """/api/history: the last hour's minute averages (oldest first), today's and yesterday's
-    half hours bought."""
-    for k in range(3):
-        o.put((b'{"minutes":[', b'],"today":[', b'],"yesterday":[')[k])
-        for i in range(60 if k == 0 else 48):
-            if i:
-                o.ch(44)  # ,
-            if k:
-                o.val(src.half_hour(k - 1, i), _KWH3)
-            else:
-                o.val(src.minute(59 - i), _INT)
-    o.put(b"]}")
-

@@ -19,6 +19,8 @@
 "module":$R,
 "firmware":$S,
 "uptime_s":$T}
+@history: /api/history; $a the minutes, $b today's half hours, $c yesterday's
+{"minutes":[$a],"today":[$b],"yesterday":[$c]}
 @metrics: Prometheus text format 0.0.4; "?XY " keeps a line when X or Y is known, "!X " when X is not
 ?A # HELP broute_power_watts Power (E7); negative: sold.
 ?A # TYPE broute_power_watts gauge
