@@ -91,11 +91,14 @@ def test_values_as_text_and_time():
     assert _val(-0.25, KWH2) == "-0.25"
     assert _val("skstack 1.2.10", TEXT) == '"skstack 1.2.10"'
     assert _val('a"b\\c', TEXT) == '"abc"'  # nothing that could end the string
-    assert web.local_time(None, 540) is None
+    src = Source()
+    src.reading.time = None
+    assert json.loads(_build(_now, src))["time"] is None
     # 2026-11-26 11:53:08 local, seconds since 2000-01-01
-    s = (9826 * 86400) + 11 * 3600 + 53 * 60 + 8
-    assert web.local_time(s, 540) == "2026-11-26T11:53:08+0900"
-    assert web.local_time(s, -90) == "2026-11-26T11:53:08-0130"
+    src.reading.time = (9826 * 86400) + 11 * 3600 + 53 * 60 + 8
+    assert json.loads(_build(_now, src))["time"] == "2026-11-26T11:53:08+0900"
+    src.offset_min = -90
+    assert json.loads(_build(_now, src))["time"] == "2026-11-26T11:53:08-0130"
 
 
 class _Session:

@@ -187,30 +187,6 @@ class Out:
 
 
 
-def local_time(s, offset_min):
-    """Reading.time (local seconds since 2000) as broute read prints it: 2026-11-26T11:53:08+0900."""
-    if s is None:
-        return None
-    t = gmtime(s + _SHIFT)
-    o = abs(offset_min)
-    return "%04d-%02d-%02dT%02d:%02d:%02d%s%02d%02d" % (
-        t[0], t[1], t[2], t[3], t[4], t[5], "-" if offset_min < 0 else "+", o // 60, o % 60)
-
-
-def level(src, r):
-    """firmware/ui_theme.py's `level` by name: the larger phase current against the contract
-    (the power at 100 V per ampere without currents); None without a reading."""
-    w = r.power_w
-    if w is None:
-        return None
-    if w < 0:
-        return "export"
-    a, b = r.current_r_da, r.current_t_da
-    da = b if a is None else a if b is None or a > b else b
-    pct = da * 10 // src.contract_a if da is not None else w // src.contract_a
-    return "over" if pct >= 100 else "near" if pct >= src.warn_percent else "normal"
-
-
 # The kinds of values()'s figures, in its order (the template's $A to $Z, then $[)
 _KINDS = b"\x00\x01\x01\x03\x03\x03\x05\x03\x03\x03\x00\x00\x00\x00\x05\x00\x05\x05\x05\x00\x00\x00\x00\x00\x00\x00\x00"
 
@@ -223,15 +199,28 @@ def values(src, time=True):
     r = src.reading
     if r is not None and not r.seq:
         r = None  # a Reading with no fresh reading in it: nothing to show, never a stale figure
+    lv = t = None
+    if r:
+        w = r.power_w
+        if w is not None:  # the level: firmware/ui_theme.py's `level` by name, the larger phase
+            a, b = r.current_r_da, r.current_t_da  # current against the contract (the power
+            a = b if a is None else a if b is None or a > b else b  # at 100 V per A without them)
+            a = a * 10 // src.contract_a if a is not None else w // src.contract_a
+            lv = ("export" if w < 0 else "over" if a >= 100 else
+                  "near" if a >= src.warn_percent else "normal")
+        if time and r.time is not None:  # local seconds since 2000 as broute read prints them
+            t = gmtime(r.time + _SHIFT)
+            a = abs(src.offset_min)
+            t = "%04d-%02d-%02dT%02d:%02d:%02d%s%02d%02d" % (
+                t[0], t[1], t[2], t[3], t[4], t[5], "-" if src.offset_min < 0 else "+", a // 60, a % 60)
     ty, my = src.costs()
     p = src.past
     c = s.recoveries if s else (0, 0, 0)  # the ladder's rejoins, rescans, resets
     # one list (r and r.x: None without a reading), not one joined from two: a request's garbage
     return [r and r.power_w, r and r.current_r_da, r and r.current_t_da, r and r.energy_kwh,
-            r and r.energy_rev_kwh, r and r.today_kwh,
-            local_time(r.time, src.offset_min) if r and time else None, r and r.today_rev_kwh,
+            r and r.energy_rev_kwh, r and r.today_kwh, t, r and r.today_rev_kwh,
             r and r.month_kwh, r and r.month_rev_kwh, ty, my, s.rssi_dbm() if s else None,
-            r and ticks_diff(src.now_ms(), r.ticks) // 1000, r and level(src, r), src.contract_a,
+            r and ticks_diff(src.now_ms(), r.ticks) // 1000, lv, src.contract_a,
             bstate.name(s.state) if s else "starting",
             None if s is None or not s.version else "%s %s" % (s.dialect, s.version),
             VERSION, src.uptime_s(), 1 if s and s.state == bstate.CONNECTED else 0, src.readings,
