@@ -64,61 +64,52 @@ class Head:
 
     def feed(self, data):
         """Take the next bytes; True once `status` is decided (the rest is not looked at)."""
+        b = self.line
         for c in data:
             self.n += 1
             if self.n > _HEAD_MAX:
                 self.status = 431
                 return True
-            if self.k >= 0:
+            k = self.k
+            if k < 0:  # in the headers
                 if c == 10:
-                    self._code = self._request_line(self.k)
-                    if self._code == 400:
-                        self.status = 400  # garbage: answered at once
+                    self.nl += 1
+                    if self.nl == 2:
+                        self.status = self._code
                         return True
-                    self.k = -1
-                    self.nl = 1
-                elif self.k >= _LINE_MAX:
+                elif c != 13:
+                    self.nl = 0
+            elif c != 10:
+                if k >= _LINE_MAX:
                     self.status = 414
                     return True
-                else:
-                    self.line[self.k] = c
-                    self.k += 1
-            elif c == 10:
-                self.nl += 1
-                if self.nl == 2:
-                    self.status = self._code
+                b[k] = c
+                self.k = k + 1
+            else:  # the request line's verdict, "METHOD TARGET HTTP/1.x" (RFC 9112 section 3)
+                self.k = -1
+                self.nl = 1
+                if k and b[k - 1] == 13:
+                    k -= 1
+                a = b.find(b" ", 0, k)
+                z = b.find(b" ", a + 1, k)
+                ok = a > 0 and z > 0 and k - z == 9 and b[a + 1] == 47 and \
+                    b.find(b"HTTP/1.", z + 1, k) == z + 1  # compared in place: a slice is garbage
+                for i in range(k if ok else 0):
+                    if i < a and not 65 <= b[i] <= 90 or i > z and not 33 <= b[i] <= 126:
+                        ok = False  # methods are upper-case tokens, the version has no space
+                if not ok:
+                    self.status = 400  # garbage: answered at once
                     return True
-            elif c != 13:
-                self.nl = 0
+                q = b.find(b"?", a + 1, z)
+                e = z if q < 0 else q  # the path's end
+                self.head_only = a == 4 and b.find(b"HEAD") == 0
+                self._code = 404 if self.head_only or a == 3 and b.find(b"GET") == 0 else 405
+                for i in range(4):
+                    p = _PATHS[i]
+                    if self._code == 404 and e - a - 1 == len(p) and b.find(p, a + 1, e) == a + 1:
+                        self.path = i
+                        self._code = 200
         return False
-
-    def _request_line(self, k):
-        """The verdict on "METHOD TARGET HTTP/1.x" (RFC 9112 section 3)."""
-        b = self.line
-        if k and b[k - 1] == 13:
-            k -= 1
-        a = b.find(b" ", 0, k)
-        z = b.find(b" ", a + 1, k)
-        if a < 1 or z < 0 or k - z != 9 or b[a + 1] != 47 or \
-                b.find(b"HTTP/1.", z + 1, k) != z + 1:  # compared in place: a slice is garbage
-            return 400
-        for i in range(a):
-            if not 65 <= b[i] <= 90:  # methods are upper-case tokens
-                return 400
-        q = b.find(b"?", a + 1, z)
-        e = z if q < 0 else q  # the path's end
-        for i in range(z + 1, k):
-            if b[i] < 33 or b[i] > 126:
-                return 400
-        # compared in place: a slice of the line would be a request's garbage
-        self.head_only = a == 4 and b.find(b"HEAD") == 0
-        if not self.head_only and (a != 3 or b.find(b"GET") != 0):
-            return 405
-        for i in range(4):
-            if e - a - 1 == len(_PATHS[i]) and b.find(_PATHS[i], a + 1, e) == a + 1:
-                self.path = i
-                return 200
-        return 404
 
 
 class Out:
