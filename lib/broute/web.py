@@ -43,8 +43,6 @@ _TENTHS = const(1)
 _KWH2 = const(3)
 _KWH3 = const(4)
 _TEXT = const(5)
-# gmtime's epoch is 2000 on the ESP32 and 1970 elsewhere (as in broute.hass)
-_SHIFT = 0 if gmtime(0)[0] == 2000 else 946684800
 
 
 class Head:
@@ -200,7 +198,9 @@ def values(src, time=True):
             lv = ("export" if w < 0 else "over" if a >= 100 else
                   "near" if a >= src.warn_percent else "normal")
         if time and r.time is not None:  # local seconds since 2000 as broute read prints them
-            t = gmtime(r.time + _SHIFT)
+            # gmtime's epoch is 2000 on the ESP32 and 1970 elsewhere (as in broute.hass); asked
+            # here, not at import: its tuple would be garbage in every request's peak
+            t = gmtime(r.time + (0 if gmtime(0)[0] == 2000 else 946684800))
             a = abs(src.offset_min)
             t = "%04d-%02d-%02dT%02d:%02d:%02d%s%02d%02d" % (
                 t[0], t[1], t[2], t[3], t[4], t[5], "-" if src.offset_min < 0 else "+", a // 60, a % 60)
