@@ -225,7 +225,7 @@ TPL = __file__[:__file__.rfind("/") + 1] + "web.tpl"
 
 
 def fill(o, src, path, b):
-    """The body of `path` (Head.path: _NOW, _HISTORY or _METRICS), its section of web.tpl read
+    """The body of `path` (Head.path: 1 /api/now, 2 /api/history, 3 /metrics), its section of web.tpl read
     through bytearray `b` (_LINE_MAX bytes or more) and written with values(src): /api/now's
     JSON object, /api/history's, /metrics (the Prometheus text format 0.0.4: # HELP and # TYPE
     once per family, a sample without a value left out, and a family without any). "$X" is
