@@ -225,13 +225,13 @@ TPL = __file__[:__file__.rfind("/") + 1] + "web.tpl"
 
 
 def fill(o, src, path, b):
-    """The body of `path` (Head.path: 1 /api/now, 2 /api/history, 3 /metrics), its section of web.tpl read
-    through bytearray `b` (_LINE_MAX bytes or more) and written with values(src): /api/now's
-    JSON object, /api/history's, /metrics (the Prometheus text format 0.0.4: # HELP and # TYPE
-    once per family, a sample without a value left out, and a family without any). "$X" is
-    figure X ($A the first), "$a" the last hour's minute averages (oldest first), "$b" and "$c"
-    today's and yesterday's half hours bought; a line beginning "?XY " is kept when X or Y is
-    known, "!X " when X is not."""
+    """The body of `path` (Head.path: 1 /api/now, 2 /api/history, 3 /metrics), its section of
+    web.tpl read through bytearray `b` (_LINE_MAX bytes or more) and written with values(src):
+    /api/now's JSON object, /api/history's, /metrics (the Prometheus text format 0.0.4: # HELP
+    and # TYPE once per family, a sample without a value left out, and a family without any).
+    "$X" is figure X ($A the first), "$a" the last hour's minute averages (oldest first), "$b"
+    and "$c" today's and yesterday's half hours bought; a line beginning "?XY " is kept when X
+    or Y is known, "!X " when X is not."""
     v = None if path == _HISTORY else values(src, path == _NOW)
     at = i = n = k = 0
     with open(TPL, "rb") as f:
@@ -261,7 +261,7 @@ def fill(o, src, path, b):
                 while i <= e:
                     d = b.find(b"$", i, e)
                     if d < 0:
-                        o.put(b, i, e + 1)
+                        o.put(b, i, e + (path != _HISTORY))  # /api/history: no line end
                         break
                     o.put(b, i, d)
                     x = b[d + 1] - 65  # $A: 0 ... $Z: 25, $[: 26; $a: 32 ... $c: 34
