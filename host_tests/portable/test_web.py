@@ -216,7 +216,9 @@ def test_now_levels_and_nothing_yet():
 
 
 def test_history():
-    d = json.loads(_build(_history, Source()))
+    body = _build(_history, Source())
+    assert body.startswith('{"minutes":[') and body.endswith("]}")  # one line, no line end
+    d = json.loads(body)
     assert len(d["minutes"]) == 60 and len(d["today"]) == 48 and len(d["yesterday"]) == 48
     assert d["minutes"][59] == 1000 and d["minutes"][0] == 1059 and d["minutes"][56] is None
     assert d["today"][0] == 0.125 and d["today"][20] == 2.625 and d["today"][21] is None
