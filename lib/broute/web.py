@@ -121,11 +121,11 @@ class Out:
         self.n = 0
         self.sink = sink
 
-    def put(self, b, i=0, e=-1):
-        """bytes or a bytearray, or its part [i:e]."""
+    def put(self, b, i, e):
+        """Bytes [i:e] of bytes or a bytearray."""
         buf = self.buf
         n = self.n
-        for j in range(i, len(b) if e < 0 else e):
+        for j in range(i, e):
             buf[n] = b[j]
             n += 1
             if n == len(buf):
@@ -145,7 +145,7 @@ class Out:
         int, rounded to 2 or 3 decimals: no float is printed, the ESP32's print 12345.6 as
         12345.599), _TEXT (a JSON string, a Prometheus label value); None is null."""
         if v is None:
-            self.put(b"null")
+            self.put(b"null", 0, 4)
         elif kind == _TEXT:
             self.ch(34)
             for c in v:
@@ -180,7 +180,7 @@ class Out:
 _KINDS = b"\x00\x01\x01\x03\x03\x03\x05\x03\x03\x03\x00\x00\x00\x00\x05\x00\x05\x05\x05\x00\x00\x00\x00\x00\x00\x00\x00"
 
 
-def values(src, time=True):
+def values(src, time):
     """Every figure served, unformatted (None: unknown): /api/now's in its order, then link up,
     readings, the four recoveries and the free heap (web.tpl names them $A to $Z, then $[).
     The time's text only with `time` (/metrics has none: its string would be garbage)."""
