@@ -15,7 +15,7 @@ import asyncio
 from time import ticks_ms, ticks_diff
 from micropython import const
 from net import once, NetError
-from broute import hass
+from broute import bstate, hass
 
 _KEEPALIVE_S = const(60)     # netonce.py's too
 _WAIT_MS = const(10000)      # connect, CONNACK, a drain, the rest of a packet: each this long
@@ -85,10 +85,12 @@ class Publisher:
         m.changed()
         self.announce = True
         self.fresh = False  # a reading from before the connection is no longer fresh
+        if self._put(0x31, hass.ONLINE, self.hass.status_topic):  # PUBLISH, retained
+            await self._drain()
         reader = asyncio.create_task(self._listen())
         try:
             while not reader.done():
-                if self.announce:
+                if self.announce and self._known():
                     self.announce = False
                     await self._announce()
                 if self.fresh:
@@ -103,14 +105,26 @@ class Publisher:
         finally:
             reader.cancel()
 
-    async def _announce(self):
-        """A retained "online", then each entity's retained discovery message, built one at a
-        time in broute.hassdisc's one buffer, topic included, and sent as built: the burst's
-        transient is that module, its buffer and a few views, whatever the number of entities
-        (mem32's burst row). The module is forgotten after the burst (this frame ends with it)."""
+    def _known(self):
+        """Whether discovery may go out: once the meter link is connected, as the device block
+        names the Wi-SUN module and its version (known once the module has started), and the
+        join's code has left the heap by then, so the burst never adds to it (docs/mqtt.md
+        section 6). Until then there is no reading to publish either."""
+        s = self.app.session
+        if s is None or s.state != bstate.CONNECTED or not s.version:
+            return False
         h = self.hass
-        if self._put(0x31, hass.ONLINE, h.status_topic):  # PUBLISH, retained
-            await self._drain()
+        hw = "%s %s" % (s.dialect, s.version)
+        if h.dev[3] != hw:
+            h.dev = h.dev[:3] + (hw,) + h.dev[4:]
+        return True
+
+    async def _announce(self):
+        """Each entity's retained discovery message, built one at a time in broute.hassdisc's
+        one buffer, topic included, and sent as built: the burst's transient is that module,
+        its buffer and a few views, whatever the number of entities (mem32's burst row). The
+        module is forgotten after the burst (this frame ends with it)."""
+        h = self.hass
         from broute.hassdisc import message
         try:
             for i in range(hass.COUNT):

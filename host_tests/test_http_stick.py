@@ -318,7 +318,7 @@ def test_hostile_clients_do_not_stop_the_meter(stick):
         assert _ready(s, 15).startswith(b"HTTP/1.1 408")
         s.close()
 
-    quiet = _rate(port, 20)
+    quiet = _rate(port, 10)
     stop = threading.Event()
     results = {f.__name__: [] for f in (_slowloris, _big_header, _garbage, _crowd, _never_reads)}
     threads = [threading.Thread(target=f, args=(port, stop, results[f.__name__]), daemon=True)
@@ -328,13 +328,13 @@ def test_hostile_clients_do_not_stop_the_meter(stick):
     try:
         time.sleep(2)
         n0 = _readings(port)
-        loaded = _rate(port, 30)
+        loaded = _rate(port, 15)
         during = _readings(port) - n0
     finally:
         stop.set()
         for t in threads:
             t.join(40)
-    after = _rate(port, 10)
+    after = _rate(port, 5)
     print("\nreadings per real minute at --time-scale %s (poll 10 s): quiet %.1f, under load %.1f, "
           "after %.1f" % (TIME_SCALE, quiet, loaded, after))
     print("hostile results: " + json.dumps({k: _summary(v) for k, v in results.items()}))

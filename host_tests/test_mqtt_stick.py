@@ -87,6 +87,8 @@ def test_discovery_states_restart_ha_status_and_will(tmp_path):
                 assert c["uniq_id"] == "%s_%s" % (CLIENT, key)
                 assert c["~"] == BASE and c["stat_t"] == "~/state" and c["avty_t"] == "~/status"
                 assert c["dev"]["ids"] == [CLIENT] and c["dev"]["mdl"] == "M5StickC"
+                # the Wi-SUN module and its version (discovery waits for the connected meter link)
+                assert c["dev"]["hw"].split()[0] == "single" and len(c["dev"]["hw"].split()) == 2
             # retained: a client subscribing later (Home Assistant starting) gets them all
             with Subscriber(b.port, user="stick", password="broker-secret-1") as late:
                 late.wait(BASE + "/status", lambda p: p == "online", 5)
@@ -133,15 +135,16 @@ def test_discovery_states_restart_ha_status_and_will(tmp_path):
 
 
 def test_no_state_without_a_fresh_reading(tmp_path):
-    """The meter silent (no module answers): online and discovery, but no state message."""
+    """The meter silent (no module answers): online, but no state message, and no discovery
+    either: it waits for the connected link, whose module and version the device block names."""
     with Broker() as b, Subscriber(b.port) as sub:
         st = Stick(tmp_path, b.port, 12, extra=["--fault", "mute:100000@0"])
         try:
             res = st.stats()
             sub.wait(BASE + "/status", lambda p: p == "online", 5)
-            _config(sub, "power_w", 5)
             assert res["readings"] == 0 and res["mqtt"] is True
             assert sub.messages(BASE + "/state") == []
+            assert sub.topics_seen("homeassistant/") == []
         finally:
             st.close()
 

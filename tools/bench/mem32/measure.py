@@ -289,7 +289,8 @@ def _connect():
 
 
 def _burst():
-    """Publisher's announce: online, then the ten discovery messages, as the Publisher sends them."""
+    """Publisher's announce: the ten discovery messages, as the Publisher sends them once the
+    session is connected (its join steps dropped)."""
     _drive(K["app"].pub._announce())
 
 
@@ -364,8 +365,8 @@ def _http():
 
 
 def _join():
-    """The session joining: its join steps (broute.joinsteps, the driver's skjoin or j11join:
-    their rows above) loaded, as Session.run imports them when a (re)join starts."""
+    """The session joining: the join step with the most code (mem32.py's JOIN_SET: their rows
+    above) loaded, as Session.run imports a step's modules when the step starts."""
 
 
 def _connected():
@@ -414,7 +415,7 @@ STEPS = {
     "web": ("web server: websrc.run to its first wait", _web),
     "join": ("session joining: join steps loaded", _join),
     "connect": ("MQTT connect: CONNECT, CONNACK, SUBSCRIBE", _connect),
-    "burst": ("discovery burst: online and 10 messages", _burst),
+    "burst": ("discovery burst, once connected: 10 messages", _burst),
     "connected": ("session connected: join code dropped", _connected),
     "reading": ("a reading: model, costs, state message", _reading),
     "http": ("HTTP server, one /metrics request", _http),
