@@ -3,23 +3,20 @@
 The UI never talks to the B-route session; the app copies what it needs here
 and calls changed(). The link state is the session's own (bstate), and each
 figure keeps the name it has in the session's Reading (lib/reading.py), its
-time stamp too (`ticks`, the session's clock). History is a pre-allocated ring
-of one-minute average watts, so a day of readings allocates nothing.
+time stamp too (`ticks`, the session's clock). History is the readings' Minutes
+(lib/broute/reading.py), a pre-allocated ring of one-minute average watts.
 """
-from array import array
-from time import ticks_add, ticks_diff
+from time import ticks_diff
 from micropython import const
 from broute.bstate import STARTING, ERROR
 from broute.bstate import CONNECTED  # noqa: F401  unused here: tools/bench/bench_ui.py and tools/bench/mem32 set it
-
-NO_VALUE = const(-0x40000000)  # an empty history minute
-MINUTES = const(60)
-_MINUTE_MS = const(60000)
+from broute.reading import Minutes, NO_VALUE, MINUTES  # noqa: F401  model.NO_VALUE, model.MINUTES: the pages'
 _NTP_TRUST_MS = const(21600000)  # NTP's time beats the meter's this long (docs/mqtt.md section 4)
 
 
-class Model:
+class Model(Minutes):
     def __init__(self, contract_a=30, warn_percent=80):
+        Minutes.__init__(self)
         self.contract_a = contract_a  # breaker rating: the warning scale
         self.warn_percent = warn_percent  # amber from this share of contract_a (config warn_ratio)
         self.power_w = None           # W, negative = export
@@ -45,11 +42,6 @@ class Model:
         self.error_title = None       # set: the error screen replaces all others
         self.error_advice = ""        # what the user should do
         self.info = ()                # device info: (label, value) pairs, no secrets
-        self.history = array("l", [NO_VALUE] * MINUTES)
-        self.head = 0                 # slot of the current minute
-        self._slot_ms = None
-        self._sum = 0
-        self._count = 0
         self.version = 0              # bumped by changed(); the UI redraws on change
 
     def changed(self):
@@ -95,32 +87,6 @@ class Model:
         self.error_advice = advice
         self.status = ERROR if title else self.status
         self.changed()
-
-    def add_power(self, power_w, ticks):
-        """Fold a sample into the current minute's average; skipped minutes stay empty."""
-        if self._slot_ms is None:
-            self._slot_ms = ticks
-        while ticks_diff(ticks, self._slot_ms) >= _MINUTE_MS:
-            self._slot_ms = ticks_add(self._slot_ms, _MINUTE_MS)
-            self.head = (self.head + 1) % MINUTES
-            self.history[self.head] = NO_VALUE
-            self._sum = self._count = 0
-        self._sum += power_w
-        self._count += 1
-        self.history[self.head] = self._sum // self._count
-
-    def sample(self, age):
-        """The history value `age` minutes ago (0 = this minute) or NO_VALUE."""
-        return self.history[(self.head - age) % MINUTES]
-
-    def minute(self, age, now_ms):
-        """The average watts `age` minutes before `now_ms`'s minute (0: the current one), or None:
-        the ring counts minutes from the readings, so minutes with none since are empty."""
-        if self._slot_ms is None:
-            return None
-        age -= ticks_diff(now_ms, self._slot_ms) // _MINUTE_MS
-        v = self.sample(age) if 0 <= age < MINUTES else NO_VALUE
-        return None if v == NO_VALUE else v
 
     def age_s(self, now_ms):
         """Seconds since the reading; now_ms from the same clock as its ticks."""

@@ -11,14 +11,13 @@ import json
 import os
 import re
 import struct
-import subprocess
 import time
 import urllib.request
 
 import pytest
 
 import chromium
-import run_host
+import emustick
 import simpty
 from broker import free_port
 from sim_meter import METER, Meter, scenario
@@ -109,32 +108,19 @@ class Watched:
 
 def test_page_from_the_emulated_stick(browser, tmp_path):
     port = free_port()
-    args = run_host.parser().parse_args(["--http", str(port), "--tariff", "--time-scale", SCALE, "--seconds",
-                                         "120", "--run-dir", str(tmp_path / "board"), "--frames", ""])
-    args.frames = None
-    os.makedirs(args.run_dir)
-    run_host.prepare(args)
-    sim = run_host.Sim(["--time-scale", SCALE, "--scenario", args.scenario])
-    out = open(tmp_path / "firmware.log", "w")
-    fw = subprocess.Popen(run_host.firmware_command(args, sim.port), cwd=args.run_dir, stdout=out,
-                          stderr=subprocess.STDOUT)
+    st = emustick.Stick(tmp_path, ["--http", str(port), "--tariff"], 120, SCALE)
     tab = None
     try:
-        tab = Watched(browser, _when_serving("http://127.0.0.1:%d" % port, fw, tmp_path / "firmware.log"))
+        tab = Watched(browser, _when_serving("http://127.0.0.1:%d" % port, st.proc, st.log_path))
         tab.check_updates_and_stays_home()
         assert tab.page.inner_text("#ty").isdigit()  # the tariff's yen
-        fw.kill()
-        fw.wait(10)
+        st.kill()
         tab.check_unreachable()
     finally:
         if tab:
             tab.close()
-        if fw.poll() is None:
-            fw.kill()
-            fw.wait(10)
-        sim.stop()
-        out.close()
-    log = (tmp_path / "firmware.log").read_text()
+        st.close()
+    log = st.log()
     assert "Traceback" not in log, log
 
 

@@ -15,6 +15,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 import config
+import emustick
 import run_host
 from broker import free_port
 from sim_meter import Meter, MeterConfig
@@ -22,34 +23,12 @@ from sim_meter import Meter, MeterConfig
 TIME_SCALE = 0.1  # ten simulated seconds a second: a 10 s poll is a reading a second
 
 
-class Stick:
-    """The simulator and the firmware (run_host's own command line, --http PORT)."""
-
-    def __init__(self, tmp, seconds=600):
-        self.port = free_port()
-        flags = ["--http", str(self.port), "--time-scale", str(TIME_SCALE), "--seconds", str(seconds),
-                 "--run-dir", str(tmp / "board"), "--frames", "", "--stats", str(tmp / "stats.json")]
-        self.args = run_host.parser().parse_args(flags)
-        self.args.frames = None
-        os.makedirs(self.args.run_dir, exist_ok=True)
-        run_host.prepare(self.args)
-        self.sim = run_host.Sim(["--time-scale", str(TIME_SCALE), "--scenario", "normal"])
-        self.log_path = tmp / "firmware.log"
-        self.out = open(self.log_path, "w")
-        import subprocess
-        self.proc = subprocess.Popen(run_host.firmware_command(self.args, self.sim.port),
-                                     cwd=self.args.run_dir, stdout=self.out, stderr=subprocess.STDOUT)
-
-    def log(self):
-        with open(self.log_path) as f:
-            return f.read()
-
-    def close(self):
-        if self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait(10)
-        self.sim.stop()
-        self.out.close()
+def Stick(tmp, seconds=600):
+    """The emulated stick serving on a free port (`st.port`)."""
+    port = free_port()
+    st = emustick.Stick(tmp, ["--http", str(port)], seconds, TIME_SCALE)
+    st.port = port
+    return st
 
 
 def request(port, data, timeout=10.0):

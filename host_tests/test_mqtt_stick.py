@@ -5,13 +5,11 @@ restarted mid-run, Home Assistant's status `online`, the firmware killed (the wi
 out of reach or refusing the password (the meter link and the screen go on and say why).
 """
 import json
-import os
-import signal
-import subprocess
 import time
 
 import pytest
 
+import emustick
 import run_host
 from broker import Broker, Subscriber, free_port
 
@@ -22,49 +20,12 @@ KEYS = ("power_w", "current_r_a", "current_t_a", "energy_kwh", "energy_rev_kwh",
 SIM_KWH = 12345.6  # the simulated meter's E0 at its start (tools/simulator/sim_meter.py)
 
 
-class Stick:
-    """The simulator and the firmware (run_host's command line) as two processes; the firmware's
-    output goes to a file, its figures to stats.json when it ends by itself."""
-
-    def __init__(self, tmp, port, seconds=60, user=None, password=None, extra=()):
-        self.dir = tmp
-        flags = ["--mqtt", "127.0.0.1:%d" % port, "--client-id", CLIENT, "--tariff",
-                 "--time-scale", "0.1", "--seconds", str(seconds), "--run-dir", str(tmp / "board"),
-                 "--frames", "", "--stats", str(tmp / "stats.json")] + list(extra)
-        if user:
-            flags += ["--mqtt-user", user, "--mqtt-password", password]
-        self.args = run_host.parser().parse_args(flags)
-        self.args.frames = None
-        os.makedirs(self.args.run_dir, exist_ok=True)
-        run_host.prepare(self.args)
-        sim = ["--time-scale", "0.1", "--scenario", self.args.scenario]
-        for f in self.args.fault:
-            sim += ["--fault", f]
-        self.sim = run_host.Sim(sim)
-        self.log_path = tmp / "firmware.log"
-        self.out = open(self.log_path, "w")
-        self.proc = subprocess.Popen(run_host.firmware_command(self.args, self.sim.port),
-                                     cwd=self.args.run_dir, stdout=self.out, stderr=subprocess.STDOUT)
-
-    def log(self):
-        with open(self.log_path) as f:
-            return f.read()
-
-    def stats(self, timeout=90):
-        """Wait for the run's end (--seconds) and return its figures."""
-        self.proc.wait(timeout)
-        with open(self.args.stats) as f:
-            return json.load(f)
-
-    def kill(self):
-        self.proc.send_signal(signal.SIGKILL)
-        self.proc.wait(10)
-
-    def close(self):
-        if self.proc.poll() is None:
-            self.kill()
-        self.sim.stop()
-        self.out.close()
+def Stick(tmp, port, seconds=60, user=None, password=None, extra=()):
+    """The emulated stick publishing to the broker on `port`, with the example tariff."""
+    flags = ["--mqtt", "127.0.0.1:%d" % port, "--client-id", CLIENT, "--tariff"] + list(extra)
+    if user:
+        flags += ["--mqtt-user", user, "--mqtt-password", password]
+    return emustick.Stick(tmp, flags, seconds)
 
 
 def _state_ok(p):

@@ -14,7 +14,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from broker import Broker, Subscriber, free_port
 from sim_meter import METER, Meter, scenario
-from test_serve import FAST, PWD, RBID, ROOT, START, env_for, expected, sim
+from test_serve import FAST, PWD, RBID, ROOT, START, Serve, env_for, expected, sim
 
 from broute.version import VERSION
 
@@ -59,10 +59,10 @@ def half_hours(name="normal"):
     return kwh[:48], kwh[48:]
 
 
-class WebServe:
+class WebServe(Serve):
     """`broute.py serve --http 127.0.0.1:<free port>` (and the given flags) as a child process,
-    once it serves. A port taken between free_port() and serve's bind (other tests run servers
-    too) is a race, not a finding: another port is tried."""
+    once it serves (test_serve's Serve, started otherwise). A port taken between free_port() and
+    serve's bind (other tests run servers too) is a race, not a finding: another port is tried."""
 
     def __init__(self, tmp_path, pty, *flags, fast=FAST):
         self.err_path = tmp_path / "serve.log"
@@ -79,9 +79,6 @@ class WebServe:
                 return
             self.err.close()
 
-    def log(self):
-        return self.err_path.read_text()
-
     def now(self, pred, timeout=30):
         """/api/now once pred(it) holds."""
         end = time.monotonic() + timeout
@@ -95,21 +92,6 @@ class WebServe:
                 d = None  # not listening yet
             assert time.monotonic() < end, "no such /api/now: %r\n%s" % (d, self.log())
             time.sleep(0.2)
-
-    def stop(self):
-        self.p.terminate()
-        try:
-            return self.p.wait(15)
-        finally:
-            self.err.close()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        if self.p.poll() is None:
-            self.p.kill()
-        self.stop()
 
 
 def check_metrics(text, want, tariff):

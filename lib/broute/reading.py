@@ -8,9 +8,14 @@ or EA/EB dated 00:00) and at 00:00 of the month's first day (E2/E4 of that day, 
 E5); docs/protocol.md section 4. A frame that contradicts itself (`implausible`) or a
 counter that goes backwards is a corrupted frame: nothing of it is applied.
 """
+from array import array
 from . import meter
 from .meter import implausible  # noqa: F401  reading.implausible, as before
 from .compat import const, ticks_diff, ticks_add
+
+NO_VALUE = const(-0x40000000)  # a minute of Minutes without a reading
+MINUTES = const(60)
+_MINUTE_MS = const(60000)
 
 _E7 = const(0xE7)
 _E8 = const(0xE8)
@@ -28,6 +33,46 @@ _97 = const(0x97)
 _98 = const(0x98)
 _DAY_S = const(86400)
 _HALF_HOUR = const(1800)
+
+
+class Minutes:
+    """The last hour's one-minute average watts: a pre-allocated ring counted in minutes of the
+    readings' clock (Reading.ticks), so a day of readings allocates nothing; a minute without a
+    reading stays empty. The stick's history page and the web page's hour (firmware/model.py's
+    Model is one; broute serve keeps one)."""
+
+    def __init__(self):
+        self.history = array("l", [NO_VALUE] * MINUTES)
+        self.head = 0                 # slot of the current minute
+        self._slot_ms = None          # ticks at which the current minute began
+        self._sum = 0
+        self._count = 0
+
+    def add_power(self, power_w, ticks):
+        """Fold a sample into the current minute's average; skipped minutes stay empty."""
+        if self._slot_ms is None:
+            self._slot_ms = ticks
+        while ticks_diff(ticks, self._slot_ms) >= _MINUTE_MS:
+            self._slot_ms = ticks_add(self._slot_ms, _MINUTE_MS)
+            self.head = (self.head + 1) % MINUTES
+            self.history[self.head] = NO_VALUE
+            self._sum = self._count = 0
+        self._sum += power_w
+        self._count += 1
+        self.history[self.head] = self._sum // self._count
+
+    def sample(self, age):
+        """The history value `age` minutes ago (0 = this minute) or NO_VALUE."""
+        return self.history[(self.head - age) % MINUTES]
+
+    def minute(self, age, now_ms):
+        """The average watts `age` minutes before `now_ms`'s minute (0: the current one), or None:
+        the ring counts minutes from the readings, so minutes with none since are empty."""
+        if self._slot_ms is None:
+            return None
+        age -= ticks_diff(now_ms, self._slot_ms) // _MINUTE_MS
+        v = self.sample(age) if 0 <= age < MINUTES else NO_VALUE
+        return None if v == NO_VALUE else v
 
 
 class Reading:

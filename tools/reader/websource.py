@@ -10,44 +10,10 @@ import time
 
 import broute
 from broute import tariff
-from broute.compat import ticks_add, ticks_diff
 from broute.halfhours import HalfHours
+from broute.reading import Minutes  # the stick's history ring (firmware/model.py's Model is one)
 
 PAGE = os.path.join(os.path.dirname(broute.__file__), "page.html")  # shared with the stick (pyproject.toml)
-_MINUTES = 60
-_MINUTE_MS = 60000
-
-
-class Minutes:
-    """The last hour's one-minute average watts, a ring counted in minutes of the session clock
-    (as firmware/model.py's history): minutes without a reading stay empty."""
-
-    def __init__(self):
-        self.avg = [None] * _MINUTES
-        self.head = 0          # slot of the current minute
-        self.start = None      # ticks at which the current minute began
-        self.sum = self.count = 0
-
-    def add(self, power_w, ticks):
-        if self.start is None:
-            self.start = ticks
-        while ticks_diff(ticks, self.start) >= _MINUTE_MS:
-            self.start = ticks_add(self.start, _MINUTE_MS)
-            self.head = (self.head + 1) % _MINUTES
-            self.avg[self.head] = None
-            self.sum = self.count = 0
-        self.sum += power_w
-        self.count += 1
-        self.avg[self.head] = round(self.sum / self.count)
-
-    def get(self, age, now_ms):
-        """Average watts `age` minutes before the minute of `now_ms` (0: that minute), or None."""
-        if self.start is None:
-            return None
-        age -= ticks_diff(now_ms, self.start) // _MINUTE_MS
-        return self.avg[(self.head - age) % _MINUTES] if 0 <= age < _MINUTES else None
-
-
 class Source:
     """broute.web's source over broute serve's one Session (`attach` it before it runs;
     `reading()` on each fresh reading)."""
@@ -78,7 +44,7 @@ class Source:
         r = self.session.reading
         self.readings += 1
         if r.power_w is not None:
-            self.minutes.add(r.power_w, r.ticks)
+            self.minutes.add_power(r.power_w, r.ticks)
 
     def now_ms(self):
         return self.clock.ticks_ms()
@@ -96,7 +62,7 @@ class Source:
         return None  # the stick's free heap: no meaning on a PC, left out of /metrics
 
     def minute(self, age):
-        return self.minutes.get(age, self.now_ms())
+        return self.minutes.minute(age, self.now_ms())
 
     def half_hour(self, day, slot):
         return self.halves.kwh(day, slot)

@@ -252,25 +252,31 @@ def _net():
         K["web"] = K["queue"][-1]  # websrc.run's task, the last App._net makes
 
 
+def _first_wait(task, what):
+    """Run `task`'s coroutine to its first wait, as the loop's first turn does (its sleeps
+    stop at once: _pause), and leave it there, holding what its frame holds."""
+    import asyncio
+    sleep = asyncio.sleep_ms
+    asyncio.sleep_ms = _pause
+    try:
+        if task.coro.send(None) is not None:
+            raise RuntimeError("%s did not stop at its first wait" % what)
+    finally:
+        asyncio.sleep_ms = sleep
+
+
 def _link():
     """App._link as it runs, to its first wait: broute.detect (its on_board answering at once with
     the family's driver: the UART is not probed here), dropped; then the Session over the UART's
     streams, with the scan cache, and its task. The coroutine stays where the loop would keep it,
     holding what its frame holds."""
-    import asyncio
     from broute import detect
     family = detect.J11 if "broute.j11driver" in ORDER else detect.SKSTACK
 
     async def on_board(board, module, clock, log, silent=None):
         return _Stream(), _Stream(), detect.driver(family)
     detect.on_board = on_board
-    sleep = asyncio.sleep_ms
-    asyncio.sleep_ms = _pause
-    try:
-        if K["link"].coro.send(None) is not None:
-            raise RuntimeError("App._link did not stop at its watch")
-    finally:
-        asyncio.sleep_ms = sleep
+    _first_wait(K["link"], "App._link")
 
 
 async def _connack(n, ms=0):
@@ -309,14 +315,7 @@ def _reading():
 def _web():
     """websrc.run as it runs, to its first wait (WiFi not joined yet): the web server (issue 11,
     broute.httpd.Server with its one buffer) as the firmware builds it."""
-    import asyncio
-    sleep = asyncio.sleep_ms
-    asyncio.sleep_ms = _pause
-    try:
-        if K["web"].coro.send(None) is not None:
-            raise RuntimeError("websrc.run did not stop at its wait")
-    finally:
-        asyncio.sleep_ms = sleep
+    _first_wait(K["web"], "websrc.run")
 
 
 class _Client:
