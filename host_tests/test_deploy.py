@@ -29,10 +29,26 @@ def _board_exec(port, code):
 
 
 
-def test_fresh_deploy_lands_every_file_and_the_board_imports_it(board, tmp_path):
-    out = str(tmp_path / "build")
-    cfg = _config(tmp_path)
-    changed, removed = deploy.deploy(board.port, cfg, reset=False, out=out, log=lambda s: None)
+@pytest.fixture(scope="module")
+def deployed(tmp_path_factory):
+    """One board (the unix port's REPL on a pty, conftest's `board`) and one fresh deploy to it:
+    (board, config path, deploy's (changed, removed)). A whole deploy over the pty takes most of
+    a minute, so the tests below take this board in turn, each from what a deploy leaves: the
+    first checks the fresh deploy, the others deploy again (only what changed is copied)."""
+    from ptyboard import PtyBoard
+    tmp = tmp_path_factory.mktemp("deployed")
+    root = tmp / "board"
+    root.mkdir()
+    with PtyBoard(str(root), heapsize="512k") as b:
+        b.dir = root
+        cfg = _config(tmp)
+        res = deploy.deploy(b.port, cfg, reset=False, out=str(tmp / "build"), log=lambda s: None)
+        yield b, cfg, res
+        assert b.alive(), "the board's MicroPython ended (a soft reset?)"
+
+
+def test_fresh_deploy_lands_every_file_and_the_board_imports_it(deployed, tmp_path):
+    board, cfg, (changed, removed) = deployed
     built = deploy.build(str(tmp_path / "again"))
     assert sorted(changed) == sorted(list(built) + ["config.json"])
     assert removed == []
@@ -64,10 +80,10 @@ def test_fresh_deploy_lands_every_file_and_the_board_imports_it(board, tmp_path)
     assert _board_exec(board.port, code).split() == ["OK", "lib/config.mpy", "40", "fonts", "13"]
 
 
-def test_second_deploy_copies_only_what_changed_and_removes_stale_modules(board, tmp_path):
+def test_second_deploy_copies_only_what_changed_and_removes_stale_modules(deployed, tmp_path):
+    board = deployed[0]
     out = str(tmp_path / "build")
     quiet = {"reset": False, "out": out, "log": lambda s: None}
-    deploy.deploy(board.port, _config(tmp_path), **quiet)
     assert deploy.deploy(board.port, None, **quiet) == ([], [])
     # A module deployed earlier and since removed from the tree, and a foreign one.
     (board.dir / "lib" / "old_mod.mpy").write_bytes(b"M\x06\x00\x1f")
@@ -87,7 +103,8 @@ def test_second_deploy_copies_only_what_changed_and_removes_stale_modules(board,
     assert json.loads((board.dir / "config.json").read_text())["contract_amperes"] == 50
 
 
-def test_a_file_edited_on_the_board_with_the_same_size_is_replaced(board, tmp_path):
+def test_a_file_edited_on_the_board_with_the_same_size_is_replaced(deployed, tmp_path):
+    board = deployed[0]
     out = str(tmp_path / "build")
     quiet = {"reset": False, "out": out, "log": lambda s: None}
     deploy.deploy(board.port, None, **quiet)

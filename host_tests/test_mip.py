@@ -75,7 +75,7 @@ def test_the_manifest_lays_out_the_board_as_deploy_does():
 
 def _board(port, *args):
     r = subprocess.run([_mpremote(), "connect", port, "resume"] + list(args), cwd=ROOT,
-                       capture_output=True, text=True, timeout=60)
+                       capture_output=True, text=True, timeout=180)  # ~70 files over the pty, on a busy machine
     assert r.returncode == 0, r.stdout + r.stderr
     return r.stdout
 
