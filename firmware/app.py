@@ -124,7 +124,7 @@ class App:
         asyncio.create_task(self.net.run())
         if self.pub:
             asyncio.create_task(self.pub.run())
-        http = getattr(cfg, "http", None)
+        http = cfg.http
         if http is not None:  # websrc and the server are imported only then (docs/http.md)
             import websrc
             if self.web is None:
